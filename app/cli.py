@@ -1,0 +1,142 @@
+"""The `portico` command: serve, migrate, accounts, operators, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from app.config import Settings
+from app.porting.isotime import format_utc
+from app.services import accounts
+from app.services.context import Services
+from app.store.migrate import upgrade
+
+
+def _run(fn: Callable[[Services], Awaitable[Any]]) -> Any:
+    async def go() -> Any:
+        svc = Services.from_settings(Settings())
+        try:
+            return await fn(svc)
+        finally:
+            await svc.close()
+
+    return asyncio.run(go())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    upgrade(Settings().database_url)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = Settings()
+    if args.host:
+        settings.host = args.host
+    if args.port:
+        settings.port = args.port
+    if not args.no_migrate:
+        upgrade(settings.database_url)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def cmd_accounts_create(args: argparse.Namespace) -> int:
+    account, creds = _run(lambda svc: accounts.create_account(svc, args.friendly_name, args.parent))
+    data = {
+        "sid": creds.sid,
+        "auth_token": creds.secret,
+        "friendly_name": account.friendly_name,
+        "parent_sid": account.parent_sid,
+        "date_created": format_utc(account.date_created),
+    }
+    if args.json:
+        print(json.dumps(data))
+    else:
+        print(f"Account SID: {creds.sid}\nAuth token:  {creds.secret}")
+    return 0
+
+
+def cmd_accounts_list(args: argparse.Namespace) -> int:
+    rows = _run(accounts.list_accounts)
+    for a in rows:
+        parent = f"  (subaccount of {a.parent_sid})" if a.parent_sid else ""
+        print(f"{a.sid}  {a.friendly_name}{parent}")
+    return 0
+
+
+def cmd_accounts_dev(args: argparse.Namespace) -> int:
+    creds = _run(accounts.ensure_dev_account)
+    print(json.dumps({"sid": creds.sid, "auth_token": creds.secret}))
+    return 0
+
+
+def cmd_operators_create(args: argparse.Namespace) -> int:
+    creds = _run(lambda svc: accounts.create_operator(svc, args.friendly_name))
+    if args.json:
+        print(json.dumps({"sid": creds.sid, "token": creds.secret}))
+    else:
+        print(f"Operator SID: {creds.sid}\nToken:        {creds.secret}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="portico", description="Portico porting service")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the HTTP server")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
+    s.set_defaults(fn=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+
+    acc = sub.add_parser("accounts", help="manage accounts").add_subparsers(
+        dest="action", required=True
+    )
+    c = acc.add_parser("create", help="create an account and print its credentials")
+    c.add_argument("--friendly-name")
+    c.add_argument("--parent", help="parent account SID (creates a subaccount)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(fn=cmd_accounts_create)
+    acc.add_parser("list", help="list accounts").set_defaults(fn=cmd_accounts_list)
+    acc.add_parser(
+        "dev", help="ensure the development account exists; print its credentials as JSON"
+    ).set_defaults(fn=cmd_accounts_dev)
+
+    ops = sub.add_parser("operators", help="manage porting operators").add_subparsers(
+        dest="action", required=True
+    )
+    o = ops.add_parser("create", help="create an operator and print its credentials")
+    o.add_argument("--friendly-name")
+    o.add_argument("--json", action="store_true")
+    o.set_defaults(fn=cmd_operators_create)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=Settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    args = parser().parse_args(argv)
+    return int(args.fn(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

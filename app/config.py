@@ -1,0 +1,72 @@
+"""Settings: PORTICO_* environment variables; the defaults are the embedded setup (var/)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.porting.statuses import PortType
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTICO_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/portico.db"
+    # Any string of 32+ characters; key material is derived from it (HKDF). When unset, the
+    # embedded default generates one into var/secret_key on first use and keeps it.
+    secret_key: str | None = Field(default=None, repr=False)
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    var_dir: Path = Path("var")
+    log_level: str = "INFO"
+
+    # SPEC section 6: business days before the earliest activation date, per port type.
+    business_days_landline: int = 3
+    business_days_mobile: int = 1
+    business_days_toll_free: int = 5
+    business_days_unknown: int = 3
+
+    # GraphQL protection.
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 2000
+    graphql_introspection: bool = True
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("PORTICO_SECRET_KEY must be at least 32 characters")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def business_days(self) -> dict[PortType, int]:
+        return {
+            PortType.LANDLINE: self.business_days_landline,
+            PortType.MOBILE: self.business_days_mobile,
+            PortType.TOLL_FREE: self.business_days_toll_free,
+            PortType.UNKNOWN: self.business_days_unknown,
+        }
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def url_for(self, path: str) -> str:
+        return self.public_url.rstrip("/") + path

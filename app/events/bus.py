@@ -1,0 +1,53 @@
+"""The bus only says "new events exist up to id N" (DESIGN section 1).
+
+`MemoryBus` serves one process (the embedded SQLite setup). A listener that wakes up re-reads
+the event log from its own last id, so a missed or coalesced wake-up loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+
+class Bus(Protocol):
+    last_id: int
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, event_id: int) -> None:
+        """Called after the commit of a transaction whose last event has this id."""
+
+    async def wait_beyond(self, seen_id: int, timeout: float | None = None) -> int:
+        """Wait until an event newer than `seen_id` is known; return the newest known id
+        (or `seen_id` on timeout)."""
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self.last_id = 0
+        self._changed = asyncio.Condition()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def publish(self, event_id: int) -> None:
+        async with self._changed:
+            if event_id > self.last_id:
+                self.last_id = event_id
+                self._changed.notify_all()
+
+    async def wait_beyond(self, seen_id: int, timeout: float | None = None) -> int:
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self.last_id > seen_id), timeout
+                )
+            return max(self.last_id, seen_id)

@@ -1,0 +1,45 @@
+"""create_app(settings): the Starlette application. Transports mount here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.config import Settings
+from app.services.context import Services
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    svc: Services = request.app.state.services
+    try:
+        await svc.db.ping()
+    except Exception:
+        log.warning("health check: database unreachable")
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+    settings = settings or Settings()
+    svc = services or Services.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await svc.bus.start()
+        try:
+            yield
+        finally:
+            await svc.close()
+
+    app = Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    app.state.services = svc
+    app.state.settings = settings
+    return app

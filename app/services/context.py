@@ -1,0 +1,76 @@
+"""What every use case gets: settings, the database, the bus, the cipher, the clock, the carrier.
+
+`Services.transaction()` is the boundary of one use case: it commits when the block ends and,
+after the commit, tells the bus about the events written (nothing is announced on rollback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from app.carrier.adapter import CarrierAdapter
+from app.carrier.sandbox import SandboxCarrier
+from app.config import Settings
+from app.events.bus import Bus, MemoryBus
+from app.porting.statuses import Actor
+from app.store.engine import Database, Tx
+from app.store.secrets import Cipher
+from app.store.tables import Event
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking. `visible` is the set of account SIDs it may read (None: every account)."""
+
+    sid: str
+    kind: str  # "account" | "operator"
+    visible: frozenset[str] | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.OPERATOR if self.kind == "operator" else Actor.CUSTOMER
+
+    @property
+    def is_operator(self) -> bool:
+        return self.kind == "operator"
+
+    def can_see(self, account_sid: str) -> bool:
+        return self.visible is None or account_sid in self.visible
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bus: Bus = field(default_factory=MemoryBus)
+    carrier: CarrierAdapter = field(default_factory=SandboxCarrier)
+    clock: Callable[[], datetime] = utcnow
+    cipher: Cipher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cipher = Cipher(self.settings.resolved_secret_key)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        return cls(settings=settings, db=Database(settings.database_url))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with self.db.write() as tx:
+            yield tx
+            events: list[Event] = tx.info.get("events", [])
+            if events:
+                last = max(e.id for e in events if e.id is not None)
+                bus = self.bus
+                tx.after_commit(lambda: bus.publish(last))
+
+    async def close(self) -> None:
+        await self.bus.stop()
+        await self.db.dispose()

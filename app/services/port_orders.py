@@ -1,0 +1,271 @@
+"""Customer use cases on port orders: create, update, cancel. One transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from app.carrier.adapter import Portability
+from app.porting import sids
+from app.porting.dates import earliest_activation_date, effective_activation_date
+from app.porting.errors import PortingError
+from app.porting.statuses import (
+    Actor,
+    PortOrderStatus,
+    PortType,
+    cancel_refusal,
+    update_refusal,
+)
+from app.porting.validation import PortOrderFields, validate_create, validate_update
+from app.services import _orders
+from app.services.context import Caller, Services
+from app.store import queries
+from app.store.engine import Tx
+from app.store.tables import PortOrder, PortOrderError
+
+S = PortOrderStatus
+
+
+def _owner(caller: Caller, raw: Mapping[str, object]) -> str:
+    """The account that owns a new order: the caller, or a subaccount it names."""
+    requested = raw.get("account_sid")
+    if caller.is_operator:
+        if not isinstance(requested, str) or not sids.is_sid(requested, sids.ACCOUNT):
+            raise PortingError(20001, "account_sid is required for an operator", "account_sid")
+        return requested
+    if requested in (None, "", caller.sid):
+        return caller.sid
+    if not isinstance(requested, str) or not caller.can_see(requested):
+        raise PortingError(20404, "Account not found", "account_sid")
+    return requested
+
+
+async def _check_number_free(tx: Tx, number: str, own_sid: str | None = None) -> None:
+    if await queries.inventory_number(tx, number) is not None:
+        raise PortingError(21838, field="number")
+    holder = await queries.open_order_for_number(tx, number)
+    if holder is not None and holder.sid != own_sid:
+        raise PortingError(21837, field="number")
+
+
+def _number_conflict(exc: IntegrityError) -> PortingError | None:
+    text = str(exc.orig)
+    if "active_number" in text:
+        return PortingError(21837, field="number")
+    if "incoming_phone_numbers" in text and "number" in text:
+        return PortingError(21838, field="number")
+    return None
+
+
+def _is_loa_race(exc: IntegrityError) -> bool:
+    return "open_group_key" in str(exc.orig)
+
+
+def _dates(svc: Services, f: PortOrderFields) -> tuple[datetime, datetime | None]:
+    """Earliest activation date (now + business days) and the effective requested date."""
+    now = svc.clock()
+    earliest = earliest_activation_date(
+        now, f.port_type, f.iso_country, f.region, svc.settings.business_days
+    )
+    return earliest, effective_activation_date(f.activation_date, earliest)
+
+
+async def create_port_order(svc: Services, caller: Caller, raw: Mapping[str, object]) -> PortOrder:
+    account_sid = _owner(caller, raw)
+    fields = validate_create(raw)
+    portability = await svc.carrier.check_portability(fields.number)
+    for attempt in range(3):
+        try:
+            return await _create(svc, caller, account_sid, fields, portability)
+        except IntegrityError as exc:
+            conflict = _number_conflict(exc)
+            if conflict is not None:
+                raise conflict from None
+            if not _is_loa_race(exc) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _create(
+    svc: Services,
+    caller: Caller,
+    account_sid: str,
+    fields: PortOrderFields,
+    portability: Portability,
+) -> PortOrder:
+    now = svc.clock()
+    earliest, activation = _dates(svc, fields)
+    async with svc.transaction() as tx:
+        await _check_number_free(tx, fields.number)
+        loa = await _orders.attach_loa(tx, svc, account_sid, fields, now)
+        order = PortOrder(
+            sid=sids.mint(sids.PORT_ORDER),
+            account_sid=account_sid,
+            loa_sid=loa.sid,
+            status=S.CREATED.value,
+            active_number=fields.number,
+            current_carrier=portability.current_carrier,
+            earliest_activation_date=earliest,
+            date_created=now,
+            date_updated=now,
+            number=fields.number,
+            friendly_name=fields.friendly_name,
+            port_type=fields.port_type.value,
+            iso_country=fields.iso_country,
+            region=fields.region,
+            city=fields.city,
+            postal_code=fields.postal_code,
+            street=fields.street,
+            first_name=fields.first_name,
+            last_name=fields.last_name,
+            email=fields.email,
+        )
+        _orders.apply_fields(order, fields, svc)
+        order.activation_date = activation
+        tx.add(order)
+        await tx.flush()
+        await _orders.record_order_event(
+            tx,
+            svc,
+            order,
+            "port_order.created",
+            [_orders.STATUS_UPDATE],
+            caller.actor,
+            caller.sid,
+            now,
+        )
+        if portability.portable:
+            await _orders.move(tx, svc, order, S.PENDING, Actor.SERVICE, None, now)
+        else:
+            await _orders.move(
+                tx,
+                svc,
+                order,
+                S.REJECTED,
+                Actor.SERVICE,
+                None,
+                now,
+                reason_code=portability.error_code,
+                reason=portability.reason,
+                error_code=portability.error_code or 21827,
+            )
+    return order
+
+
+async def update_port_order(
+    svc: Services, caller: Caller, sid: str, raw: Mapping[str, object]
+) -> PortOrder:
+    try:
+        return await _update(svc, caller, sid, raw)
+    except IntegrityError as exc:
+        conflict = _number_conflict(exc)
+        if conflict is not None:
+            raise conflict from None
+        if _is_loa_race(exc):
+            raise PortingError(20409) from None
+        raise
+
+
+async def _update(svc: Services, caller: Caller, sid: str, raw: Mapping[str, object]) -> PortOrder:
+    async with svc.db.read() as s:
+        current = await queries.port_order(s, sid, caller.visible)
+    if current is None:
+        raise PortingError(20404, field="sid")
+    refusal = update_refusal(S(current.status))
+    if refusal is not None:
+        raise refusal
+    new = validate_update(_orders.fields_of(current, svc), raw)
+    portability = None
+    if new.number != current.number:
+        portability = await svc.carrier.check_portability(new.number)
+    now = svc.clock()
+    async with svc.transaction() as tx:
+        order = await queries.port_order(tx, sid, caller.visible)
+        if order is None:
+            raise PortingError(20404, field="sid")
+        await _orders.claim(tx, order)
+        refusal = update_refusal(S(order.status))
+        if refusal is not None:
+            raise refusal
+        old = _orders.fields_of(order, svc)
+        if new.number != old.number:
+            await _check_number_free(tx, new.number, order.sid)
+        old_foc = order.activation_date
+        old_loa_sid = order.loa_sid
+        earliest, activation = _dates(svc, new)
+        _orders.apply_fields(order, new, svc)
+        order.activation_date = activation
+        order.earliest_activation_date = earliest
+        order.date_updated = now
+        if portability is not None:
+            order.current_carrier = portability.current_carrier
+        order.active_number = new.number
+        rejected = order.status == S.REJECTED.value
+        regroup = _orders.group_key(order.account_sid, old) != _orders.group_key(
+            order.account_sid, new
+        )
+        if rejected or regroup:
+            # A rejected order needs a fresh LOA; a changed signer/address/type needs its group's.
+            loa = await _orders.attach_loa(tx, svc, order.account_sid, new, now)
+            order.loa_sid = loa.sid
+        foc_changed = old_foc != order.activation_date
+        if portability is not None and not portability.portable:
+            if order.status != S.REJECTED.value:
+                await _orders.move(
+                    tx,
+                    svc,
+                    order,
+                    S.REJECTED,
+                    Actor.SERVICE,
+                    None,
+                    now,
+                    reason_code=portability.error_code,
+                    reason=portability.reason,
+                    error_code=portability.error_code or 21827,
+                    foc_changed=foc_changed,
+                )
+            else:
+                tx.add(
+                    PortOrderError(
+                        port_order_sid=order.sid,
+                        code=21827,
+                        reason=portability.reason or "",
+                        date=now,
+                    )
+                )
+                await _orders.record_order_event(
+                    tx, svc, order, "port_order.updated", [], caller.actor, caller.sid, now
+                )
+        elif rejected:
+            await _orders.move(
+                tx, svc, order, S.PENDING, caller.actor, caller.sid, now, foc_changed=foc_changed
+            )
+        else:
+            types = [_orders.ACTIVATION_DATE_UPDATE] if foc_changed else []
+            await _orders.record_order_event(
+                tx, svc, order, "port_order.updated", types, caller.actor, caller.sid, now
+            )
+        if order.loa_sid != old_loa_sid:
+            await tx.flush()
+            await _orders.cancel_loa_if_done(tx, old_loa_sid, caller.actor, caller.sid, now)
+    return order
+
+
+async def cancel_port_order(svc: Services, caller: Caller, sid: str) -> PortOrder:
+    now = svc.clock()
+    async with svc.transaction() as tx:
+        order = await queries.port_order(tx, sid, caller.visible)
+        if order is None:
+            raise PortingError(20404, field="sid")
+        await _orders.claim(tx, order)
+        status = S(order.status)
+        # The FOC date exists once the carrier has the order; before that it is only a wish.
+        foc = order.activation_date if status in (S.SUBMITTED, S.ACCEPTED, S.REVIEW) else None
+        refusal = cancel_refusal(status, PortType(order.port_type), foc, now)
+        if refusal is not None:
+            raise refusal
+        await _orders.move(tx, svc, order, S.CANCELED, Actor.CUSTOMER, caller.sid, now)
+        await _orders.cancel_loa_if_done(tx, order.loa_sid, Actor.CUSTOMER, caller.sid, now)
+    return order

@@ -1,0 +1,124 @@
+"""Engine and transactions: SQLite (embedded default) or PostgreSQL.
+
+`Database.read()` gives a session for reads; `Database.write()` gives one write transaction that
+commits when the block ends without error and rolls back otherwise. It is the only place that
+commits (services open it once per use case). Callbacks registered with `after_commit` run
+after a successful commit and are dropped on rollback.
+
+SQLite: WAL, foreign keys, busy timeout; writes go through one connection with
+`BEGIN IMMEDIATE`, so writers queue instead of failing with "database is locked".
+PostgreSQL: one pool; the event log serialises its inserts with an advisory lock so event ids
+commit in order (see app/events/log.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class Tx(AsyncSession):
+    """A write session that can queue work for after its commit."""
+
+    def after_commit(self, fn: AfterCommit) -> None:
+        self.info.setdefault("after_commit", []).append(fn)
+
+
+def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
+    u = make_url(url)
+    if u.database and u.database != ":memory:":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        url,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"timeout": 30},
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def to_async_url(url: str) -> str:
+    """Accept plain postgresql:// and sqlite:// URLs too, mapped to their async drivers."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+"):
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10):
+        self.url = to_async_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.read_engine = _sqlite_engine(self.url, immediate=False, pool_size=pool_size)
+            self.write_engine = _sqlite_engine(self.url, immediate=True, pool_size=1)
+        else:
+            self.read_engine = create_async_engine(
+                self.url,
+                hide_parameters=True,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+            )
+            self.write_engine = self.read_engine
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.is_sqlite else "postgresql"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        async with Tx(self.write_engine, expire_on_commit=False) as session:
+            async with session.begin():
+                yield session
+            hooks: list[AfterCommit] = session.info.pop("after_commit", [])
+        for hook in hooks:
+            try:
+                await hook()
+            except Exception:  # a failed notification must not fail a committed change
+                log.exception("after-commit hook failed")
+
+    async def ping(self) -> None:
+        from sqlalchemy import text
+
+        async with self.read_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            await self.write_engine.dispose()

@@ -1,0 +1,236 @@
+"""Every table of Portico (SQLModel, table=True). Nothing else defines tables.
+
+Conventions:
+- `id` is an integer sequence: the immutable keyset key for "newest first" lists (DESIGN section 4).
+  The public handle is `sid`.
+- Times are stored as UTC (`UTCDateTime`) and come back timezone-aware.
+- Write-only values live only in `*_enc` columns (Fernet ciphertext, app/store/secrets.py).
+- `version` is the optimistic-concurrency counter of rows that move through states.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _dt(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "accounts"
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)
+    parent_sid: str | None = Field(
+        default=None, max_length=34, foreign_key="accounts.sid", index=True
+    )
+    friendly_name: str = Field(max_length=64)
+    auth_token_enc: str
+    # Standard Webhooks signing secret for status callbacks (encrypted).
+    webhook_secret_enc: str | None = None
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Operator(SQLModel, table=True):
+    """A porting operator: sees every account, moves orders through the carrier's steps."""
+
+    __tablename__ = "operators"
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)
+    friendly_name: str = Field(max_length=64)
+    token_enc: str
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Loa(SQLModel, table=True):
+    __tablename__ = "loas"
+    __table_args__ = (sa.Index("ix_loas_account_sid_id", "account_sid", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)
+    account_sid: str = Field(max_length=34, foreign_key="accounts.sid", index=True)
+    status: str = Field(max_length=16, index=True)
+    first_name: str
+    last_name: str
+    email: str = Field(index=True)
+    company_name: str | None = None
+    iso_country: str = Field(max_length=2)
+    region: str
+    city: str
+    postal_code: str
+    street: str
+    port_type: str = Field(max_length=16)
+    # Hash of (account, signer, email, address, port type) while the LOA is open, else NULL:
+    # the unique index makes "one open LOA per group" hold under concurrent creates.
+    open_group_key: str | None = Field(default=None, max_length=64, unique=True)
+    signer_name: str | None = None
+    signed_date: datetime | None = _dt()
+    signer_ip: str | None = None
+    signer_user_agent: str | None = None
+    signed_text_sha256: str | None = Field(default=None, max_length=64)
+    version: int = 1
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    date_updated: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PortOrder(SQLModel, table=True):
+    __tablename__ = "port_orders"
+    __table_args__ = (sa.Index("ix_port_orders_account_sid_id", "account_sid", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)
+    account_sid: str = Field(max_length=34, foreign_key="accounts.sid", index=True)
+    loa_sid: str = Field(max_length=34, foreign_key="loas.sid", index=True)
+    number: str = Field(max_length=20, index=True)
+    # The number while the order is open (non-terminal), else NULL: one open order per number.
+    active_number: str | None = Field(default=None, max_length=20, unique=True)
+    friendly_name: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=16, index=True)
+    port_type: str = Field(max_length=16)
+    iso_country: str = Field(max_length=2)
+    region: str
+    city: str
+    postal_code: str
+    street: str
+    company_name: str | None = Field(default=None, index=True)
+    first_name: str
+    last_name: str
+    email: str = Field(index=True)
+    status_updates_email: str | None = None
+    billing_phone_number: str | None = None
+    activation_date: datetime | None = _dt(index=True)
+    earliest_activation_date: datetime | None = _dt()
+    submitted_date: datetime | None = _dt()
+    current_carrier: str | None = None
+    incoming_phone_number_sid: str | None = Field(default=None, max_length=34, index=True)
+    status_callback: str | None = None
+    cc_emails: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason_code: int | None = None
+    reason: str | None = None
+    provider_sid: str | None = Field(default=None, index=True)
+    zendesk_id: str | None = Field(default=None, index=True)
+    # {"ssn_last_four", "account_number", "pin_number"} as encrypted JSON; never read back out.
+    secrets_enc: str | None = None
+    version: int = 1
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    date_updated: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PortOrderError(SQLModel, table=True):
+    __tablename__ = "port_order_errors"
+    id: int | None = Field(default=None, primary_key=True)
+    port_order_sid: str = Field(max_length=34, foreign_key="port_orders.sid", index=True)
+    code: int
+    reason: str
+    date: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Event(SQLModel, table=True):
+    """The event log: what happened, in commit order. `id` is the cursor."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_resource_sid_id", "resource_sid", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    resource_type: str = Field(max_length=16)  # "port_order" | "loa"
+    resource_sid: str = Field(max_length=34, index=True)
+    account_sid: str = Field(max_length=34, index=True)
+    type: str = Field(max_length=48)  # e.g. "port_order.status_changed"
+    # Status callback payload of SPEC section 9 (port orders) or {status, date_updated} (LOAs).
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    actor: str = Field(max_length=16)  # customer | service | carrier | operator
+    actor_sid: str | None = Field(default=None, max_length=34)
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class IncomingPhoneNumber(SQLModel, table=True):
+    """A number in an account's inventory (a completed port lands here)."""
+
+    __tablename__ = "incoming_phone_numbers"
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)
+    account_sid: str = Field(max_length=34, foreign_key="accounts.sid", index=True)
+    number: str = Field(max_length=20, unique=True)
+    friendly_name: str = Field(max_length=64)
+    port_order_sid: str | None = Field(default=None, max_length=34)
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A create replayed with the same key returns the first response (24 hours)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("account_sid", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_sid: str = Field(max_length=34)
+    key: str = Field(max_length=255)
+    request_sha256: str = Field(max_length=64)
+    response_status: int | None = None
+    response_body: str | None = None
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class Delivery(SQLModel, table=True):
+    """One message to send (a status callback or an email), derived from an event."""
+
+    __tablename__ = "deliveries"
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)  # stable id for receivers to deduplicate on
+    event_id: int = Field(foreign_key="events.id", index=True)
+    account_sid: str = Field(max_length=34, index=True)
+    port_order_sid: str | None = Field(default=None, max_length=34, index=True)
+    loa_sid: str | None = Field(default=None, max_length=34)
+    channel: str = Field(max_length=16)  # "callback" | "email"
+    target: str  # URL or email address
+    kind: str = Field(max_length=32)  # e.g. "status_update", "loa_signature", "cc"
+    state: str = Field(max_length=16, index=True)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    lease_until: datetime | None = _dt()
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    date_updated: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    __tablename__ = "delivery_attempts"
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="deliveries.id", index=True)
+    date: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status_code: int | None = None
+    error: str | None = None
+    latency_ms: float | None = None
+
+
+class Job(SQLModel, table=True):
+    """Due work for the scheduler (carrier answers, completion at FOC). Claimed once."""
+
+    __tablename__ = "jobs"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    port_order_sid: str | None = Field(default=None, max_length=34, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(max_length=16, index=True)  # pending | done | failed
+    run_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    lease_until: datetime | None = _dt()
+    attempts: int = 0
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
