@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await svc.bus.start()
+        await svc.start()
         try:
             yield
         finally:
