@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
@@ -77,6 +77,12 @@ def _visible(column: Any, visible: Visible) -> list[ColumnElement[bool]]:
 
 async def account_by_sid(session: AsyncSession, sid: str) -> Account | None:
     return (await session.execute(select(Account).where(Account.sid == sid))).scalar_one_or_none()
+
+
+async def account_family(session: AsyncSession, sid: str) -> Sequence[Account]:
+    """The account and its subaccounts, in one statement (authentication runs per request)."""
+    stmt = select(Account).where(or_(Account.sid == sid, Account.parent_sid == sid))
+    return (await session.execute(stmt)).scalars().all()
 
 
 async def subaccount_sids(session: AsyncSession, parent_sid: str) -> list[str]:
