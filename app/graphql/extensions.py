@@ -7,10 +7,11 @@ A request refused by the limits therefore never touches the database.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 
 from graphql import ExecutionResult, GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationRule
+from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -47,10 +48,24 @@ class Authenticate(SchemaExtension):
         yield
 
 
+def depth_limit(max_depth: int) -> type[ValidationRule]:
+    """Strawberry's depth rule, minus its crash on a spread of an unknown fragment (graphql-core's
+    KnownFragmentNamesRule reports that one properly)."""
+    rule = depth_rule(max_depth, None, None)
+
+    class DepthLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            with contextlib.suppress(KeyError):
+                rule(context)
+            super().__init__(context)
+
+    return DepthLimit
+
+
 def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     # Validation rule classes are built once: the validation cache keys on them.
     rules: list[type[ValidationRule]] = [
-        depth_rule(settings.graphql_max_depth, None, None),
+        depth_limit(settings.graphql_max_depth),
         alias_rule(settings.graphql_max_aliases),
     ]
     if not settings.graphql_introspection:

@@ -10,6 +10,7 @@ app/graphql/subscriptions.py passed as `subscription=`, and the websocket route 
 from __future__ import annotations
 
 import logging
+import re
 
 import strawberry
 from graphql import GraphQLError
@@ -25,8 +26,23 @@ from app.graphql.scalars import SCALARS
 
 log = logging.getLogger("app.graphql")
 
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.S)
+_ECHOED_VALUE = re.compile(r"(cannot represent[^:]*? value): .*$", re.S)
+
+
+def tidy_client_error(error: GraphQLError) -> None:
+    """No suggestions (of fields, arguments, enum values or types), and no echo of the value a
+    client sent: a write-only field given the wrong type must not come back in the response."""
+    if is_unexpected(error):
+        return
+    message = _SUGGESTION.sub("", error.message)
+    error.message = _ECHOED_VALUE.sub(r"\1.", message)
+
 
 class Schema(strawberry.Schema):
+    # Strawberry calls this for every error when `disable_field_suggestions` is on.
+    remove_field_suggestion = staticmethod(tidy_client_error)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -196,27 +196,6 @@ async def test_malformed_or_foreign_cursors_are_errors_with_their_codes(svc, gql
     assert errors[0]["extensions"] == {"code": 21826}
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        {"first": 101},
-        {"last": 101},
-        {"first": 0},
-        {"first": -1},
-        {"first": 5, "last": 5},
-        {"first": 5, "before": "PO" + "0" * 32},
-        {"last": 5, "after": "PO" + "0" * 32},
-    ],
-)
-async def test_page_sizes_are_capped_and_directions_not_mixed(gql, alice, args):
-    query = """query ($first: Int, $after: String, $last: Int, $before: String) {
-      portOrders(first: $first, after: $after, last: $last, before: $before) { totalCount } }"""
-    variables = {"first": None, "after": None, "last": None, "before": None, **args}
-    errors = await gql.errors(query, variables, as_=alice)
-    assert errors[0]["extensions"] == {"code": 20001}
-    assert errors[0]["message"] != "Unexpected error."
-
-
 async def test_an_loas_orders_page_forward_and_back(svc, gql, alice):
     ordered = await seed(svc, alice, 7)  # one LOA covers them all
     loa_sid = (await reads.get_port_order(svc, alice.caller, ordered[0])).loa_sid
