@@ -2,6 +2,8 @@
 
 - A request without usable Basic credentials gets 401 with the Basic challenge at once, except
   a browser's GET asking for HTML, which gets GraphiQL (credentials go in its Headers editor).
+  A script's request from a browser page (GraphiQL's own, a frontend's) gets the 401 without
+  the challenge, which would only block the page behind the browser's login dialog.
 - Credentials that parse are checked after validation (extensions.Authenticate): wrong ones get
   401 too; a document over the limits is refused before any database work.
 - GraphiQL and its assets are served from this package (app/graphql/static), so it works with
@@ -22,7 +24,7 @@ from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
 from app.config import Settings
-from app.graphql.context import AUTH_FAILED, Context
+from app.graphql.context import AUTH_FAILED, Context, wants_challenge
 from app.graphql.schema import build_schema
 from app.http_auth import REALM, parse_basic
 from app.porting.errors import CATALOG
@@ -31,9 +33,10 @@ from app.services.context import Services
 STATIC = Path(__file__).parent / "static"
 
 
-def unauthorized() -> Response:
+def unauthorized(request: Request) -> Response:
     body = {"errors": [{"message": CATALOG[AUTH_FAILED][0], "extensions": {"code": AUTH_FAILED}}]}
-    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": REALM})
+    headers = {"WWW-Authenticate": REALM} if wants_challenge(request.headers) else {}
+    return JSONResponse(body, status_code=401, headers=headers)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -50,7 +53,7 @@ class GraphQLView(GraphQL[Context, None]):
             header = request.headers.get("authorization")
             wants_ide = self.should_render_graphql_ide(self.request_adapter_class(request))
             if not wants_ide and parse_basic(header) is None:
-                return unauthorized()
+                return unauthorized(request)
         return await super().run(request, context, root_value)
 
     async def get_context(

@@ -8,6 +8,7 @@ accepts `connection_init`, and builds fresh loaders per event with `reset_loader
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from graphql import GraphQLError
@@ -27,6 +28,13 @@ def auth_error() -> GraphQLError:
     return GraphQLError(CATALOG[AUTH_FAILED][0], extensions={"code": AUTH_FAILED})
 
 
+def wants_challenge(headers: Mapping[str, str]) -> bool:
+    """Every 401 carries the Basic challenge, except for a script's request from a browser page
+    (`Sec-Fetch-Dest: empty`: fetch/XHR, e.g. GraphiQL or a frontend): there the challenge would
+    only pop the browser's login dialog over the page, and block it."""
+    return headers.get("sec-fetch-dest") != "empty"
+
+
 @dataclass
 class Context:
     services: Services
@@ -41,10 +49,11 @@ class Context:
         return self.caller
 
     def refuse(self) -> None:
-        """Answer 401 with the Basic challenge (HTTP only)."""
+        """Answer 401, with the Basic challenge where it helps (HTTP only)."""
         if isinstance(self.response, Response):
             self.response.status_code = 401
-            self.response.headers["WWW-Authenticate"] = REALM
+            if wants_challenge(self.request.headers):
+                self.response.headers["WWW-Authenticate"] = REALM
 
     @property
     def who(self) -> Caller:

@@ -70,3 +70,14 @@ async def test_a_browser_gets_graphiql_without_credentials(http):
 async def test_a_get_that_is_not_from_a_browser_needs_credentials(http):
     response = await http.get("/graphql", headers={"Accept": "application/json"})
     assert response.status_code == 401
+
+
+async def test_a_script_in_a_browser_page_gets_401_without_the_login_dialog(http, alice):
+    # given a fetch() from a page (GraphiQL's, or a frontend's), without or with bad credentials
+    fetch = {"Sec-Fetch-Dest": "empty", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"}
+    for extra in ({}, {"Authorization": basic(alice.sid, "wrong")}):
+        response = await http.post("/graphql", json={"query": ORDERS}, headers=fetch | extra)
+        # then it is refused, but without the challenge that would block the page
+        assert response.status_code == 401
+        assert "www-authenticate" not in response.headers
+        assert response.json()["errors"][0]["extensions"] == {"code": 20003}
