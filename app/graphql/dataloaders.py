@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -51,7 +51,9 @@ class Loaders:
         self.caller = caller
         loop = asyncio.get_running_loop()
 
-        def loader(fn: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
+        def loader(
+            fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]],
+        ) -> DataLoader[Any, Any]:
             return DataLoader(fn, loop=loop)
 
         self.port_order: DataLoader[str, PortOrder | None] = loader(self._port_orders)

@@ -56,9 +56,9 @@ def user_errors(
     out: list[UserError] = []
     for e in as_list(exc):
         path: list[str] | None = None
-        if e.field in input_fields:
+        if e.field is not None and e.field in input_fields:
             path = ["input", camel(e.field)]
-        elif e.field in arguments:
+        elif e.field is not None and e.field in arguments:
             path = [camel(e.field)]
         out.append(UserError(code=e.code, field=path, message=e.message))
     return out

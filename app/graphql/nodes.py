@@ -25,6 +25,7 @@ from app.services import reads
 from app.store.tables import Event, Loa, PortOrder, PortOrderError
 
 CtxInfo = Info[Context, None]
+S_NAMES = frozenset(PortOrderStatus.__members__)
 
 
 @strawberry.interface(description="An object with a global ID. The ID is its SID.")
@@ -68,7 +69,7 @@ class PortOrderEventRecord:
     @strawberry.field(description="The order's status after this event.")
     def status(self) -> PortOrderStatus | None:
         value = self.row.payload.get("status")
-        return PortOrderStatus(value) if value in PortOrderStatus.__members__ else None
+        return PortOrderStatus(value) if isinstance(value, str) and value in S_NAMES else None
 
     @strawberry.field(description="status_update and/or activation_date_update.")
     def callback_type(self) -> list[str]:
