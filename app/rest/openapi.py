@@ -142,6 +142,21 @@ REQUIRED = [
     "email",
 ]
 
+# The source document's curl example (postal_code as a number, as written there).
+CREATE_EXAMPLE: dict[str, Any] = {
+    "number": "+14153077754",
+    "iso_country": "US",
+    "region": "CA",
+    "city": "SAN FRANCISCO",
+    "postal_code": 94107,
+    "street": "645 Harrison st.",
+    "first_name": "James",
+    "last_name": "The Third",
+    "email": "james.thethird@random.com",
+}
+
+UPDATE_EXAMPLE: dict[str, Any] = {"friendly_name": "Random123", "cc_emails": ["a@example.com"]}
+
 ERROR = {
     "type": "object",
     "required": ["code", "message", "more_info", "status"],
@@ -307,12 +322,15 @@ IDEMPOTENCY_PARAMETERS = [
 ]
 
 
-def _body(schema_name: str, required: bool) -> dict[str, Any]:
+def _body(schema_name: str, required: bool, example: dict[str, Any]) -> dict[str, Any]:
     return {
         "required": required,
         "description": "JSON (as in the source document) or form-encoded; snake_case or "
         "PascalCase parameter names",
-        "content": {JSON: {"schema": _ref(schema_name)}, FORM: {"schema": _ref(schema_name)}},
+        "content": {
+            JSON: {"schema": _ref(schema_name), "example": example},
+            FORM: {"schema": _ref(schema_name)},
+        },
     }
 
 
@@ -334,7 +352,7 @@ def _update(op_id: str) -> dict[str, Any]:
         "operationId": op_id,
         "summary": "Update a port order (only while CREATED, PENDING or REJECTED)",
         "parameters": [SID_PATH],
-        "requestBody": _body("PortOrderUpdate", False),
+        "requestBody": _body("PortOrderUpdate", False, UPDATE_EXAMPLE),
         "responses": {
             **_ok("PortOrder", "The updated order"),
             "400": _resp("BadRequest"),
@@ -366,7 +384,7 @@ def paths() -> dict[str, Any]:
                 "operationId": "createPortOrder",
                 "summary": "Create a port order (and its LOA, or join an open one)",
                 "parameters": IDEMPOTENCY_PARAMETERS,
-                "requestBody": _body("PortOrderCreate", True),
+                "requestBody": _body("PortOrderCreate", True, CREATE_EXAMPLE),
                 "responses": {
                     "201": {
                         "description": "The new order",
