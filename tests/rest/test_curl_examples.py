@@ -188,3 +188,22 @@ async def test_bad_credentials_over_the_wire(live_server: LiveServer, svc) -> No
     assert status == 401
     assert body["code"] == 20003
     assert await counts(svc) == before
+
+
+async def test_oversized_body_over_the_wire(live_server: LiveServer, svc, tmp_path) -> None:
+    acct = await new_account(svc)
+    big = tmp_path / "big.json"
+    big.write_text('{"street": "' + "x" * (2 << 20) + '"}')
+    before = await counts(svc)
+    status, body = await curl(
+        "-XPOST",
+        f"{live_server.url}/porting/PortOrders",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        f"@{big}",
+        "-u",
+        f"{acct.sid}:{acct.token}",
+    )
+    assert (status, body["code"]) == (413, 20413)
+    assert await counts(svc) == before

@@ -50,6 +50,20 @@ async def test_same_key_different_body_is_422(
     assert await counts(svc) == before
 
 
+async def test_failure_inside_the_transaction_keeps_no_key(
+    client: httpx.AsyncClient, svc: Services, account: Account
+) -> None:
+    taken = (await client.post(ORDERS, json=order_input(), auth=account.auth)).json()["number"]
+    before = await counts(svc)
+    headers = {"Idempotency-Key": "late-failure"}
+    clash = order_input(number=taken)  # valid input; refused inside the transaction (21837)
+    r = await client.post(ORDERS, json=clash, headers=headers, auth=account.auth)
+    assert_error(r, 400, 21837)
+    assert await counts(svc) == before
+    r = await client.post(ORDERS, json=order_input(), headers=headers, auth=account.auth)
+    assert r.status_code == 201, r.text
+
+
 async def test_ten_concurrent_requests_create_one_order(
     client: httpx.AsyncClient, svc: Services, account: Account
 ) -> None:
