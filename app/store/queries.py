@@ -142,6 +142,33 @@ async def errors_by_order(
     return out
 
 
+# --- idempotency keys ---------------------------------------------------------------------------
+
+
+async def idempotency_key(
+    session: AsyncSession, account_sid: str, key: str, since: datetime
+) -> IdempotencyKey | None:
+    """The key's row when it was stored at or after `since` (older rows have expired)."""
+    stmt = select(IdempotencyKey).where(
+        IdempotencyKey.account_sid == account_sid,
+        IdempotencyKey.key == key,
+        IdempotencyKey.date_created >= since,  # type: ignore[operator]
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def delete_expired_idempotency_key(
+    session: AsyncSession, account_sid: str, key: str, before: datetime
+) -> None:
+    await session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.account_sid == account_sid,  # type: ignore[arg-type]
+            IdempotencyKey.key == key,  # type: ignore[arg-type]
+            IdempotencyKey.date_created < before,  # type: ignore[operator]
+        )
+    )
+
+
 def _order_conditions(f: PortOrderFilter) -> list[ColumnElement[bool]]:
     c = PortOrder
     conds: list[ColumnElement[bool]] = []
@@ -273,33 +300,6 @@ async def count_loas(session: AsyncSession, visible: Visible, f: LoaFilter) -> i
 async def inventory_number(session: AsyncSession, number: str) -> IncomingPhoneNumber | None:
     stmt = select(IncomingPhoneNumber).where(IncomingPhoneNumber.number == number)
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-# --- idempotency keys ---------------------------------------------------------------------------
-
-
-async def idempotency_key(
-    session: AsyncSession, account_sid: str, key: str, since: datetime
-) -> IdempotencyKey | None:
-    """The key's row when it was stored at or after `since` (older rows have expired)."""
-    stmt = select(IdempotencyKey).where(
-        IdempotencyKey.account_sid == account_sid,
-        IdempotencyKey.key == key,
-        IdempotencyKey.date_created >= since,  # type: ignore[operator]
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def delete_expired_idempotency_key(
-    session: AsyncSession, account_sid: str, key: str, before: datetime
-) -> None:
-    await session.execute(
-        delete(IdempotencyKey).where(
-            IdempotencyKey.account_sid == account_sid,  # type: ignore[arg-type]
-            IdempotencyKey.key == key,  # type: ignore[arg-type]
-            IdempotencyKey.date_created < before,  # type: ignore[operator]
-        )
-    )
 
 
 # --- event log -------------------------------------------------------------------------------
