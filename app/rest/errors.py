@@ -7,35 +7,19 @@ one in the top-level fields (Twilio reports one error; the rest are a bonus for 
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.responses import JSONResponse
 
+from app.http_auth import REALM
 from app.porting.errors import PortingError, PortingErrors
 
-log = logging.getLogger(__name__)
-
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
-WWW_AUTHENTICATE = 'Basic realm="Portico"'
 
 # HTTP-level codes of Twilio's numbering that no service raises (so not in the catalog).
 METHOD_NOT_ALLOWED = 20004
 INTERNAL_ERROR = 20500
-
-
-class RestError(Exception):
-    """A transport-level failure that carries its own HTTP status and code."""
-
-    def __init__(
-        self, code: int, message: str, status: int, headers: Mapping[str, str] | None = None
-    ):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.headers = dict(headers or {})
 
 
 def body(code: int, message: str, status: int) -> dict[str, Any]:
@@ -60,18 +44,12 @@ def from_porting(exc: PortingError | PortingErrors) -> JSONResponse:
     return JSONResponse(body(exc.code, exc.message, exc.http_status), status_code=exc.http_status)
 
 
-def from_rest(exc: RestError) -> JSONResponse:
-    return JSONResponse(
-        body(exc.code, exc.message, exc.status), status_code=exc.status, headers=exc.headers
-    )
-
-
 def unauthorized() -> JSONResponse:
     err = PortingError(20003)
     return JSONResponse(
         body(err.code, err.message, err.http_status),
         status_code=err.http_status,
-        headers={"WWW-Authenticate": WWW_AUTHENTICATE},
+        headers={"WWW-Authenticate": REALM},
     )
 
 
