@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from app.config import Settings
 from app.graphql.app import graphql_routes
+from app.rest import rest_mount
 from app.services.context import Services
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         finally:
             await svc.close()
 
-    routes = [Route("/healthz", healthz), *graphql_routes(settings, svc)]
+    routes = [Route("/healthz", healthz), rest_mount(), *graphql_routes(settings, svc)]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
