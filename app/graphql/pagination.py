@@ -128,11 +128,12 @@ def connection(
     count: Callable[[], Awaitable[int]],
 ) -> Connection[N]:
     edges = [Edge(cursor=cursor(row), node=wrap(row)) for row in page.items]
+    # Across the cursor the cursor's own row exists; saying so is only useful with a cursor to
+    # page from, so an empty page says no (as REST's previous/next_page_url do).
     if page.backward:
-        has_previous, has_next = page.has_more, args.before is not None
+        has_previous, has_next = page.has_more, args.before is not None and bool(edges)
     else:
-        # Rows exist before `after`: the cursor's own row at least.
-        has_next, has_previous = page.has_more, args.after is not None
+        has_next, has_previous = page.has_more, args.after is not None and bool(edges)
     info = PageInfo(
         has_next_page=has_next,
         has_previous_page=has_previous,

@@ -180,6 +180,34 @@ async def test_graphql_after_and_before_agree_with_the_rest_list(svc, gql, alice
     assert await sids(BACKWARD, {"last": 3, "before": ordered[8]}) == ordered[5:8]
 
 
+async def test_graphql_cursors_and_the_rest_surface_agree_over_http(svc, gql, http, alice):
+    # given 9 orders, and the same account on REST and GraphQL
+    ordered = await seed(svc, alice, 9)
+    auth = {"Authorization": alice.authorization}
+    for cursor in ordered[::2]:
+        # when a page is read after / before the same SID on both surfaces
+        for rest_param, query, args in (
+            ("AfterSid", FORWARD, {"first": 4, "after": cursor}),
+            ("BeforeSid", BACKWARD, {"last": 4, "before": cursor}),
+        ):
+            rest = await http.get(
+                "/porting/PortOrders", params={rest_param: cursor, "PageSize": 4}, headers=auth
+            )
+            assert rest.status_code == 200, rest.text
+            data = (await gql(query, args, as_=alice))["portOrders"]
+            # then they hold the same orders in the same order
+            sids = [e["node"]["sid"] for e in data["edges"]]
+            assert sids == [o["sid"] for o in rest.json()["orders"]], (rest_param, cursor)
+            # and GraphQL's next/previous pages are REST's next_page_url/previous_page_url
+            meta, info = rest.json()["meta"], data["pageInfo"]
+            assert info["hasNextPage"] is (meta["next_page_url"] is not None)
+            assert info["hasPreviousPage"] is (meta["previous_page_url"] is not None)
+            if info["hasNextPage"]:
+                assert f"AfterSid={info['endCursor']}" in meta["next_page_url"]
+            if info["hasPreviousPage"]:
+                assert f"BeforeSid={info['startCursor']}" in meta["previous_page_url"]
+
+
 async def test_malformed_or_foreign_cursors_are_errors_with_their_codes(svc, gql, alice, bob):
     theirs = (await port_orders.create_port_order(svc, bob.caller, order_input())).sid
     mine = (await port_orders.create_port_order(svc, alice.caller, order_input())).sid
