@@ -33,9 +33,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from app.main import create_app
+    from app.main import serve
 
     settings = Settings()
     if args.host:
@@ -44,15 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.port = args.port
     if not args.no_migrate:
         upgrade(settings.database_url)
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-    )
-    uvicorn.Server(config).run()
+    serve(settings)  # returns after SIGTERM / Ctrl-C, once shut down gracefully
     return 0
 
 
