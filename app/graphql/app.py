@@ -104,7 +104,7 @@ class GraphQLView(GraphQL[Context, None]):
 def graphql_routes(
     settings: Settings, services: Services, sockets: OpenSockets | None = None
 ) -> list[BaseRoute]:
-    view = GraphQLView(settings, services, sockets or OpenSockets())
+    view = GraphQLView(settings, services, OpenSockets() if sockets is None else sockets)
     return [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),

@@ -121,6 +121,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     _pinger: asyncio.Task[None] | None = None
 
     async def handle_connection_init(self, message: Any) -> None:
+        if message.get("payload") is None:  # the protocol allows null: credentials may be
+            message = {**message, "payload": {}}  # on the upgrade request
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._pinger is None:
             self._pinger = asyncio.create_task(self._ping_forever(), name="portico-ws-ping")
