@@ -8,6 +8,7 @@ get `shutdown_timeout` seconds, then the lifespan stops the bus and closes the d
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,6 +64,14 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            # Everything built at startup (modules, the schema, ...) lives as long as the
+            # process: out of the collector's way, a full collection scans only what came
+            # after (with 1,000 subscribers it was a 200 ms pause in every fan-out it hit).
+            gc.collect()
+            gc.freeze()
+
         async def shutdown(self, sockets: Any = None) -> None:
             for server in self.servers:
                 server.close()  # accept no new connection while the open ones are closed

@@ -5,6 +5,9 @@ subscriptions that match it (tenant, resource type, resource SID). A subscriptio
 replay (`after`) reads its backlog from the log first, then continues from its queue; events
 seen in both are skipped by id, so the seam has no gap and no duplicate. A subscriber that falls
 too far behind drops its queue and re-reads the log from its own cursor.
+
+`hub.reads` lets the subscriptions an event reaches share one read made for it (the order as
+it is after the event, say) instead of each reading the same row again.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from app.events.bus import Bus
 from app.store import queries
@@ -23,6 +28,38 @@ from app.store.tables import Event
 log = logging.getLogger(__name__)
 BATCH = 500
 QUEUE_LIMIT = 1000
+SHARED_READS = 1024
+T = TypeVar("T")
+
+
+class SharedReads:
+    """Reads keyed by the event they are made for, shared by every subscription that event
+    reaches: the first asks, the others await the same read. A read made for an event happens
+    after that event's commit, so it is fresh for every one of them (never a state from before
+    the event). The newest SHARED_READS keys are kept; a failed read is forgotten."""
+
+    def __init__(self, size: int = SHARED_READS) -> None:
+        self._size = size
+        self._reads: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._reads)
+
+    async def get(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        future = self._reads.get(key)
+        if future is None:
+            future = asyncio.ensure_future(read())
+            future.add_done_callback(lambda f: self._settled(key, f))
+            self._reads[key] = future
+            while len(self._reads) > self._size:
+                self._reads.popitem(last=False)
+        result: T = await asyncio.shield(future)
+        return result
+
+    def _settled(self, key: Hashable, future: asyncio.Future[Any]) -> None:
+        failed = future.cancelled() or future.exception() is not None
+        if failed and self._reads.get(key) is future:
+            del self._reads[key]
 
 
 @dataclass(eq=False)
@@ -58,6 +95,7 @@ class Hub:
         self._cursor = 0
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self.reads = SharedReads()
 
     @property
     def subscriber_count(self) -> int:

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
+from aiodataloader import DataLoader
 from graphql import GraphQLError
 
 from app.graphql.context import Context
@@ -117,7 +118,7 @@ class PortOrderEvent:
 
     @strawberry.field(description="The order, read when this event is sent.")
     async def port_order(self, info: CtxInfo) -> PortOrderType:
-        row = await info.context.loaders.port_order.load(self.row.resource_sid)
+        row = await _shared(info, self.row, lambda: info.context.loaders.port_order)
         if row is None:  # the stream only carries orders the caller may read
             raise RuntimeError("port order of a visible event not found")
         return wrap_order(row)
@@ -148,10 +149,21 @@ class LoaEvent:
 
     @strawberry.field(description="The LOA, read when this event is sent.")
     async def loa(self, info: CtxInfo) -> LoaType:
-        row = await info.context.loaders.loa.load(self.row.resource_sid)
+        row = await _shared(info, self.row, lambda: info.context.loaders.loa)
         if row is None:
             raise RuntimeError("LOA of a visible event not found")
         return wrap_loa(row)
+
+
+async def _shared(
+    info: CtxInfo, event: Event, loader: Callable[[], DataLoader[str, T | None]]
+) -> T | None:
+    """The event's row, read once after the event for all the subscribers it reaches
+    (app/events/hub.SharedReads), through the first one's loader. Every one of them may read
+    it: the hub sends an event only to callers who may read its account, and the row belongs
+    to that account."""
+    key = (event.resource_type, event.id)
+    return await info.context.services.hub.reads.get(key, lambda: loader().load(event.resource_sid))
 
 
 def parse_after(after: str | None) -> int | None:

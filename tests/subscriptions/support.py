@@ -228,12 +228,12 @@ def data_of(message: dict[str, Any]) -> dict[str, Any]:
 class Replica:
     """`portico serve` in a subprocess on a loopback port."""
 
-    def __init__(self, env: dict[str, str], log: Path):
+    def __init__(self, env: dict[str, str], log: Path, log_level: str = "INFO"):
         self.port = free_port()
         self.live = Live(f"http://127.0.0.1:{self.port}")
         self.log_path = log
         self._log = log.open("w")
-        full_env = {**os.environ, **env, "PORTICO_LOG_LEVEL": "INFO"}
+        full_env = {**os.environ, **env, "PORTICO_LOG_LEVEL": log_level}
         self.proc = subprocess.Popen(
             [
                 str(PORTICO),
