@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from app.config import Settings
+from app.delivery.worker import DeliveryWorker
 from app.services.context import Services
+from app.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +36,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.bus.start()
+        # notify: the delivery worker runs inside the server unless PORTICO_DELIVERY_WORKER=false
+        worker = DeliveryWorker(svc, name="server") if settings.delivery_worker else None
+        if worker is not None:
+            await worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             await svc.close()
 
-    app = Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    routes = [
+        Route("/healthz", healthz),
+        Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
     return app

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from app.carrier.adapter import CarrierAdapter
 from app.carrier.sandbox import SandboxCarrier
 from app.config import Settings
+from app.delivery.http_client import HttpSender, PinnedHttpSender
+from app.delivery.mailer import EmailSender, sender_from_settings
 from app.events.bus import Bus, MemoryBus
 from app.porting.statuses import Actor
 from app.store.engine import Database, Tx
@@ -52,10 +54,18 @@ class Services:
     bus: Bus = field(default_factory=MemoryBus)
     carrier: CarrierAdapter = field(default_factory=SandboxCarrier)
     clock: Callable[[], datetime] = utcnow
+    # notify: side-effect protocols of the deliveries (app/delivery); built from the settings
+    # when not given (tests pass recording ones from app/delivery/recording.py).
+    email_sender: EmailSender | None = None
+    http_sender: HttpSender | None = None
     cipher: Cipher = field(init=False)
 
     def __post_init__(self) -> None:
         self.cipher = Cipher(self.settings.resolved_secret_key)
+        if self.email_sender is None:
+            self.email_sender = sender_from_settings(self.settings)
+        if self.http_sender is None:
+            self.http_sender = PinnedHttpSender.from_settings(self.settings)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

@@ -17,6 +17,8 @@ from sqlmodel import SQLModel
 
 from app.store.tables import (
     Account,
+    Delivery,
+    DeliveryAttempt,
     Event,
     IncomingPhoneNumber,
     Loa,
@@ -319,3 +321,92 @@ async def events_of_resource(
     stmt = select(Event).where(*conds).order_by(key.asc()).limit(limit + 1)
     rows = list((await session.execute(stmt)).scalars())
     return Page(rows[:limit], len(rows) > limit)
+
+
+# --- deliveries (status callbacks and email) ---------------------------------------------
+
+
+async def claimable_deliveries(
+    session: AsyncSession, now: datetime, limit: int
+) -> Sequence[Delivery]:
+    """Due, pending deliveries nobody holds a live lease on, oldest due first. On PostgreSQL
+    the rows stay locked until the claiming transaction ends and rows other claimers hold
+    are skipped (FOR UPDATE SKIP LOCKED); SQLite serialises writers anyway."""
+    stmt = (
+        select(Delivery)
+        .where(
+            Delivery.state == "pending",
+            Delivery.next_attempt_at <= now,  # type: ignore[operator]
+            (Delivery.lease_until.is_(None)) | (Delivery.lease_until < now),  # type: ignore[union-attr,operator]
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)  # type: ignore[arg-type]
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def event_by_id(session: AsyncSession, event_id: int) -> Event | None:
+    return (await session.execute(select(Event).where(Event.id == event_id))).scalar_one_or_none()
+
+
+async def delivery_by_sid(session: AsyncSession, sid: str) -> Delivery | None:
+    stmt = select(Delivery).where(Delivery.sid == sid)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def deliveries_by_order(
+    session: AsyncSession,
+    order_sids: Collection[str],
+    visible: Visible,
+    channel: str | None = None,
+) -> dict[str, list[Delivery]]:
+    """Each order's deliveries, oldest first."""
+    out: dict[str, list[Delivery]] = {sid: [] for sid in order_sids}
+    if not order_sids:
+        return out
+    conds: list[ColumnElement[bool]] = [
+        Delivery.port_order_sid.in_(list(order_sids)),  # type: ignore[union-attr]
+        *_visible(Delivery.account_sid, visible),
+    ]
+    if channel is not None:
+        conds.append(Delivery.channel == channel)
+    stmt = select(Delivery).where(*conds).order_by(Delivery.id)  # type: ignore[arg-type]
+    for d in (await session.execute(stmt)).scalars():
+        assert d.port_order_sid is not None
+        out[d.port_order_sid].append(d)
+    return out
+
+
+async def deliveries_of_event(session: AsyncSession, event_id: int) -> Sequence[Delivery]:
+    stmt = select(Delivery).where(Delivery.event_id == event_id).order_by(Delivery.id)  # type: ignore[arg-type]
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def attempts_by_delivery(
+    session: AsyncSession, delivery_ids: Collection[int]
+) -> dict[int, list[DeliveryAttempt]]:
+    """Each delivery's attempts, oldest first."""
+    out: dict[int, list[DeliveryAttempt]] = {i: [] for i in delivery_ids}
+    if not delivery_ids:
+        return out
+    stmt = (
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id.in_(list(delivery_ids)))  # type: ignore[attr-defined]
+        .order_by(DeliveryAttempt.id)  # type: ignore[arg-type]
+    )
+    for a in (await session.execute(stmt)).scalars():
+        out[a.delivery_id].append(a)
+    return out
+
+
+async def count_deliveries(
+    session: AsyncSession, state: str | None = None, channel: str | None = None
+) -> int:
+    conds: list[ColumnElement[bool]] = []
+    if state is not None:
+        conds.append(Delivery.state == state)
+    if channel is not None:
+        conds.append(Delivery.channel == channel)
+    stmt = select(func.count()).select_from(Delivery).where(*conds)
+    return int((await session.execute(stmt)).scalar_one())
