@@ -67,9 +67,12 @@ FORBIDDEN = 20403
 CONFLICT = 20409
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class PortingError(Exception):
-    """An expected failure: a catalog code, a message, and the input field it concerns."""
+    """An expected failure: a catalog code, a message, and the input field it concerns.
+
+    Not a frozen dataclass: contextlib sets `__traceback__` on an exception leaving nested
+    async context managers (a service's transaction), which a frozen one refuses."""
 
     code: int
     message: str = ""
@@ -80,6 +83,14 @@ class PortingError(Exception):
             raise ValueError(f"unknown error code {self.code}")
         if not self.message:
             object.__setattr__(self, "message", CATALOG[self.code][0])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PortingError):
+            return NotImplemented
+        return (self.code, self.message, self.field) == (other.code, other.message, other.field)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.message, self.field))
 
     @property
     def http_status(self) -> int:
