@@ -17,6 +17,19 @@ from app.store import queries
 from tests.delivery.receiver import Receiver
 
 
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str:
+    """SQLite unless a test asks for both dialects (`both_dialects`): the delivery logic is
+    the same SQL on both except the queue's claims, which the worker tests run on both."""
+    kind = getattr(request, "param", "sqlite")
+    return str(request.getfixturevalue("sqlite_database" if kind == "sqlite" else "pg_database"))
+
+
+both_dialects = pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+
+
 def fast(settings: Settings, **overrides: object) -> Settings:
     """Settings for delivery tests: loopback allowed, quick retries, quick polling."""
     values: dict[str, object] = {

@@ -36,6 +36,7 @@ class Received:
 @dataclass
 class Receiver:
     host: str = "127.0.0.1"
+    bind_port: int = 0  # 0: any free port
     answer: Callable[[Received], int] = lambda _: 200
     delay: float = 0.0
     location: str | None = None  # sent with 3xx answers
@@ -73,7 +74,7 @@ class Receiver:
             def log_message(self, format: str, *args: object) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
+        self._server = ThreadingHTTPServer((self.host, self.bind_port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

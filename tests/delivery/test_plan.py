@@ -13,6 +13,7 @@ from app.services.context import Services
 from app.services.loas import Signature
 from app.store import queries
 from tests.builders import account, order_input
+from tests.delivery.conftest import both_dialects
 
 SIGNATURE = Signature("James Smith", "192.0.2.7", "pytest", "0" * 64)
 
@@ -41,6 +42,7 @@ async def test_create_without_callback_mails_the_signer_once(svc):
     ]
 
 
+@both_dialects
 async def test_callbacks_status_mail_and_cc_follow_the_order(svc):
     caller = await account(svc)
     raw = order_input(
