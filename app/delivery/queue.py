@@ -39,6 +39,24 @@ async def claim(svc: Services, limit: int, token: str) -> list[Delivery]:
     return rows
 
 
+async def renew(svc: Services, d: Delivery, token: str) -> bool:
+    """Extend our lease right before sending; False when it is no longer ours (expired and
+    claimed by another worker, or already done)."""
+    now = svc.clock()
+    lease_until = now + timedelta(seconds=svc.settings.delivery_lease_seconds)
+    async with svc.db.write() as tx:
+        result = await tx.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == d.id,  # type: ignore[arg-type]
+                Delivery.lease_token == token,  # type: ignore[arg-type]
+                Delivery.state == PENDING,  # type: ignore[arg-type]
+            )
+            .values(lease_until=lease_until)
+        )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def finish(svc: Services, d: Delivery, token: str, outcome: retry.Outcome) -> retry.Step:
     now = svc.clock()
     step = retry.next_step(outcome, d.attempts + 1, svc.settings.retry_schedule, now)

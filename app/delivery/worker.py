@@ -31,6 +31,7 @@ class DeliveryWorker:
         self.sent = 0
         self._inflight: set[asyncio.Task[None]] = set()
         self._busy = 0  # deliveries claimed and not finished
+        self._lines: dict[tuple[str, str, str], list[Delivery]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -76,14 +77,14 @@ class DeliveryWorker:
     async def _fill(self) -> int:
         free = self.concurrency - self._busy
         claimed = await queue.claim(self.svc, free, self.token)
-        # Deliveries of one order to one target go one after the other, in event order, so a
-        # receiver normally sees CREATED before PENDING; different targets go in parallel.
-        groups: dict[tuple[str | None, str, str], list[Delivery]] = {}
-        for d in claimed:
-            groups.setdefault((d.port_order_sid or d.loa_sid, d.channel, d.target), []).append(d)
         self._busy += len(claimed)
-        for group in groups.values():
-            task = asyncio.create_task(self._deliver_in_order(group))
+        for d in claimed:
+            key = (d.port_order_sid or d.loa_sid or d.sid, d.channel, d.target)
+            if key in self._lines:
+                self._lines[key].append(d)
+                continue
+            self._lines[key] = [d]
+            task = asyncio.create_task(self._send_line(key))
             self._inflight.add(task)
             task.add_done_callback(self._done)
         return len(claimed)
@@ -92,12 +93,20 @@ class DeliveryWorker:
         self._inflight.discard(task)
         self._wake.set()
 
-    async def _deliver_in_order(self, group: list[Delivery]) -> None:
-        for d in sorted(group, key=lambda d: d.id or 0):
-            try:
-                await self._deliver(d)
-            finally:
-                self._busy -= 1
+    async def _send_line(self, key: tuple[str, str, str]) -> None:
+        """Deliveries of one order to one target go one after the other, in claim order, so a
+        receiver normally sees CREATED before PENDING; other lines go in parallel."""
+        line = self._lines[key]
+        try:
+            while line:
+                d = line.pop(0)
+                try:
+                    await self._deliver(d)
+                finally:
+                    self._busy -= 1
+        finally:
+            self._busy -= len(line)
+            del self._lines[key]
 
     async def _run(self) -> None:
         bus = self.svc.bus
@@ -123,6 +132,11 @@ class DeliveryWorker:
                 seen = bus_wait.result()
 
     async def _deliver(self, d: Delivery) -> None:
+        # A delivery that waited behind others of its line may have outlived its lease:
+        # renew it (fenced), or leave it to whoever holds it now.
+        if not await queue.renew(self.svc, d, self.token):
+            log.info("delivery %s: %s was taken over by another worker", self.name, d.sid)
+            return
         try:
             if d.channel == CALLBACK:
                 outcome = await callbacks.send(self.svc, d)

@@ -64,12 +64,15 @@ class Receiver:
                 status = receiver.answer(req)
                 if receiver.delay:
                     time.sleep(receiver.delay)
-                self.send_response(status)
-                if 300 <= status < 400 and receiver.location:
-                    self.send_header("Location", receiver.location)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.send_response(status)
+                    if 300 <= status < 400 and receiver.location:
+                        self.send_header("Location", receiver.location)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:  # the sender went away (killed, timed out)
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: object) -> None:
                 return
