@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from app.config import Settings
+from app.porting.errors import PortingError
 from app.porting.isotime import format_utc
 from app.services import accounts, webhook_secrets
 from app.services.context import Services
@@ -109,13 +111,20 @@ def cmd_accounts_dev(args: argparse.Namespace) -> int:
 
 
 def cmd_accounts_webhook_secret(args: argparse.Namespace) -> int:
-    print(_run(lambda svc: webhook_secrets.get_webhook_secret(svc, None, args.sid)))
+    try:
+        print(_run(lambda svc: webhook_secrets.get_webhook_secret(svc, None, args.sid)))
+    except PortingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_accounts_rotate_webhook_secret(args: argparse.Namespace) -> int:
-    secret = _run(lambda svc: webhook_secrets.rotate_webhook_secret(svc, None, args.sid))
-    print(secret)
+    try:
+        print(_run(lambda svc: webhook_secrets.rotate_webhook_secret(svc, None, args.sid)))
+    except PortingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -35,7 +35,14 @@ DELIVERED = "delivered"
 FAILED = "failed"
 
 
-def _delivery(event: Event, channel: str, kind: str, target: str, **refs: str | None) -> Delivery:
+def _delivery(
+    event: Event,
+    channel: str,
+    kind: str,
+    target: str,
+    port_order_sid: str | None = None,
+    loa_sid: str | None = None,
+) -> Delivery:
     assert event.id is not None
     return Delivery(
         sid=sids.mint(sids.DELIVERY),
@@ -49,25 +56,26 @@ def _delivery(event: Event, channel: str, kind: str, target: str, **refs: str | 
         next_attempt_at=event.date_created,
         date_created=event.date_created,
         date_updated=event.date_created,
-        **refs,
+        port_order_sid=port_order_sid,
+        loa_sid=loa_sid,
     )
 
 
 def order_deliveries(event: Event, order: PortOrder) -> list[Delivery]:
     out: list[Delivery] = []
-    ref = {"port_order_sid": order.sid, "loa_sid": order.loa_sid}
+    ref = (order.sid, order.loa_sid)
     if order.status_callback and event.payload.get("callback_type"):
-        out.append(_delivery(event, CALLBACK, KIND_CALLBACK, order.status_callback, **ref))
+        out.append(_delivery(event, CALLBACK, KIND_CALLBACK, order.status_callback, *ref))
     if event.type != "port_order.status_changed":
         return out
     to = order.status_updates_email or order.email
-    out.append(_delivery(event, EMAIL, KIND_STATUS_MAIL, to, **ref))
+    out.append(_delivery(event, EMAIL, KIND_STATUS_MAIL, to, *ref))
     if event.payload.get("status") in CC_STATUSES:
         seen = {to.casefold()}
         for address in order.cc_emails:
             if address.casefold() not in seen:
                 seen.add(address.casefold())
-                out.append(_delivery(event, EMAIL, KIND_CC_MAIL, address, **ref))
+                out.append(_delivery(event, EMAIL, KIND_CC_MAIL, address, *ref))
     return out
 
 

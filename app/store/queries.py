@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from app.store.tables import (
     Account,
@@ -335,11 +335,11 @@ async def claimable_deliveries(
     stmt = (
         select(Delivery)
         .where(
-            Delivery.state == "pending",
-            Delivery.next_attempt_at <= now,  # type: ignore[operator]
-            (Delivery.lease_until.is_(None)) | (Delivery.lease_until < now),  # type: ignore[union-attr,operator]
+            col(Delivery.state) == "pending",
+            col(Delivery.next_attempt_at) <= now,
+            col(Delivery.lease_until).is_(None) | (col(Delivery.lease_until) < now),
         )
-        .order_by(Delivery.next_attempt_at, Delivery.id)  # type: ignore[arg-type]
+        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -347,11 +347,12 @@ async def claimable_deliveries(
 
 
 async def event_by_id(session: AsyncSession, event_id: int) -> Event | None:
-    return (await session.execute(select(Event).where(Event.id == event_id))).scalar_one_or_none()
+    stmt = select(Event).where(col(Event.id) == event_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def delivery_by_sid(session: AsyncSession, sid: str) -> Delivery | None:
-    stmt = select(Delivery).where(Delivery.sid == sid)
+    stmt = select(Delivery).where(col(Delivery.sid) == sid)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -366,12 +367,12 @@ async def deliveries_by_order(
     if not order_sids:
         return out
     conds: list[ColumnElement[bool]] = [
-        Delivery.port_order_sid.in_(list(order_sids)),  # type: ignore[union-attr]
+        col(Delivery.port_order_sid).in_(list(order_sids)),
         *_visible(Delivery.account_sid, visible),
     ]
     if channel is not None:
-        conds.append(Delivery.channel == channel)
-    stmt = select(Delivery).where(*conds).order_by(Delivery.id)  # type: ignore[arg-type]
+        conds.append(col(Delivery.channel) == channel)
+    stmt = select(Delivery).where(*conds).order_by(col(Delivery.id))
     for d in (await session.execute(stmt)).scalars():
         assert d.port_order_sid is not None
         out[d.port_order_sid].append(d)
@@ -379,7 +380,7 @@ async def deliveries_by_order(
 
 
 async def deliveries_of_event(session: AsyncSession, event_id: int) -> Sequence[Delivery]:
-    stmt = select(Delivery).where(Delivery.event_id == event_id).order_by(Delivery.id)  # type: ignore[arg-type]
+    stmt = select(Delivery).where(col(Delivery.event_id) == event_id).order_by(col(Delivery.id))
     return (await session.execute(stmt)).scalars().all()
 
 
@@ -392,8 +393,8 @@ async def attempts_by_delivery(
         return out
     stmt = (
         select(DeliveryAttempt)
-        .where(DeliveryAttempt.delivery_id.in_(list(delivery_ids)))  # type: ignore[attr-defined]
-        .order_by(DeliveryAttempt.id)  # type: ignore[arg-type]
+        .where(col(DeliveryAttempt.delivery_id).in_(list(delivery_ids)))
+        .order_by(col(DeliveryAttempt.id))
     )
     for a in (await session.execute(stmt)).scalars():
         out[a.delivery_id].append(a)
@@ -405,8 +406,8 @@ async def count_deliveries(
 ) -> int:
     conds: list[ColumnElement[bool]] = []
     if state is not None:
-        conds.append(Delivery.state == state)
+        conds.append(col(Delivery.state) == state)
     if channel is not None:
-        conds.append(Delivery.channel == channel)
+        conds.append(col(Delivery.channel) == channel)
     stmt = select(func.count()).select_from(Delivery).where(*conds)
     return int((await session.execute(stmt)).scalar_one())

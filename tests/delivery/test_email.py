@@ -247,3 +247,14 @@ async def test_no_secret_in_callbacks_emails_or_logs(settings, caplog):
         assert not re.search(r"(?<![0-9A-Za-z])5791(?![0-9A-Za-z])", text), where
         assert "ssn" not in text.lower() and "pin_number" not in text, where
     assert "/loa/sign/" not in caplog.text  # the signing link is a credential too
+
+
+async def test_signature_request_for_a_letter_signed_meanwhile_is_not_sent(nsvc, mailbox):
+    who = await owner(nsvc)
+    order = await port_orders.create_port_order(nsvc, who.caller, order_input())
+    await loas.request_signature(nsvc, who.caller, order.loa_sid)
+    await loas.sign(nsvc, order.loa_sid, loas.Signature("James Smith", None, None, "0" * 64))
+    await drain(nsvc)
+    subjects = [str(m["Subject"]) for m in mailbox.messages]
+    assert not any("Please sign" in s for s in subjects)
+    assert sorted(s.rsplit(": ", 1)[1] for s in subjects) == ["PENDING", "SUBMITTED"]
