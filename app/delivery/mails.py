@@ -7,6 +7,7 @@ SID, so a retried message is recognisably the same message.
 
 from __future__ import annotations
 
+import email.policy
 import time
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -26,6 +27,9 @@ from app.store import queries
 from app.store.tables import Delivery
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Lines up to RFC 5322's 998 characters: ASCII bodies stay 7bit and readable as they are
+# (the signing link is not cut by quoted-printable soft line breaks in an .eml file).
+POLICY = email.policy.default.clone(max_line_length=998)
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -136,7 +140,7 @@ async def compose(svc: Services, d: Delivery) -> EmailMessage:
         raise NotSent(f"not sent: unknown kind of mail {d.kind!r}")
     text, html = render(d.kind, {**context, "subject": subject})
     domain = parseaddr(svc.settings.mail_from)[1].rpartition("@")[2] or "portico.localhost"
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = svc.settings.mail_from
     message["To"] = d.target
     message["Subject"] = subject

@@ -122,10 +122,18 @@ def letter_of(loa: Loa, orders: list[PortOrder]) -> Letter:
         for o in orders
         if o.status not in NOT_COVERED
     ]
-    holder = loa.company_name or signer
+    if loa.company_name:
+        who = (
+            f"I, {signer}, am authorised to act for {loa.company_name}, the account holder of "
+            "the telephone numbers listed above at the service address above."
+        )
+    else:
+        who = (
+            f"I, {signer}, am the account holder of the telephone numbers listed above at the "
+            "service address above."
+        )
     paragraphs = [
-        f"I, {signer}, am the account holder of the telephone numbers listed above, or am "
-        f"authorised to act for {holder}, the account holder, at the service address above.",
+        who,
         "I authorise Portico and the carriers it works with to act as my agent to transfer "
         "(port) these numbers from my current carrier to Portico, and to obtain from my current "
         "carrier the information needed to do so.",
