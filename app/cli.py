@@ -70,7 +70,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await svc.bus.start()
+        await svc.start()
         await DeliveryWorker(svc, name=args.name, concurrency=args.concurrency).run_until(stop)
 
     settings = Settings()

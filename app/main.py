@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 
 from app.config import Settings
 from app.delivery.worker import DeliveryWorker
+from app.rest import rest_mount
 from app.services.context import Services
 from app.web import routes as web_routes
 
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await svc.bus.start()
+        await svc.start()
         # notify: the delivery worker runs inside the server unless PORTICO_DELIVERY_WORKER=false
         worker = DeliveryWorker(svc, name="server") if settings.delivery_worker else None
         if worker is not None:
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     routes = [
         Route("/healthz", healthz),
+        rest_mount(),
         Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -11,12 +11,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import text
+
 from app.carrier.adapter import CarrierAdapter
 from app.carrier.sandbox import SandboxCarrier
 from app.config import Settings
 from app.delivery.http_client import HttpSender, PinnedHttpSender
 from app.delivery.mailer import EmailSender, sender_from_settings
 from app.events.bus import Bus, MemoryBus
+from app.events.hub import Hub
+from app.events.pgbus import CHANNEL, PostgresBus
 from app.porting.statuses import Actor
 from app.store.engine import Database, Tx
 from app.store.secrets import Cipher
@@ -59,9 +63,11 @@ class Services:
     email_sender: EmailSender | None = None
     http_sender: HttpSender | None = None
     cipher: Cipher = field(init=False)
+    hub: Hub = field(init=False)
 
     def __post_init__(self) -> None:
         self.cipher = Cipher(self.settings.resolved_secret_key)
+        self.hub = Hub(self.db, self.bus)
         if self.email_sender is None:
             self.email_sender = sender_from_settings(self.settings)
         if self.http_sender is None:
@@ -69,7 +75,9 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
-        return cls(settings=settings, db=Database(settings.database_url))
+        db = Database(settings.database_url)
+        bus: Bus = MemoryBus() if db.is_sqlite else PostgresBus(db.url)
+        return cls(settings=settings, db=db, bus=bus)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -78,9 +86,18 @@ class Services:
             events: list[Event] = tx.info.get("events", [])
             if events:
                 last = max(e.id for e in events if e.id is not None)
+                if not self.db.is_sqlite:
+                    # Delivered to every replica's LISTEN connection when (if) we commit.
+                    await tx.execute(
+                        text("SELECT pg_notify(:c, :id)"), {"c": CHANNEL, "id": str(last)}
+                    )
                 bus = self.bus
                 tx.after_commit(lambda: bus.publish(last))
 
+    async def start(self) -> None:
+        await self.bus.start()
+
     async def close(self) -> None:
+        await self.hub.stop()
         await self.bus.stop()
         await self.db.dispose()
