@@ -114,12 +114,11 @@ class DeliveryWorker:
         while not self._stopping:
             self._wake.clear()
             try:
-                claimed = await self._fill()
+                await self._fill()
             except Exception:
                 log.exception("delivery %s: claiming failed; trying again", self.name)
-                claimed = 0
-            if claimed and self._busy < self.concurrency:
-                continue  # a full batch came back: more may be due
+            # Sleep until a send finishes (a slot is free: _wake), new events are announced,
+            # or the poll interval passes (retries coming due, other processes' events).
             bus_wait = asyncio.create_task(bus.wait_beyond(seen, self.poll))
             woken = asyncio.create_task(self._wake.wait())
             try:
@@ -134,7 +133,14 @@ class DeliveryWorker:
     async def _deliver(self, d: Delivery) -> None:
         # A delivery that waited behind others of its line may have outlived its lease:
         # renew it (fenced), or leave it to whoever holds it now.
-        if not await queue.renew(self.svc, d, self.token):
+        try:
+            ours = await queue.renew(self.svc, d, self.token)
+        except Exception:
+            log.exception(
+                "delivery %s: renewing %s failed (its lease will expire)", self.name, d.sid
+            )
+            return
+        if not ours:
             log.info("delivery %s: %s was taken over by another worker", self.name, d.sid)
             return
         try:
@@ -156,6 +162,7 @@ class DeliveryWorker:
             return
         self.sent += 1
         if step.state != "pending" and not outcome.ok:
-            log.warning(
+            quiet = (outcome.error or "").startswith("not sent")  # e.g. the LOA is signed
+            (log.info if quiet else log.warning)(
                 "delivery %s (%s to %s) given up: %s", d.sid, d.kind, d.channel, outcome.error
             )
