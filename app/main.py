@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 
 from app.config import Settings
 from app.delivery.worker import DeliveryWorker
+from app.graphql.app import graphql_routes
 from app.rest import rest_mount
 from app.services.context import Services
 from app.web import routes as web_routes
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     routes = [
         Route("/healthz", healthz),
         rest_mount(),
+        *graphql_routes(settings, svc),
         Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
