@@ -8,6 +8,7 @@ SID, so a retried message is recognisably the same message.
 from __future__ import annotations
 
 import email.policy
+import secrets
 import time
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -149,6 +150,8 @@ async def compose(svc: Services, d: Delivery) -> EmailMessage:
     message["X-Portico-Kind"] = d.kind
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    # Our own boundary: the email package would draw one from the global `random` state.
+    message.set_boundary(f"=_portico_{secrets.token_hex(16)}")
     return message
 
 

@@ -17,6 +17,8 @@ from app.delivery.http_client import HttpResult
 from app.delivery.plan import DELIVERED, FAILED, PENDING
 
 JITTER = 0.2
+# A generator of our own: jitter never touches (or depends on) the global `random` state.
+_random = random.SystemRandom()
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def next_step(
     attempts_done: int,
     schedule: Sequence[float],
     now: datetime,
-    rand: Callable[[], float] = random.random,
+    rand: Callable[[], float] = _random.random,
 ) -> Step:
     """`attempts_done` counts the attempt that just ended."""
     if outcome.ok:

@@ -259,3 +259,21 @@ async def test_signature_request_for_a_letter_signed_meanwhile_is_not_sent(nsvc,
     subjects = [str(m["Subject"]) for m in mailbox.messages]
     assert not any("Please sign" in s for s in subjects)
     assert sorted(s.rsplit(": ", 1)[1] for s in subjects) == ["PENDING", "SUBMITTED"]
+
+
+async def test_mail_and_jitter_leave_the_global_random_state_alone(nsvc, mailbox):
+    # Hypothesis (the REST contract tests) flags any use of `random` while it generates data,
+    # and the server's worker runs meanwhile: boundaries and jitter use generators of their own.
+    import random
+    from datetime import UTC, datetime
+
+    from app.delivery import retry
+
+    who = await owner(nsvc)
+    await port_orders.create_port_order(nsvc, who.caller, order_input())
+    state = random.getstate()
+    await drain(nsvc)
+    (message,) = mailbox.messages
+    message.as_bytes()
+    retry.next_step(retry.Outcome(False, 500), 1, [10.0], datetime.now(UTC))
+    assert random.getstate() == state
