@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.carrier.scheduler import Scheduler
 from app.config import Settings
 from app.services.context import Services
 
@@ -31,15 +32,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings()
     svc = services or Services.from_settings(settings)
 
+    scheduler = Scheduler(svc)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.bus.start()
+        if settings.scheduler_enabled:
+            scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
             await svc.close()
 
     app = Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
+    app.state.scheduler = scheduler
     return app

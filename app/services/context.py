@@ -6,10 +6,11 @@ after the commit, tells the bus about the events written (nothing is announced o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.carrier.adapter import CarrierAdapter
 from app.carrier.sandbox import SandboxCarrier
@@ -50,12 +51,18 @@ class Services:
     settings: Settings
     db: Database
     bus: Bus = field(default_factory=MemoryBus)
-    carrier: CarrierAdapter = field(default_factory=SandboxCarrier)
+    # The losing carrier; None means the sandbox at the settings' pace.
+    carrier: CarrierAdapter = None  # type: ignore[assignment]
     clock: Callable[[], datetime] = utcnow
     cipher: Cipher = field(init=False)
+    # Set after a commit that wrote carrier jobs: wakes this process's scheduler at once.
+    jobs_written: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.cipher = Cipher(self.settings.resolved_secret_key)
+        if self.carrier is None:
+            step = timedelta(seconds=self.settings.sandbox_step_seconds)
+            self.carrier = SandboxCarrier(step)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -70,6 +77,11 @@ class Services:
                 last = max(e.id for e in events if e.id is not None)
                 bus = self.bus
                 tx.after_commit(lambda: bus.publish(last))
+            if tx.info.get("jobs_written"):
+                tx.after_commit(self._wake_scheduler)
+
+    async def _wake_scheduler(self) -> None:
+        self.jobs_written.set()
 
     async def close(self) -> None:
         await self.bus.stop()
