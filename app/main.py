@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await svc.bus.start()
+        await svc.start()
         if settings.scheduler_enabled:
             scheduler.start()
         try:

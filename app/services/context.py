@@ -12,10 +12,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
+
 from app.carrier.adapter import CarrierAdapter
 from app.carrier.sandbox import SandboxCarrier
 from app.config import Settings
 from app.events.bus import Bus, MemoryBus
+from app.events.hub import Hub
+from app.events.pgbus import CHANNEL, PostgresBus
 from app.porting.statuses import Actor
 from app.store.engine import Database, Tx
 from app.store.secrets import Cipher
@@ -55,18 +59,22 @@ class Services:
     carrier: CarrierAdapter = None  # type: ignore[assignment]
     clock: Callable[[], datetime] = utcnow
     cipher: Cipher = field(init=False)
+    hub: Hub = field(init=False)
     # Set after a commit that wrote carrier jobs: wakes this process's scheduler at once.
     jobs_written: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.cipher = Cipher(self.settings.resolved_secret_key)
+        self.hub = Hub(self.db, self.bus)
         if self.carrier is None:
             step = timedelta(seconds=self.settings.sandbox_step_seconds)
             self.carrier = SandboxCarrier(step)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
-        return cls(settings=settings, db=Database(settings.database_url))
+        db = Database(settings.database_url)
+        bus: Bus = MemoryBus() if db.is_sqlite else PostgresBus(db.url)
+        return cls(settings=settings, db=db, bus=bus)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -75,6 +83,11 @@ class Services:
             events: list[Event] = tx.info.get("events", [])
             if events:
                 last = max(e.id for e in events if e.id is not None)
+                if not self.db.is_sqlite:
+                    # Delivered to every replica's LISTEN connection when (if) we commit.
+                    await tx.execute(
+                        text("SELECT pg_notify(:c, :id)"), {"c": CHANNEL, "id": str(last)}
+                    )
                 bus = self.bus
                 tx.after_commit(lambda: bus.publish(last))
             if tx.info.get("jobs_written"):
@@ -83,6 +96,10 @@ class Services:
     async def _wake_scheduler(self) -> None:
         self.jobs_written.set()
 
+    async def start(self) -> None:
+        await self.bus.start()
+
     async def close(self) -> None:
+        await self.hub.stop()
         await self.bus.stop()
         await self.db.dispose()

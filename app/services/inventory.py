@@ -64,9 +64,7 @@ async def list_incoming_phone_numbers(
     limit = max(1, min(page_size, MAX_PAGE_SIZE))
     async with svc.db.read() as s:
         after_key = await _key(s, caller, after_sid, 21826, "AfterSid") if after_sid else None
-        before_key = (
-            await _key(s, caller, before_sid, 21825, "BeforeSid") if before_sid else None
-        )
+        before_key = await _key(s, caller, before_sid, 21825, "BeforeSid") if before_sid else None
         return await queries.list_incoming_phone_numbers(
             s,
             caller.visible,

@@ -1,0 +1,160 @@
+"""Subscription streams: one reader of the event log per process, fanned out in memory.
+
+The hub wakes on the bus, reads the new events once (all accounts), and hands each to the
+subscriptions that match it (tenant, resource type, resource SID). A subscription that asks to
+replay (`after`) reads its backlog from the log first, then continues from its queue; events
+seen in both are skipped by id, so the seam has no gap and no duplicate. A subscriber that falls
+too far behind drops its queue and re-reads the log from its own cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from app.events.bus import Bus
+from app.store import queries
+from app.store.engine import Database
+from app.store.tables import Event
+
+log = logging.getLogger(__name__)
+BATCH = 500
+QUEUE_LIMIT = 1000
+
+
+@dataclass(eq=False)
+class Subscription:
+    visible: frozenset[str] | None
+    resource_type: str
+    resource_sid: str | None
+    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    overflowed: bool = False
+
+    def matches(self, event: Event) -> bool:
+        return (
+            event.resource_type == self.resource_type
+            and (self.resource_sid is None or event.resource_sid == self.resource_sid)
+            and (self.visible is None or event.account_sid in self.visible)
+        )
+
+    def offer(self, event: Event) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+class Hub:
+    def __init__(self, db: Database, bus: Bus, *, idle_poll: float = 5.0):
+        self._db = db
+        self._bus = bus
+        self._idle_poll = idle_poll
+        self._subs: set[Subscription] = set()
+        self._cursor = 0
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subs)
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="portico-event-hub")
+            await self._ready.wait()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+            self._ready.clear()
+
+    async def _run(self) -> None:
+        async with self._db.read() as s:
+            self._cursor = await queries.last_event_id(s)
+        self._ready.set()
+        while True:
+            try:
+                await self._bus.wait_beyond(self._cursor, timeout=self._idle_poll)
+                await self._dispatch_new()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event hub: reading the log failed; retrying")
+                await asyncio.sleep(1)
+
+    async def _dispatch_new(self) -> None:
+        while True:
+            async with self._db.read() as s:
+                rows = await queries.events_after(s, self._cursor, BATCH)
+            for event in rows:
+                assert event.id is not None
+                self._cursor = event.id
+                for sub in self._subs:
+                    if sub.matches(event):
+                        sub.offer(event)
+            if len(rows) < BATCH:
+                return
+
+    async def _replay(self, sub: Subscription, cursor: int) -> AsyncIterator[Event]:
+        while True:
+            async with self._db.read() as s:
+                rows = await queries.events_after(
+                    s,
+                    cursor,
+                    BATCH,
+                    visible=sub.visible,
+                    resource_sid=sub.resource_sid,
+                    resource_type=sub.resource_type,
+                )
+            for event in rows:
+                yield event
+                assert event.id is not None
+                cursor = event.id
+            if len(rows) < BATCH:
+                return
+
+    async def events(
+        self,
+        *,
+        visible: frozenset[str] | None,
+        resource_type: str,
+        resource_sid: str | None = None,
+        after: int | None = None,
+    ) -> AsyncIterator[Event]:
+        """Matching events: first those after `after` from the log (when given), then live."""
+        await self.start()
+        sub = Subscription(visible, resource_type, resource_sid)
+        self._subs.add(sub)
+        try:
+            cursor = after if after is not None else self._cursor
+            if after is not None:
+                async for event in self._replay(sub, cursor):
+                    assert event.id is not None
+                    cursor = event.id
+                    yield event
+            while True:
+                if sub.overflowed:
+                    # Too far behind: forget the queue and read the log from our own cursor.
+                    sub.queue = asyncio.Queue(QUEUE_LIMIT)
+                    sub.overflowed = False
+                    async for event in self._replay(sub, cursor):
+                        assert event.id is not None
+                        cursor = event.id
+                        yield event
+                    continue
+                event = await sub.queue.get()
+                assert event.id is not None
+                if event.id <= cursor:
+                    continue
+                cursor = event.id
+                yield event
+        finally:
+            self._subs.discard(sub)

@@ -1,0 +1,108 @@
+"""The bus across replicas: PostgreSQL LISTEN/NOTIFY carrying event ids, never rows.
+
+The writer's transaction sends `pg_notify('portico_events', <last event id>)` just before it
+commits (NOTIFY is delivered at commit, so a rolled-back change announces nothing). Every
+replica keeps one dedicated LISTEN connection. If that connection drops, the replica reconnects
+with backoff and catches up: it reads the newest event id from the log and wakes every waiter,
+and waiters re-read the log from their own last id, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from app.events.bus import MemoryBus
+
+log = logging.getLogger(__name__)
+CHANNEL = "portico_events"
+APPLICATION_NAME = "portico-bus"
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return (
+        make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+
+
+class PostgresBus(MemoryBus):
+    def __init__(self, sqlalchemy_url: str, *, reconnect_delay: float = 0.5):
+        super().__init__()
+        self._dsn = asyncpg_dsn(sqlalchemy_url)
+        self._reconnect_delay = reconnect_delay
+        self._task: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
+        self._lost = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.reconnects = 0
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="portico-pgbus")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._close()
+        await super().stop()
+
+    async def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        self.connected.clear()
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            event_id = int(payload)
+        except ValueError:
+            return
+        asyncio.get_running_loop().create_task(self.publish(event_id))
+
+    def _on_terminate(self, _conn: Any) -> None:
+        self._lost.set()
+
+    async def _run(self) -> None:
+        delay = self._reconnect_delay
+        while True:
+            try:
+                conn = await asyncpg.connect(
+                    self._dsn, server_settings={"application_name": APPLICATION_NAME}
+                )
+                self._conn = conn
+                self._lost.clear()
+                conn.add_termination_listener(self._on_terminate)
+                await conn.add_listener(CHANNEL, self._on_notify)
+                # Catch up on whatever was committed while we were not listening.
+                newest = await conn.fetchval("SELECT coalesce(max(id), 0) FROM events")
+                self.connected.set()
+                await self.publish(int(newest))
+                delay = self._reconnect_delay
+                while not self._lost.is_set():
+                    # A cheap liveness probe: a dead TCP peer is noticed within seconds.
+                    try:
+                        await asyncio.wait_for(self._lost.wait(), 5)
+                    except TimeoutError:
+                        try:
+                            await asyncio.wait_for(conn.execute("SELECT 1"), 5)
+                        except Exception:
+                            self._lost.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # connection refused, dropped, ...
+                log.warning(
+                    "event bus: LISTEN connection lost (%s); reconnecting", type(exc).__name__
+                )
+            await self._close()
+            self.reconnects += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
