@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from app.carrier.scheduler import Scheduler
 from app.config import Settings
+from app.rest import rest_mount
 from app.services.context import Services
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             await scheduler.stop()
             await svc.close()
 
-    app = Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    app = Starlette(routes=[Route("/healthz", healthz), rest_mount()], lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
     app.state.scheduler = scheduler
