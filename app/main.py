@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from app.carrier.scheduler import Scheduler
 from app.config import Settings
+from app.graphql.app import graphql_routes
 from app.rest import rest_mount
 from app.services.context import Services
 
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             await scheduler.stop()
             await svc.close()
 
-    app = Starlette(routes=[Route("/healthz", healthz), rest_mount()], lifespan=lifespan)
+    routes = [Route("/healthz", healthz), rest_mount(), *graphql_routes(settings, svc)]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
     app.state.scheduler = scheduler

@@ -1,9 +1,11 @@
 """Operator use cases (status moves, FOC changes, references) and the moves the carrier shares.
 
-The public functions take the caller and refuse anyone but an operator (20403); every action
-lands in the event log with the operator's SID as `actor_sid`. `apply_status` and
-`apply_activation_date` are the transaction-level moves the carrier's answers use too
-(app/services/carrier.py): one place decides what a status or FOC change does.
+Transports call the `operator_*` functions and `set_order_references`: they take the caller
+and refuse anyone but an operator (20403); every action lands in the event log with the
+operator's SID as `actor_sid`. `set_status` and `set_activation_date` take an already
+authorised actor (the carrier, internal callers, tests). `apply_status` and
+`apply_activation_date` are the transaction-level moves underneath, shared with the carrier's
+answers (app/services/carrier.py): one place decides what a status or FOC change does.
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ def _check_text(value: str | None, limit: int, field: str) -> str | None:
 
 async def set_status(
     svc: Services,
-    caller: Caller,
+    actor: Actor,
+    actor_sid: str | None,
     sid: str,
     status: PortOrderStatus,
     *,
@@ -155,9 +158,9 @@ async def set_status(
     reason: str | None = None,
     error_code: int | None = None,
 ) -> PortOrder:
-    """GraphQL `setPortOrderStatus`. 20403 for accounts; 21822 for a move not in the table;
-    `error_code` (a catalog code) appends an error to the order."""
-    require_operator(caller)
+    """A carrier's or an already authorised operator's move (internal callers and tests; a
+    transport calls `operator_set_status`, which checks its caller). 21822 for a move not in
+    the table; `error_code` (a catalog code) appends an error to the order."""
     if error_code is not None and error_code not in CATALOG:
         raise PortingError(20001, f"Unknown error code {error_code}", "error_code")
     reason = _check_text(reason, MAX_REASON, "reason")
@@ -169,8 +172,8 @@ async def set_status(
             svc,
             order,
             status,
-            Actor.OPERATOR,
-            caller.sid,
+            actor,
+            actor_sid,
             now,
             reason_code=reason_code,
             reason=reason,
@@ -179,21 +182,51 @@ async def set_status(
     return order
 
 
-async def set_activation_date(
-    svc: Services, caller: Caller, sid: str, activation_date: datetime
+async def operator_set_status(
+    svc: Services,
+    caller: Caller,
+    sid: str,
+    status: PortOrderStatus,
+    *,
+    reason_code: int | None = None,
+    reason: str | None = None,
+    error_code: int | None = None,
 ) -> PortOrder:
-    """GraphQL `setActivationDate`: the operator sets the FOC date. 21814 without a zone;
-    21829 once the order is COMPLETED, CANCELED or FAILED."""
+    """GraphQL `setPortOrderStatus`: 20403 unless the caller is an operator; logged with the
+    operator's SID."""
     require_operator(caller)
+    return await set_status(
+        svc,
+        Actor.OPERATOR,
+        caller.sid,
+        sid,
+        status,
+        reason_code=reason_code,
+        reason=reason,
+        error_code=error_code,
+    )
+
+
+async def set_activation_date(
+    svc: Services, actor: Actor, actor_sid: str | None, sid: str, activation_date: datetime
+) -> PortOrder:
+    """The carrier confirmed (or an authorised operator changed) the FOC date. 21814 without a
+    zone; 21829 once the order is COMPLETED, CANCELED or FAILED."""
     if activation_date.tzinfo is None:
         raise PortingError(21814, field="activation_date")
     now = svc.clock()
     async with svc.transaction() as tx:
         order = await _load(tx, sid)
-        await apply_activation_date(
-            tx, svc, order, activation_date, Actor.OPERATOR, caller.sid, now
-        )
+        await apply_activation_date(tx, svc, order, activation_date, actor, actor_sid, now)
     return order
+
+
+async def operator_set_activation_date(
+    svc: Services, caller: Caller, sid: str, activation_date: datetime
+) -> PortOrder:
+    """GraphQL `setActivationDate`: 20403 unless the caller is an operator."""
+    require_operator(caller)
+    return await set_activation_date(svc, Actor.OPERATOR, caller.sid, sid, activation_date)
 
 
 async def set_order_references(

@@ -16,6 +16,7 @@ from app.porting.statuses import (
     Actor,
     PortOrderStatus,
     PortType,
+    binding_foc,
     cancel_refusal,
     update_refusal,
 )
@@ -280,8 +281,7 @@ async def cancel_port_order(svc: Services, caller: Caller, sid: str) -> PortOrde
             raise PortingError(20404, field="sid")
         await _orders.claim(tx, order)
         status = S(order.status)
-        # The FOC date exists once the carrier has the order; before that it is only a wish.
-        foc = order.activation_date if status in (S.SUBMITTED, S.ACCEPTED, S.REVIEW) else None
+        foc = binding_foc(status, order.activation_date)
         refusal = cancel_refusal(status, PortType(order.port_type), foc, now)
         if refusal is not None:
             raise refusal

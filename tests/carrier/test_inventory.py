@@ -15,8 +15,8 @@ S = PortOrderStatus
 
 async def ported(svc, op, caller, number: str) -> str:  # type: ignore[no-untyped-def]
     order = await port_orders.create_port_order(svc, caller, order_input(number=number))
-    await operators.set_status(svc, op, order.sid, S.REVIEW)
-    done = await operators.set_status(svc, op, order.sid, S.COMPLETED)
+    await operators.operator_set_status(svc, op, order.sid, S.REVIEW)
+    done = await operators.operator_set_status(svc, op, order.sid, S.COMPLETED)
     assert done.incoming_phone_number_sid is not None
     return done.incoming_phone_number_sid
 

@@ -29,8 +29,8 @@ async def snapshot(svc: Services, caller, sid: str):  # type: ignore[no-untyped-
 @pytest.mark.parametrize(
     "call",
     [
-        lambda svc, c, sid: operators.set_status(svc, c, sid, S.REVIEW),
-        lambda svc, c, sid: operators.set_activation_date(svc, c, sid, FOC),
+        lambda svc, c, sid: operators.operator_set_status(svc, c, sid, S.REVIEW),
+        lambda svc, c, sid: operators.operator_set_activation_date(svc, c, sid, FOC),
         lambda svc, c, sid: operators.set_order_references(svc, c, sid, "PR123", "ZD9"),
     ],
     ids=["set_status", "set_activation_date", "set_order_references"],
@@ -53,7 +53,7 @@ async def test_a_move_outside_the_table_is_21822_and_changes_nothing(svc):
     before = await snapshot(svc, caller, order.sid)
 
     with pytest.raises(PortingError) as err:
-        await operators.set_status(svc, op, order.sid, S.COMPLETED)  # PENDING -> COMPLETED
+        await operators.operator_set_status(svc, op, order.sid, S.COMPLETED)  # PENDING -> COMPLETED
 
     assert err.value.code == 21822
     assert await snapshot(svc, caller, order.sid) == before
@@ -65,11 +65,11 @@ async def test_bad_operator_input_is_refused_before_anything_changes(svc):
     before = await snapshot(svc, caller, order.sid)
 
     cases = [
-        (operators.set_status(svc, op, order.sid, S.FAILED, error_code=99999), 20001),
-        (operators.set_status(svc, op, order.sid, S.FAILED, reason="x" * 1001), 20001),
-        (operators.set_activation_date(svc, op, order.sid, datetime(2027, 3, 1)), 21814),
+        (operators.operator_set_status(svc, op, order.sid, S.FAILED, error_code=99999), 20001),
+        (operators.operator_set_status(svc, op, order.sid, S.FAILED, reason="x" * 1001), 20001),
+        (operators.operator_set_activation_date(svc, op, order.sid, datetime(2027, 3, 1)), 21814),
         (operators.set_order_references(svc, op, order.sid, "p" * 256), 20001),
-        (operators.set_status(svc, op, "PO" + "0" * 32, S.REVIEW), 20404),
+        (operators.operator_set_status(svc, op, "PO" + "0" * 32, S.REVIEW), 20404),
     ]
     for call, code in cases:
         with pytest.raises(PortingError) as err:
@@ -82,8 +82,8 @@ async def test_operator_moves_are_logged_with_the_operators_sid(svc):
     caller, op = await account(svc), await operator(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
 
-    await operators.set_status(svc, op, order.sid, S.REVIEW, reason="document check")
-    done = await operators.set_status(
+    await operators.operator_set_status(svc, op, order.sid, S.REVIEW, reason="document check")
+    done = await operators.operator_set_status(
         svc, op, order.sid, S.FAILED, reason_code=21835, reason="cannot port", error_code=21835
     )
 
@@ -102,9 +102,9 @@ async def test_operator_moves_are_logged_with_the_operators_sid(svc):
 async def test_an_operator_completing_from_review_puts_the_number_into_inventory(svc):
     caller, op = await account(svc), await operator(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
-    await operators.set_status(svc, op, order.sid, S.REVIEW)
+    await operators.operator_set_status(svc, op, order.sid, S.REVIEW)
 
-    done = await operators.set_status(svc, op, order.sid, S.COMPLETED)
+    done = await operators.operator_set_status(svc, op, order.sid, S.COMPLETED)
 
     assert done.incoming_phone_number_sid and done.incoming_phone_number_sid.startswith("PN")
     with pytest.raises(PortingError) as err:
@@ -144,5 +144,5 @@ async def test_an_operator_cannot_move_the_foc_of_a_finished_order(svc):
     await port_orders.cancel_port_order(svc, caller, order.sid)
 
     with pytest.raises(PortingError) as err:
-        await operators.set_activation_date(svc, op, order.sid, FOC)
+        await operators.operator_set_activation_date(svc, op, order.sid, FOC)
     assert err.value.code == 21829

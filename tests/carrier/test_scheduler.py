@@ -175,7 +175,7 @@ async def test_an_operator_moving_the_foc_moves_the_completion(svc):
     assert await status_of(svc, order.sid) == S.ACCEPTED
     later = clock.now + timedelta(seconds=10 * STEP)
 
-    await operators.set_activation_date(svc, op, order.sid, later)
+    await operators.operator_set_activation_date(svc, op, order.sid, later)
 
     clock.advance(STEP)  # the FOC date the carrier first confirmed
     assert await sched.run_due() == 0
@@ -203,13 +203,13 @@ async def test_an_operator_taking_over_makes_the_pending_answer_moot(svc):
     sched = Scheduler(svc)
     await sched.run_due()
 
-    await operators.set_status(svc, op, order.sid, S.REVIEW, reason="checking the PIN")
+    await operators.operator_set_status(svc, op, order.sid, S.REVIEW, reason="checking the PIN")
 
     clock.advance(STEP)
     assert await sched.run_due() == 0
     assert await status_of(svc, order.sid) == S.REVIEW
     # The operator sends it back to the carrier: a fresh submission, and the carrier answers.
-    await operators.set_status(svc, op, order.sid, S.SUBMITTED)
+    await operators.operator_set_status(svc, op, order.sid, S.SUBMITTED)
     assert await sched.run_due() == 1
     clock.advance(STEP)
     assert await sched.run_due() == 1

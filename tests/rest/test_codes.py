@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.porting.statuses import PortOrderStatus
+from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators
 from app.services.context import Services
 from app.services.loas import Signature
-from tests.builders import mobile_input, operator, order_input
+from tests.builders import mobile_input, order_input
 from tests.rest.conftest import LOAS, ORDERS, Account, assert_error, counts, sqlite_only
 
 pytestmark = sqlite_only
@@ -98,7 +98,7 @@ async def test_cancel_after_signing_codes(
         await loas.request_signature(svc, account.caller, o["loa_sid"])
         await loas.sign(svc, o["loa_sid"], SIGNATURE)
     soon = svc.clock() + timedelta(hours=24)
-    await operators.set_activation_date(svc, await operator(svc), landline["sid"], soon)
+    await operators.set_activation_date(svc, Actor.CARRIER, None, landline["sid"], soon)
     before = await counts(svc)
     r = await client.delete(f"{ORDERS}/{mobile['sid']}", auth=account.auth)
     assert_error(r, 400, 21832)
@@ -123,9 +123,8 @@ async def test_number_codes(client: httpx.AsyncClient, svc: Services, account: A
 
     await loas.request_signature(svc, account.caller, o["loa_sid"])
     await loas.sign(svc, o["loa_sid"], SIGNATURE)
-    op = await operator(svc)
-    await operators.set_status(svc, op, o["sid"], S.ACCEPTED)
-    await operators.set_status(svc, op, o["sid"], S.COMPLETED)
+    await operators.set_status(svc, Actor.CARRIER, None, o["sid"], S.ACCEPTED)
+    await operators.set_status(svc, Actor.CARRIER, None, o["sid"], S.COMPLETED)
     done = (await client.get(f"{ORDERS}/{o['sid']}", auth=account.auth)).json()
     assert done["status"] == "COMPLETED" and done["incoming_phone_number_sid"].startswith("PN")
     r = await client.get(
@@ -147,7 +146,7 @@ async def test_carrier_errors_are_shown(
     await loas.request_signature(svc, account.caller, o["loa_sid"])
     await loas.sign(svc, o["loa_sid"], SIGNATURE)
     await operators.set_status(
-        svc, await operator(svc), o["sid"], S.REJECTED, reason_code=21831, error_code=21831
+        svc, Actor.CARRIER, None, o["sid"], S.REJECTED, reason_code=21831, error_code=21831
     )
     got = (await client.get(f"{ORDERS}/{o['sid']}", auth=account.auth)).json()
     assert got["status"] == "REJECTED" and got["reason_code"] == 21831
