@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from app.carrier.scheduler import Scheduler
 from app.config import Settings
 from app.delivery.worker import DeliveryWorker
 from app.graphql.app import graphql_routes
@@ -35,9 +36,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings()
     svc = services or Services.from_settings(settings)
 
+    scheduler = Scheduler(svc)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.start()
+        if settings.scheduler_enabled:
+            scheduler.start()
         # notify: the delivery worker runs inside the server unless PORTICO_DELIVERY_WORKER=false
         worker = DeliveryWorker(svc, name="server") if settings.delivery_worker else None
         if worker is not None:
@@ -47,6 +52,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         finally:
             if worker is not None:
                 await worker.stop()
+            await scheduler.stop()
             await svc.close()
 
     routes = [
@@ -58,4 +64,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
+    app.state.scheduler = scheduler
     return app

@@ -6,10 +6,11 @@ after the commit, tells the bus about the events written (nothing is announced o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -56,7 +57,8 @@ class Services:
     settings: Settings
     db: Database
     bus: Bus = field(default_factory=MemoryBus)
-    carrier: CarrierAdapter = field(default_factory=SandboxCarrier)
+    # The losing carrier; None means the sandbox at the settings' pace.
+    carrier: CarrierAdapter = None  # type: ignore[assignment]
     clock: Callable[[], datetime] = utcnow
     # notify: side-effect protocols of the deliveries (app/delivery); built from the settings
     # when not given (tests pass recording ones from app/delivery/recording.py).
@@ -64,10 +66,15 @@ class Services:
     http_sender: HttpSender | None = None
     cipher: Cipher = field(init=False)
     hub: Hub = field(init=False)
+    # Set after a commit that wrote carrier jobs: wakes this process's scheduler at once.
+    jobs_written: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.cipher = Cipher(self.settings.resolved_secret_key)
         self.hub = Hub(self.db, self.bus)
+        if self.carrier is None:
+            step = timedelta(seconds=self.settings.sandbox_step_seconds)
+            self.carrier = SandboxCarrier(step)
         if self.email_sender is None:
             self.email_sender = sender_from_settings(self.settings)
         if self.http_sender is None:
@@ -93,6 +100,11 @@ class Services:
                     )
                 bus = self.bus
                 tx.after_commit(lambda: bus.publish(last))
+            if tx.info.get("jobs_written"):
+                tx.after_commit(self._wake_scheduler)
+
+    async def _wake_scheduler(self) -> None:
+        self.jobs_written.set()
 
     async def start(self) -> None:
         await self.bus.start()

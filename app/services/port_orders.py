@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from app.carrier import jobs as carrier_jobs
 from app.carrier.adapter import Portability
 from app.porting import sids
 from app.porting.dates import earliest_activation_date, effective_activation_date
@@ -285,5 +286,6 @@ async def cancel_port_order(svc: Services, caller: Caller, sid: str) -> PortOrde
         if refusal is not None:
             raise refusal
         await _orders.move(tx, svc, order, S.CANCELED, Actor.CUSTOMER, caller.sid, now)
+        await carrier_jobs.follow_up(tx, order, status, now)  # tell the carrier if it has it
         await _orders.cancel_loa_if_done(tx, order.loa_sid, Actor.CUSTOMER, caller.sid, now)
     return order

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
@@ -23,6 +23,7 @@ from app.store.tables import (
     Event,
     IdempotencyKey,
     IncomingPhoneNumber,
+    Job,
     Loa,
     Operator,
     PortOrder,
@@ -414,6 +415,87 @@ async def count_loas(session: AsyncSession, visible: Visible, f: LoaFilter) -> i
 async def inventory_number(session: AsyncSession, number: str) -> IncomingPhoneNumber | None:
     stmt = select(IncomingPhoneNumber).where(IncomingPhoneNumber.number == number)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def incoming_phone_number(
+    session: AsyncSession, sid: str, visible: Visible
+) -> IncomingPhoneNumber | None:
+    stmt = select(IncomingPhoneNumber).where(
+        IncomingPhoneNumber.sid == sid, *_visible(IncomingPhoneNumber.account_sid, visible)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def incoming_phone_numbers_by_sids(
+    session: AsyncSession, sids: Collection[str], visible: Visible
+) -> dict[str, IncomingPhoneNumber]:
+    if not sids:
+        return {}
+    stmt = select(IncomingPhoneNumber).where(
+        IncomingPhoneNumber.sid.in_(list(sids)),
+        *_visible(IncomingPhoneNumber.account_sid, visible),
+    )
+    return {x.sid: x for x in (await session.execute(stmt)).scalars()}
+
+
+async def list_incoming_phone_numbers(
+    session: AsyncSession,
+    visible: Visible,
+    limit: int,
+    after_key: int | None = None,
+    before_key: int | None = None,
+    *,
+    account_sid: str | None = None,
+    number: str | None = None,
+) -> Page[IncomingPhoneNumber]:
+    """An inventory, newest first (keyset on id)."""
+    conds = _visible(IncomingPhoneNumber.account_sid, visible)
+    if account_sid is not None:
+        conds.append(IncomingPhoneNumber.account_sid == account_sid)
+    if number is not None:
+        conds.append(IncomingPhoneNumber.number == number)
+    return await _keyset(session, IncomingPhoneNumber, conds, limit, after_key, before_key)
+
+
+# --- jobs (carrier scheduler) --------------------------------------------------------------
+
+
+def _claimable(now: datetime) -> list[ColumnElement[bool]]:
+    lease: Any = Job.lease_until
+    return [
+        Job.state == "pending",
+        Job.run_at <= now,  # type: ignore[operator]
+        lease.is_(None) | (lease <= now),
+    ]
+
+
+async def claimable_jobs(session: AsyncSession, now: datetime, limit: int) -> Sequence[Job]:
+    """Due jobs nobody holds, oldest due first, locked for the caller's transaction. On
+    PostgreSQL rows another replica is claiming right now are skipped (SKIP LOCKED); SQLite has
+    one writer at a time, so the write transaction is the lock."""
+    run_at: Any = Job.run_at
+    stmt = (
+        select(Job)
+        .where(*_claimable(now))
+        .order_by(run_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def next_job_due(session: AsyncSession) -> datetime | None:
+    """When the earliest pending job can be claimed (due, and its lease, if any, ran out)."""
+    run_at: Any = Job.run_at
+    lease: Any = Job.lease_until
+    claimable_at = case((lease.is_not(None) & (lease > run_at), lease), else_=run_at)
+    stmt = select(func.min(claimable_at)).where(Job.state == "pending")
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def jobs_of_order(session: AsyncSession, order_sid: str) -> Sequence[Job]:
+    stmt = select(Job).where(Job.port_order_sid == order_sid).order_by(Job.id)  # type: ignore[arg-type]
+    return (await session.execute(stmt)).scalars().all()
 
 
 # --- event log -------------------------------------------------------------------------------
