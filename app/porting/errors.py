@@ -67,9 +67,13 @@ FORBIDDEN = 20403
 CONFLICT = 20409
 
 
-@dataclass(frozen=True)
+@dataclass
 class PortingError(Exception):
-    """An expected failure: a catalog code, a message, and the input field it concerns."""
+    """An expected failure: a catalog code, a message, and the input field it concerns.
+
+    Not a frozen dataclass: Python sets `__traceback__` on exceptions as they propagate (e.g.
+    out of an `asynccontextmanager` such as `Services.transaction()`), which a frozen dataclass
+    refuses with FrozenInstanceError."""
 
     code: int
     message: str = ""
@@ -79,7 +83,11 @@ class PortingError(Exception):
         if self.code not in CATALOG:
             raise ValueError(f"unknown error code {self.code}")
         if not self.message:
-            object.__setattr__(self, "message", CATALOG[self.code][0])
+            self.message = CATALOG[self.code][0]
+        super().__init__(self.code, self.message, self.field)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.message, self.field))
 
     @property
     def http_status(self) -> int:
