@@ -185,6 +185,10 @@ async def _update(svc: Services, caller: Caller, sid: str, raw: Mapping[str, obj
         order = await queries.port_order(tx, sid, caller.visible)
         if order is None:
             raise PortingError(20404, field="sid")
+        if order.version != current.version:
+            # `new` was merged over the row as it was before this transaction: applying it now
+            # would undo a concurrent change (a lost update).
+            raise PortingError(20409)
         await _orders.claim(tx, order)
         refusal = update_refusal(S(order.status))
         if refusal is not None:
