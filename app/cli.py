@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import signal
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from app.config import Settings
+from app.porting.errors import PortingError, PortingErrors, as_list
 from app.porting.isotime import format_utc
 from app.services import accounts
 from app.services.context import Services
@@ -52,7 +56,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(config).run()
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
+    # handler that was there before it started. SIGTERM is the orderly stop of a process
+    # manager: with a no-op handler underneath, the process ends with status 0 instead of
+    # being killed by the re-raised signal. Ctrl-C ends without a traceback.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run()
     return 0
 
 
@@ -135,7 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=Settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     args = parser().parse_args(argv)
-    return int(args.fn(args))
+    try:
+        return int(args.fn(args))
+    except (PortingError, PortingErrors) as exc:  # bad input: a clear message, no traceback
+        for e in as_list(exc):
+            print(f"portico: error {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
