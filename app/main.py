@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.config import Settings
+from app.rest import rest_mount
 from app.services.context import Services
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         finally:
             await svc.close()
 
-    app = Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    app = Starlette(routes=[Route("/healthz", healthz), rest_mount()], lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +26,11 @@ from app.store.engine import Tx
 from app.store.tables import PortOrder, PortOrderError
 
 S = PortOrderStatus
+
+# Work a caller adds to the create's own transaction (app/services/idempotency.py): `before`
+# runs first thing in it, `after` once the order is written. Both run again on a retry.
+BeforeHook = Callable[[Tx], Awaitable[None]]
+AfterHook = Callable[[Tx, PortOrder], Awaitable[None]]
 
 
 def _owner(caller: Caller, raw: Mapping[str, object]) -> str:
@@ -72,13 +77,20 @@ def _dates(svc: Services, f: PortOrderFields) -> tuple[datetime, datetime | None
     return earliest, effective_activation_date(f.activation_date, earliest)
 
 
-async def create_port_order(svc: Services, caller: Caller, raw: Mapping[str, object]) -> PortOrder:
+async def create_port_order(
+    svc: Services,
+    caller: Caller,
+    raw: Mapping[str, object],
+    *,
+    before: BeforeHook | None = None,
+    after: AfterHook | None = None,
+) -> PortOrder:
     account_sid = _owner(caller, raw)
     fields = validate_create(raw)
     portability = await svc.carrier.check_portability(fields.number)
     for attempt in range(3):
         try:
-            return await _create(svc, caller, account_sid, fields, portability)
+            return await _create(svc, caller, account_sid, fields, portability, before, after)
         except IntegrityError as exc:
             conflict = _number_conflict(exc)
             if conflict is not None:
@@ -94,10 +106,14 @@ async def _create(
     account_sid: str,
     fields: PortOrderFields,
     portability: Portability,
+    before: BeforeHook | None = None,
+    after: AfterHook | None = None,
 ) -> PortOrder:
     now = svc.clock()
     earliest, activation = _dates(svc, fields)
     async with svc.transaction() as tx:
+        if before is not None:
+            await before(tx)
         await _check_number_free(tx, fields.number)
         loa = await _orders.attach_loa(tx, svc, account_sid, fields, now)
         order = PortOrder(
@@ -151,6 +167,8 @@ async def _create(
                 reason=portability.reason,
                 error_code=portability.error_code or 21827,
             )
+        if after is not None:
+            await after(tx, order)
     return order
 
 

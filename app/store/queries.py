@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from app.store.tables import (
     Account,
     Event,
+    IdempotencyKey,
     IncomingPhoneNumber,
     Loa,
     Operator,
@@ -139,6 +140,33 @@ async def errors_by_order(
     for err in (await session.execute(stmt)).scalars():
         out[err.port_order_sid].append(err)
     return out
+
+
+# --- idempotency keys ---------------------------------------------------------------------------
+
+
+async def idempotency_key(
+    session: AsyncSession, account_sid: str, key: str, since: datetime
+) -> IdempotencyKey | None:
+    """The key's row when it was stored at or after `since` (older rows have expired)."""
+    stmt = select(IdempotencyKey).where(
+        IdempotencyKey.account_sid == account_sid,
+        IdempotencyKey.key == key,
+        IdempotencyKey.date_created >= since,  # type: ignore[operator]
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def delete_expired_idempotency_key(
+    session: AsyncSession, account_sid: str, key: str, before: datetime
+) -> None:
+    await session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.account_sid == account_sid,  # type: ignore[arg-type]
+            IdempotencyKey.key == key,  # type: ignore[arg-type]
+            IdempotencyKey.date_created < before,  # type: ignore[operator]
+        )
+    )
 
 
 def _order_conditions(f: PortOrderFilter) -> list[ColumnElement[bool]]:

@@ -1,0 +1,256 @@
+"""Parameter names and values of the REST surface.
+
+Body parameters: the source document's snake_case names and Twilio's PascalCase forms
+(`IsoCountry`, `PostalCode`, `CcEmails`, ...) both map to the snake_case names the services
+take. List filters (SPEC section 8) are case-sensitive, as the document says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from starlette.datastructures import QueryParams
+
+from app.porting.errors import PortingError
+from app.porting.statuses import parse_loa_status, parse_status
+from app.porting.validation import PortOrderFields
+from app.rest.errors import invalid
+from app.store.queries import LoaFilter, PortOrderFilter
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+# --- body parameters --------------------------------------------------------------------------
+
+INPUT_FIELDS: tuple[str, ...] = (*(f.name for f in fields(PortOrderFields)), "account_sid")
+LIST_FIELDS = frozenset({"cc_emails"})
+
+
+def pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+_NAMES: dict[str, str] = {**{pascal(n): n for n in INPUT_FIELDS}, **{n: n for n in INPUT_FIELDS}}
+
+
+def canonical(name: str) -> str | None:
+    """The snake_case field a body parameter names, or None for a name we do not know."""
+    return _NAMES.get(name)
+
+
+def _storable(value: object, name: str) -> None:
+    """Text a database can hold: no NUL character, no lone surrogate (from JSON `\\ud800`)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise invalid(f"Parameter {name} contains a NUL character", name)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise invalid(f"Parameter {name} is not valid Unicode text", name) from None
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item, name)
+
+
+def order_input(pairs: Iterable[tuple[str, Any]], *, form: bool) -> dict[str, object]:
+    """Body pairs -> the raw dict of app/porting/validation.py. Unknown names are ignored.
+
+    A field given twice (as `number` and `Number`, or a repeated form field) is refused,
+    except `cc_emails`, whose repeated form fields make its list.
+    """
+    raw: dict[str, object] = {}
+    lists: dict[str, list[object]] = {}
+    for name, value in pairs:
+        field = canonical(name)
+        if field is None:
+            continue
+        _storable(value, field)
+        if form and field in LIST_FIELDS:
+            lists.setdefault(field, []).append(value)
+            continue
+        if field in raw or field in lists:
+            raise invalid(f"Parameter {field} given more than once", field)
+        raw[field] = value
+    for field, values in lists.items():
+        if field in raw:
+            raise invalid(f"Parameter {field} given more than once", field)
+        # `CcEmails=` (one empty value) clears the list.
+        raw[field] = [v for v in values if not (isinstance(v, str) and not v.strip())]
+    return raw
+
+
+# --- query parameters ---------------------------------------------------------------------------
+
+
+def _one(query: QueryParams, name: str) -> str | None:
+    values = query.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise invalid(f"Parameter {name} given more than once", name)
+    _storable(values[0], name)
+    return values[0]
+
+
+def _plus(value: str) -> str:
+    """A `+` left unencoded in a query string arrives as a space: `Number=+1415...`."""
+    stripped = value.strip()
+    if value[:1] == " " and stripped[:1].isdigit():
+        return "+" + stripped
+    return stripped
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _unspace(value: str) -> str:
+    """`2017-07-10T07:48:59 00:00`: the `+` of the offset arrived unencoded."""
+    return value.strip().replace(" ", "+")
+
+
+def _activation_bound(text: str, name: str, *, upper: bool) -> datetime:
+    bad = PortingError(21814, f"{name} invalid: an ISO 8601 date, or a date-time with a zone", name)
+    if _DATE.fullmatch(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise bad from None
+        start = datetime.combine(day, time(0, 0), tzinfo=UTC)
+        return start + timedelta(days=1, microseconds=-1) if upper else start
+    try:
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise bad from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise bad
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise bad from None
+
+
+@dataclass(frozen=True)
+class Paging:
+    page_size: int = DEFAULT_PAGE_SIZE
+    page: int = 0
+    after_sid: str | None = None
+    before_sid: str | None = None
+
+
+def _int(value: str, name: str) -> int:
+    text = value.strip()
+    if not text.isdigit() or len(text) > 9:
+        raise invalid(f"{name} must be a non-negative integer", name)
+    return int(text)
+
+
+def paging(query: QueryParams) -> Paging:
+    size_text = _one(query, "PageSize")
+    page_text = _one(query, "Page")
+    after = _one(query, "AfterSid")
+    before = _one(query, "BeforeSid")
+    size = DEFAULT_PAGE_SIZE if size_text is None else _int(size_text, "PageSize")
+    if size < 1:
+        raise invalid(f"PageSize must be between 1 and {MAX_PAGE_SIZE}", "PageSize")
+    page = 0 if page_text is None else _int(page_text, "Page")
+    after = after.strip() if after is not None else None
+    before = before.strip() if before is not None else None
+    if after is not None and before is not None:
+        raise invalid("Give AfterSid or BeforeSid, not both", "AfterSid")
+    if page > 0 and after is None and before is None:
+        raise invalid(
+            "Page beyond 0 needs AfterSid or BeforeSid: follow next_page_url and "
+            "previous_page_url (pages are keyset pages)",
+            "Page",
+        )
+    return Paging(min(size, MAX_PAGE_SIZE), page, after, before)
+
+
+# Filter name -> attribute of the query filter, in the order of SPEC section 8.
+ORDER_FILTERS: dict[str, str] = {
+    "Sid": "sid",
+    "AccountSid": "account_sid",
+    "CompanyName": "company_name",
+    "Email": "email",
+    "LoaSid": "loa_sid",
+    "ProviderSid": "provider_sid",
+    "ZendeskId": "zendesk_id",
+    "ActivationDateMin": "activation_date_min",
+    "ActivationDateMax": "activation_date_max",
+    "IncomingPhoneNumberSid": "incoming_phone_number_sid",
+    "Number": "number",
+    "Status": "status",
+    "FriendlyName": "friendly_name",
+}
+
+LOA_FILTERS: dict[str, str] = {
+    "Sid": "sid",
+    "Status": "status",
+    "FirstName": "first_name",
+    "LastName": "last_name",
+    "Email": "email",
+}
+
+
+def _given(query: QueryParams, names: Iterable[str]) -> dict[str, str]:
+    """The filters present with a non-empty value, by their (case-sensitive) names."""
+    out: dict[str, str] = {}
+    for name in names:
+        value = _one(query, name)
+        if value is not None and value.strip():
+            out[name] = value
+    return out
+
+
+def port_order_filter(query: QueryParams) -> tuple[PortOrderFilter, dict[str, str]]:
+    """The filter, and the filter parameters as given (for the page URLs)."""
+    given = _given(query, ORDER_FILTERS)
+    values: dict[str, Any] = {}
+    for name, value in given.items():
+        attr = ORDER_FILTERS[name]
+        if name == "Status":
+            values[attr] = parse_status(value).value
+        elif name in ("ActivationDateMin", "ActivationDateMax"):
+            given[name] = _unspace(value)
+            values[attr] = _activation_bound(given[name], name, upper=name.endswith("Max"))
+        elif name == "Number":
+            given[name] = values[attr] = _plus(value)
+        else:
+            values[attr] = value.strip()
+    return PortOrderFilter(**values), given
+
+
+def loa_filter(query: QueryParams) -> tuple[LoaFilter, dict[str, str]]:
+    given = _given(query, LOA_FILTERS)
+    values: dict[str, Any] = {}
+    for name, value in given.items():
+        attr = LOA_FILTERS[name]
+        if name == "Status":
+            values[attr] = parse_loa_status(value).value
+        else:
+            values[attr] = value.strip()
+    return LoaFilter(**values), given
+
+
+# --- headers -------------------------------------------------------------------------------------
+
+IDEMPOTENCY_HEADERS = ("idempotency-key", "i-twilio-idempotency-token")
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def idempotency_key(headers: Any) -> str | None:
+    keys = {headers[h].strip() for h in IDEMPOTENCY_HEADERS if h in headers}
+    if not keys:
+        return None
+    if len(keys) > 1:
+        raise invalid("Idempotency-Key and I-Twilio-Idempotency-Token differ", "Idempotency-Key")
+    key = keys.pop()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise invalid(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters", "Idempotency-Key"
+        )
+    return key

@@ -1,0 +1,137 @@
+"""Every list filter of SPEC section 8, on both dialects (dates and text compare in the DB)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.services.context import Services
+from tests.builders import order_input
+from tests.rest.conftest import LOAS, ORDERS, Account, assert_error, new_account, set_columns
+
+
+async def _create(client: httpx.AsyncClient, acct: Account, **fields: Any) -> dict[str, Any]:
+    r = await client.post(ORDERS, json=order_input(**fields), auth=acct.auth)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def _sids(client: httpx.AsyncClient, acct: Account, url: str, **params: str) -> list[str]:
+    r = await client.get(url, params=params, auth=acct.auth)
+    assert r.status_code == 200, r.text
+    key = r.json()["meta"]["key"]
+    return [x["sid"] for x in r.json()[key]]
+
+
+async def test_port_order_filters(client: httpx.AsyncClient, svc: Services) -> None:
+    parent = await new_account(svc)
+    child = await new_account(svc, parent)
+    a = await _create(
+        client,
+        parent,
+        company_name="Acme",
+        email="alpha@example.com",
+        friendly_name="Alpha",
+        activation_date="2030-01-10T10:00:00Z",
+    )
+    b = await _create(
+        client,
+        parent,
+        company_name="Beta",
+        email="beta@example.com",
+        activation_date="2030-02-10T10:00:00+09:00",
+    )
+    c = await _create(client, child, email="child@example.com")
+    r = await client.delete(f"{ORDERS}/{c['sid']}", auth=child.auth)
+    assert r.status_code == 200
+    await set_columns(
+        svc,
+        a["sid"],
+        provider_sid="PV0001",
+        zendesk_id="ZD-42",
+        incoming_phone_number_sid="PN" + "a" * 32,
+    )
+
+    async def q(**params: str) -> list[str]:
+        return await _sids(client, parent, ORDERS, **params)
+
+    everything = [c["sid"], b["sid"], a["sid"]]
+    assert await q() == everything
+    assert await q(Sid=a["sid"]) == [a["sid"]]
+    assert await q(AccountSid=child.sid) == [c["sid"]]
+    assert await q(AccountSid=parent.sid) == [b["sid"], a["sid"]]
+    assert await q(CompanyName="Acme") == [a["sid"]]
+    assert await q(CompanyName="acme") == []  # values compare exactly
+    assert await q(Email="beta@example.com") == [b["sid"]]
+    assert await q(LoaSid=b["loa_sid"]) == [b["sid"]]
+    assert await q(ProviderSid="PV0001") == [a["sid"]]
+    assert await q(ZendeskId="ZD-42") == [a["sid"]]
+    assert await q(IncomingPhoneNumberSid="PN" + "a" * 32) == [a["sid"]]
+    assert await q(Number=b["number"]) == [b["sid"]]
+    assert await q(FriendlyName="Alpha") == [a["sid"]]
+    assert await q(Status="CANCELED") == [c["sid"]]
+    assert await q(Status="pending") == [b["sid"], a["sid"]]
+    assert await q(Status="Pending") == [b["sid"], a["sid"]]
+    # b's activation date is 2030-02-10T01:00:00Z.
+    assert await q(ActivationDateMin="2030-01-10T10:00:00Z") == [b["sid"], a["sid"]]
+    assert await q(ActivationDateMin="2030-01-10T10:00:01Z") == [b["sid"]]
+    assert await q(ActivationDateMax="2030-01-10T10:00:00Z") == [a["sid"]]
+    assert await q(ActivationDateMax="2030-01-10T09:59:59Z") == []
+    assert await q(ActivationDateMin="2030-02-10", ActivationDateMax="2030-02-10") == [b["sid"]]
+    assert await q(ActivationDateMax="2030-02-10T10:00:00+09:00") == [b["sid"], a["sid"]]
+    assert await q(ActivationDateMax="2030-02-10T09:59:59+09:00") == [a["sid"]]
+    # Filters combine.
+    assert await q(Status="PENDING", CompanyName="Beta") == [b["sid"]]
+    # Names are case-sensitive: an unknown name filters nothing.
+    assert await q(friendlyname="Alpha", status="CANCELED") == everything
+    # The child sees its own order only, whatever it asks.
+    assert await _sids(client, child, ORDERS) == [c["sid"]]
+    assert await _sids(client, child, ORDERS, AccountSid=parent.sid) == []
+
+
+async def test_unencoded_plus_in_query(client: httpx.AsyncClient, svc: Services) -> None:
+    acct = await new_account(svc)
+    o = await _create(client, acct, activation_date="2030-03-01T12:00:00+02:00")
+    r = await client.get(f"{ORDERS}?Number={o['number']}", auth=acct.auth)
+    assert [x["sid"] for x in r.json()["orders"]] == [o["sid"]]
+    r = await client.get(f"{ORDERS}?ActivationDateMin=2030-03-01T12:00:00+02:00", auth=acct.auth)
+    assert [x["sid"] for x in r.json()["orders"]] == [o["sid"]]
+    assert r.json()["meta"]["url"].startswith(
+        "http://testserver/porting/PortOrders?ActivationDateMin=2030-03-01T12%3A00%3A00%2B02%3A00"
+    )
+
+
+async def test_filter_errors(client: httpx.AsyncClient, svc: Services) -> None:
+    acct = await new_account(svc)
+    r = await client.get(ORDERS, params={"Status": "DONE"}, auth=acct.auth)
+    assert_error(r, 400, 21822)
+    r = await client.get(ORDERS, params={"ActivationDateMin": "2030-01-10T10:00"}, auth=acct.auth)
+    assert_error(r, 400, 21814)
+    r = await client.get(ORDERS, params={"ActivationDateMax": "soon"}, auth=acct.auth)
+    assert_error(r, 400, 21814)
+    r = await client.get(LOAS, params={"Status": "done"}, auth=acct.auth)
+    assert_error(r, 400, 21904)
+    r = await client.get(ORDERS, params=[("Email", "a"), ("Email", "b")], auth=acct.auth)
+    assert_error(r, 400, 20001)
+
+
+async def test_loa_filters(client: httpx.AsyncClient, svc: Services) -> None:
+    acct = await new_account(svc)
+    a = await _create(client, acct, first_name="Ann", last_name="Lee", email="ann@example.com")
+    b = await _create(client, acct, first_name="Bob", last_name="Lee", email="bob@example.com")
+    r = await client.post(f"{LOAS}/{b['loa_sid']}", auth=acct.auth)
+    assert r.status_code == 200, r.text
+
+    async def q(**params: str) -> list[str]:
+        return await _sids(client, acct, LOAS, **params)
+
+    la, lb = a["loa_sid"], b["loa_sid"]
+    assert await q() == [lb, la]
+    assert await q(Sid=la) == [la]
+    assert await q(Status="open") == [la]
+    assert await q(Status="SIGNING") == [lb]
+    assert await q(FirstName="Bob") == [lb]
+    assert await q(LastName="Lee") == [lb, la]
+    assert await q(Email="ann@example.com") == [la]
+    assert await q(firstname="Bob") == [lb, la]

@@ -1,0 +1,162 @@
+"""The OpenAPI 3.1 document: served, in step with the serializers, and true to the running app
+(schemathesis against uvicorn on loopback: no 5xx, no response the document does not allow)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections import defaultdict
+from typing import Any
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from app.config import Settings
+from app.rest.openapi import (
+    CREATE_EXAMPLE,
+    JSON,
+    LOA_PROPERTIES,
+    PORT_ORDER_PROPERTIES,
+    UPDATE_EXAMPLE,
+)
+from app.rest.serializers import LOA_FIELDS, PORT_ORDER_FIELDS
+from app.services import accounts, port_orders
+from app.services.context import Services
+from tests.builders import order_input
+from tests.rest.conftest import LiveServer, sqlite_only
+
+pytestmark = sqlite_only
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def test_field_lists_agree_with_the_serializers(database_url: str) -> None:
+    assert tuple(PORT_ORDER_PROPERTIES) == PORT_ORDER_FIELDS
+    assert tuple(LOA_PROPERTIES) == LOA_FIELDS
+    assert not {"ssn_last_four", "account_number", "pin_number"} & set(PORT_ORDER_FIELDS)
+
+
+async def test_document_is_served(client: httpx.AsyncClient) -> None:
+    r = await client.get("/porting/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    assert doc["openapi"].startswith("3.1")
+    assert doc["servers"] == [{"url": "http://testserver"}]
+    assert set(doc["paths"]) == {
+        "/porting/PortOrders",
+        "/porting/PortOrders/{sid}",
+        "/porting/Loas",
+        "/porting/Loas/{sid}",
+    }
+    assert set(doc["paths"]["/porting/PortOrders/{sid}"]) == {"get", "post", "put", "delete"}
+
+
+def _seed(live: Settings) -> tuple[str, str, dict[str, str]]:
+    """An account with orders, so the fuzzing meets real rows too: (sid, token, path sids)."""
+
+    async def go() -> tuple[str, str, dict[str, str]]:
+        svc = Services.from_settings(live)
+        try:
+            _, creds = await accounts.create_account(svc)
+            caller = await accounts.authenticate(svc, creds.sid, creds.secret)
+            assert caller is not None
+            orders = [
+                await port_orders.create_port_order(svc, caller, order_input()) for _ in range(3)
+            ]
+            paths = {"PortOrders": orders[0].sid, "Loas": orders[0].loa_sid}
+            return creds.sid, creds.secret, paths
+        finally:
+            await svc.close()
+
+    return asyncio.run(go())
+
+
+EXAMPLES = 20  # per operation and run; the whole test stays around 15 s on 2 cores
+
+
+def test_app_keeps_to_its_document(live_server: LiveServer) -> None:
+    sid, token, seeded = _seed(live_server.settings)
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode()}
+    api = schemathesis.openapi.from_url(f"{live_server.url}/porting/openapi.json")
+    operations = [result.ok() for result in api.get_all_operations()]
+    assert len(operations) == 16
+    by_label = {op.label: op for op in operations}
+
+    def call(label: str, status: int, **kwargs: Any) -> Any:
+        case = by_label[label].Case(**kwargs)
+        response = case.call_and_validate(headers=auth, checks=CHECKS)
+        assert response.status_code == status, response.text
+        return response.json()
+
+    # The documented flow, each answer checked against the document.
+    key = {"Idempotency-Key": "doc-example"}
+    create = "POST /porting/PortOrders"
+    created = call(create, 201, body=CREATE_EXAMPLE, media_type=JSON, headers=key)
+    assert call(create, 201, body=CREATE_EXAMPLE, media_type=JSON, headers=key) == created
+    order = {"sid": created["sid"]}
+    loa = {"sid": created["loa_sid"]}
+    update = {"body": UPDATE_EXAMPLE, "media_type": JSON}
+    call("GET /porting/PortOrders/{sid}", 200, path_parameters=order)
+    call("POST /porting/PortOrders/{sid}", 200, path_parameters=order, **update)
+    call("PUT /porting/PortOrders/{sid}", 200, path_parameters=order, **update)
+    call("GET /porting/PortOrders", 200, query={"FriendlyName": "Random123"})
+    call("GET /porting/Loas/{sid}", 200, path_parameters=loa)
+    call("POST /porting/Loas/{sid}", 200, path_parameters=loa)
+    call("GET /porting/Loas", 200, query={"Status": "SIGNING"})
+    call("DELETE /porting/PortOrders/{sid}", 200, path_parameters=order)
+    call("DELETE /porting/Loas/{sid}", 405, path_parameters=loa)
+    call(create, 422, body={}, media_type=JSON, headers=key)
+
+    failures: list[str] = []
+    seen: dict[str, set[int]] = defaultdict(set)
+    for operation in operations:
+        runs: list[tuple[GenerationMode, dict[str, str] | None]] = [
+            (GenerationMode.POSITIVE, None),
+            (GenerationMode.NEGATIVE, None),
+        ]
+        if "{sid}" in operation.path:  # also on a row that exists
+            resource = operation.path.split("/")[2]
+            runs.append((GenerationMode.POSITIVE, {"sid": seeded[resource]}))
+        for mode, path_parameters in runs:
+            strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
+
+            @given(case=strategy)
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case: schemathesis.Case) -> None:
+                response = case.call_and_validate(headers=auth, checks=CHECKS)
+                seen[case.operation.label].add(response.status_code)
+
+            try:
+                run()
+            except Unsatisfiable:
+                # Nothing to make invalid (no parameters, no body): negative mode has no case.
+                assert mode is GenerationMode.NEGATIVE, operation.label
+            except Exception as exc:  # collect, so one run reports every operation
+                failures.append(f"{operation.label} [{mode.value} {path_parameters}]: {exc}")
+    assert not failures, "\n\n".join(failures)
+    # The runs reached real rows, not only refusals.
+    for label in ("GET /porting/PortOrders/{sid}", "GET /porting/Loas/{sid}", "GET /porting/Loas"):
+        assert 200 in seen[label], (label, seen[label])
+    assert 405 in seen["PUT /porting/PortOrders"]
