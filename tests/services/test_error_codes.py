@@ -97,21 +97,22 @@ async def test_operator_must_name_the_account(svc) -> None:
     assert order.account_sid == owner.sid
 
 
-@pytest.mark.parametrize(
-    ("path", "dst", "actor"),
-    [
-        ((), S.COMPLETED, Actor.CARRIER),  # PENDING -> COMPLETED skips the carrier's steps
-        ((), S.SUBMITTED, Actor.OPERATOR),  # only the service submits, on signature
-        ((S.REVIEW,), S.PENDING, Actor.CARRIER),  # leaving REVIEW is the operator's call
-        ((S.FAILED,), S.REVIEW, Actor.OPERATOR),  # nothing leaves a terminal status
-        ((), S.CANCELED, Actor.OPERATOR),  # cancel is the customer's
-    ],
-)
-async def test_21822_move_not_in_the_table(svc, path, dst, actor) -> None:
+# (walk from PENDING, then the refused move, by whom)
+REFUSED_MOVES = [
+    ((), S.COMPLETED, Actor.CARRIER),  # PENDING -> COMPLETED skips the carrier's steps
+    ((), S.SUBMITTED, Actor.OPERATOR),  # only the service submits, on signature
+    ((), S.CANCELED, Actor.OPERATOR),  # cancel is the customer's
+    ((S.REVIEW,), S.PENDING, Actor.CARRIER),  # leaving REVIEW is the operator's call
+    ((S.FAILED,), S.REVIEW, Actor.OPERATOR),  # nothing leaves a terminal status
+]
+
+
+async def test_21822_move_not_in_the_table(svc) -> None:
     caller = await account(svc)
-    order = await moved(svc, await pending(svc, caller), *path)
-    async with refused(svc, 21822, "status"):
-        await operators.set_status(svc, actor, None, order.sid, dst)
+    for path, dst, actor in REFUSED_MOVES:
+        order = await moved(svc, await pending(svc, caller), *path)
+        async with refused(svc, 21822, "status"):
+            await operators.set_status(svc, actor, None, order.sid, dst)
 
 
 async def test_21827_not_portable_creates_a_rejected_order(svc) -> None:
@@ -132,33 +133,28 @@ async def test_21827_not_portable_creates_a_rejected_order(svc) -> None:
         await port_orders.create_port_order(svc, caller, order_input(number=NOT_PORTABLE))
 
 
-@pytest.mark.parametrize("path", [(S.SUBMITTED,), (S.SUBMITTED, S.ACCEPTED), (S.REVIEW,)])
-async def test_21829_update_after_submission(svc, path) -> None:
+async def test_21829_update_after_submission(svc) -> None:
     caller = await account(svc)
-    order = await submitted(svc, caller)
-    for status in path[1:]:
-        order = await moved(svc, order, status)
-    if path == (S.REVIEW,):
-        order = await moved(svc, await pending(svc, caller), S.REVIEW)
-    async with refused(svc, 21829, None):
-        await port_orders.update_port_order(svc, caller, order.sid, {"city": "Oakland"})
+    after_signature = await submitted(svc, caller)
+    accepted = await moved(svc, await submitted(svc, caller), S.ACCEPTED)
+    in_review = await moved(svc, await pending(svc, caller), S.REVIEW)
+    for order in (after_signature, accepted, in_review):
+        async with refused(svc, 21829, None):
+            await port_orders.update_port_order(svc, caller, order.sid, {"company_name": "x"})
 
 
-@pytest.mark.parametrize("end", [S.CANCELED, S.COMPLETED, S.FAILED])
-async def test_21830_cancel_after_the_end(svc, end) -> None:
+async def test_21830_cancel_after_the_end(svc) -> None:
     caller = await account(svc)
-    if end is S.CANCELED:
-        order = await pending(svc, caller)
-        await port_orders.cancel_port_order(svc, caller, order.sid)
-    elif end is S.COMPLETED:
-        order = await moved(svc, await submitted(svc, caller), S.ACCEPTED, S.COMPLETED)
-    else:
-        order = await moved(svc, await pending(svc, caller), S.FAILED)
-    async with refused(svc, 21830, None):
-        await port_orders.cancel_port_order(svc, caller, order.sid)
-    # ... and the customer cannot update it either
-    async with refused(svc, 21829, None):
-        await port_orders.update_port_order(svc, caller, order.sid, {"city": "Oakland"})
+    canceled = await pending(svc, caller)
+    await port_orders.cancel_port_order(svc, caller, canceled.sid)
+    completed = await moved(svc, await submitted(svc, caller), S.ACCEPTED, S.COMPLETED)
+    failed = await moved(svc, await pending(svc, caller), S.FAILED)
+    for order in (canceled, completed, failed):
+        async with refused(svc, 21830, None):
+            await port_orders.cancel_port_order(svc, caller, order.sid)
+        # ... and the customer cannot update it either
+        async with refused(svc, 21829, None):
+            await port_orders.update_port_order(svc, caller, order.sid, {"company_name": "x"})
 
 
 async def test_21832_mobile_cancel_after_signature(svc) -> None:
@@ -236,12 +232,12 @@ async def test_21838_number_in_inventory(svc) -> None:
         await port_orders.update_port_order(svc, caller, other.sid, {"number": done.number})
 
 
-@pytest.mark.parametrize("bad", ["PX123", "", "px" + "0" * 32, sids.mint(sids.PORT_ORDER)])
-async def test_21901_loa_sid_invalid(svc, bad: str) -> None:
+async def test_21901_loa_sid_invalid(svc) -> None:
     caller = await account(svc)
-    await pending(svc, caller)
-    async with refused(svc, 21901, "sid"):
-        await loas.request_signature(svc, caller, bad)
+    order = await pending(svc, caller)
+    for bad in ["PX123", "", "px" + order.loa_sid[2:], order.loa_sid + "0", order.sid]:
+        async with refused(svc, 21901, "sid"):
+            await loas.request_signature(svc, caller, bad)
 
 
 async def test_21904_sign_an_loa_not_out_for_signature(svc) -> None:
