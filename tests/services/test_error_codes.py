@@ -327,3 +327,9 @@ async def test_20404_foreign_sids(svc) -> None:
     loa = await reads.get_loa(svc, owner, order.loa_sid)
     assert loa is not None and loa.status == LoaStatus.OPEN
     await status_of(svc, order.sid, S.PENDING)
+
+
+async def test_20404_operator_naming_a_missing_account(svc) -> None:
+    op = await operator(svc)
+    async with refused(svc, 20404, "account_sid"):
+        await port_orders.create_port_order(svc, op, order_input(account_sid="AC" + "0" * 32))

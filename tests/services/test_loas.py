@@ -224,3 +224,14 @@ async def test_update_of_a_pending_order_moving_address_changes_loa(svc) -> None
     )
     assert back.loa_sid == moved.loa_sid
     assert await loa_status(svc, caller, b.loa_sid) is LoaStatus.CANCELED
+
+
+async def test_update_of_a_check_rejected_order_runs_the_check_again(svc) -> None:
+    """A number the check refused stays refused: an update that leaves it as it is does not
+    slip the order back to PENDING."""
+    caller = await account(svc)
+    order = await port_orders.create_port_order(svc, caller, order_input(number=NOT_PORTABLE))
+    again = await port_orders.update_port_order(svc, caller, order.sid, {"company_name": "Acme"})
+    assert again.status == S.REJECTED and again.company_name == "Acme"
+    errors = (await reads.errors_by_order(svc, [order.sid]))[order.sid]
+    assert [e.code for e in errors] == [21827, 21827]
