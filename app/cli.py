@@ -105,6 +105,13 @@ def cmd_operators_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_schema(args: argparse.Namespace) -> int:
+    from app.graphql.schema import sdl
+
+    print(sdl(), end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="portico", description="Portico porting service")
     sub = p.add_subparsers(dest="command", required=True)
@@ -137,6 +144,10 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--friendly-name")
     o.add_argument("--json", action="store_true")
     o.set_defaults(fn=cmd_operators_create)
+
+    sub.add_parser(
+        "export-schema", help="print the GraphQL schema (SDL); schema.graphql holds it"
+    ).set_defaults(fn=cmd_export_schema)
     return p
 
 

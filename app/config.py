@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     business_days_toll_free: int = 5
     business_days_unknown: int = 3
 
+    # The carrier (README, "Sandbox carrier"): the sandbox's pace, and the scheduler that runs
+    # due carrier work. Each sandbox step comes this many seconds after the previous one.
+    sandbox_step_seconds: float = Field(default=60.0, gt=0)
+    scheduler_enabled: bool = True
+    # How often an idle scheduler looks for due jobs; default min(step / 4, 1 second). New jobs
+    # written by the same process wake it at once.
+    scheduler_poll_seconds: float | None = Field(default=None, gt=0)
+    # How long a claimed job is reserved; after that another replica may take it over.
+    scheduler_lease_seconds: float = Field(default=60.0, gt=0)
+    scheduler_batch_size: int = Field(default=20, ge=1)
+
     # GraphQL protection.
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
@@ -56,6 +67,12 @@ class Settings(BaseSettings):
             PortType.TOLL_FREE: self.business_days_toll_free,
             PortType.UNKNOWN: self.business_days_unknown,
         }
+
+    @property
+    def scheduler_poll_interval(self) -> float:
+        if self.scheduler_poll_seconds is not None:
+            return self.scheduler_poll_seconds
+        return min(self.sandbox_step_seconds / 4, 1.0)
 
     @cached_property
     def resolved_secret_key(self) -> str:

@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from app.carrier.scheduler import Scheduler
 from app.config import Settings
+from app.graphql.app import graphql_routes
 from app.rest import rest_mount
 from app.services.context import Services
 
@@ -32,15 +34,22 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings()
     svc = services or Services.from_settings(settings)
 
+    scheduler = Scheduler(svc)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.start()
+        if settings.scheduler_enabled:
+            scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
             await svc.close()
 
-    app = Starlette(routes=[Route("/healthz", healthz), rest_mount()], lifespan=lifespan)
+    routes = [Route("/healthz", healthz), rest_mount(), *graphql_routes(settings, svc)]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
+    app.state.scheduler = scheduler
     return app

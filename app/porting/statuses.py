@@ -126,6 +126,12 @@ def update_refusal(status: PortOrderStatus) -> PortingError | None:
     return PortingError(21829, f"Order can no longer be modified: it is {status.value}")
 
 
+def binding_foc(status: PortOrderStatus, activation_date: datetime | None) -> datetime | None:
+    """The FOC date that binds a cancel (SPEC section 5): it exists once the carrier has the
+    order; before that the requested activation date is only a wish."""
+    return activation_date if status in (S.SUBMITTED, S.ACCEPTED, S.REVIEW) else None
+
+
 def cancel_refusal(
     status: PortOrderStatus,
     port_type: PortType,

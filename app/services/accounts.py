@@ -77,12 +77,12 @@ async def authenticate(svc: Services, sid: str, secret: str) -> Caller | None:
     """Check `sid:secret` (HTTP Basic) for an account or an operator. None when wrong."""
     async with svc.db.read() as s:
         if sids.is_sid(sid, sids.ACCOUNT):
-            account = await queries.account_by_sid(s, sid)
+            family = await queries.account_family(s, sid)
+            account = next((a for a in family if a.sid == sid), None)
             if account is None or not same(svc.cipher.decrypt(account.auth_token_enc), secret):
                 return None
-            visible = {account.sid}
-            if account.parent_sid is None:
-                visible.update(await queries.subaccount_sids(s, account.sid))
+            # A subaccount has no subaccounts of its own: it sees itself only.
+            visible = {a.sid for a in family} if account.parent_sid is None else {account.sid}
             return Caller(account.sid, "account", frozenset(visible))
         if sids.is_sid(sid, sids.OPERATOR):
             op = await queries.operator_by_sid(s, sid)

@@ -8,10 +8,11 @@ transaction begins on PostgreSQL (app/events/log.py). Keep network I/O out of th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -57,14 +58,20 @@ class Services:
     settings: Settings
     db: Database
     bus: Bus = field(default_factory=MemoryBus)
-    carrier: CarrierAdapter = field(default_factory=SandboxCarrier)
+    # The losing carrier; None means the sandbox at the settings' pace.
+    carrier: CarrierAdapter = None  # type: ignore[assignment]
     clock: Callable[[], datetime] = utcnow
     cipher: Cipher = field(init=False)
     hub: Hub = field(init=False)
+    # Set after a commit that wrote carrier jobs: wakes this process's scheduler at once.
+    jobs_written: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.cipher = Cipher(self.settings.resolved_secret_key)
         self.hub = Hub(self.db, self.bus)
+        if self.carrier is None:
+            step = timedelta(seconds=self.settings.sandbox_step_seconds)
+            self.carrier = SandboxCarrier(step)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -87,6 +94,11 @@ class Services:
                     )
                 bus = self.bus
                 tx.after_commit(lambda: bus.publish(last))
+            if tx.info.get("jobs_written"):
+                tx.after_commit(self._wake_scheduler)
+
+    async def _wake_scheduler(self) -> None:
+        self.jobs_written.set()
 
     async def start(self) -> None:
         await self.bus.start()

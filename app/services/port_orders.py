@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from app.carrier import jobs as carrier_jobs
 from app.carrier.adapter import Portability
 from app.porting import sids
 from app.porting.dates import earliest_activation_date, effective_activation_date
@@ -15,6 +16,7 @@ from app.porting.statuses import (
     Actor,
     PortOrderStatus,
     PortType,
+    binding_foc,
     cancel_refusal,
     update_refusal,
 )
@@ -286,11 +288,11 @@ async def cancel_port_order(svc: Services, caller: Caller, sid: str) -> PortOrde
             raise PortingError(20404, field="sid")
         await _orders.claim(tx, order)
         status = S(order.status)
-        # The FOC date exists once the carrier has the order; before that it is only a wish.
-        foc = order.activation_date if status in (S.SUBMITTED, S.ACCEPTED, S.REVIEW) else None
+        foc = binding_foc(status, order.activation_date)
         refusal = cancel_refusal(status, PortType(order.port_type), foc, now)
         if refusal is not None:
             raise refusal
         await _orders.move(tx, svc, order, S.CANCELED, Actor.CUSTOMER, caller.sid, now)
+        await carrier_jobs.follow_up(tx, order, status, now)  # tell the carrier if it has it
         await _orders.cancel_loa_if_done(tx, order.loa_sid, Actor.CUSTOMER, caller.sid, now)
     return order

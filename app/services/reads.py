@@ -7,12 +7,19 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.porting import sids
+from app.porting import sids, statuses
 from app.porting.errors import PortingError
-from app.porting.statuses import parse_loa_status, parse_status
+from app.porting.statuses import (
+    Action,
+    LoaStatus,
+    PortOrderStatus,
+    PortType,
+    parse_loa_status,
+    parse_status,
+)
 from app.services.context import Caller, Services
 from app.store import queries
-from app.store.queries import LoaFilter, Page, PortOrderFilter
+from app.store.queries import LoaFilter, Page, PortOrderFilter, Window
 from app.store.tables import Event, Loa, PortOrder, PortOrderError
 
 MAX_PAGE_SIZE = 1000
@@ -78,7 +85,9 @@ async def list_port_orders(
     page_size: int = 50,
     after_sid: str | None = None,
     before_sid: str | None = None,
+    from_end: bool = False,
 ) -> Page[PortOrder]:
+    """`from_end`: the last rows of the list (GraphQL `last` without `before`)."""
     if f.status is not None:  # any letter case (SPEC 8); unknown values are 21822
         f = replace(f, status=parse_status(f.status).value)
     async with svc.db.read() as s:
@@ -86,7 +95,7 @@ async def list_port_orders(
             s, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
         )
         return await queries.list_port_orders(
-            s, caller.visible, f, _limit(page_size), after_key, before_key
+            s, caller.visible, f, _limit(page_size), after_key, before_key, from_end
         )
 
 
@@ -97,13 +106,14 @@ async def list_loas(
     page_size: int = 50,
     after_sid: str | None = None,
     before_sid: str | None = None,
+    from_end: bool = False,
 ) -> Page[Loa]:
     if f.status is not None:  # any letter case; unknown values are 21904
         f = replace(f, status=parse_loa_status(f.status).value)
     async with svc.db.read() as s:
         after_key, before_key = await _cursor_keys(s, Loa, sids.LOA, caller, after_sid, before_sid)
         return await queries.list_loas(
-            s, caller.visible, f, _limit(page_size), after_key, before_key
+            s, caller.visible, f, _limit(page_size), after_key, before_key, from_end
         )
 
 
@@ -120,3 +130,89 @@ async def order_events(
         if await queries.port_order(s, order_sid, caller.visible) is None:
             return Page([], False)
         return await queries.events_of_resource(s, order_sid, limit, after_id, before_id)
+
+
+# --- batched reads (GraphQL dataloaders: one statement per batch, a session of its own) ------
+
+
+async def port_orders_by_sids(
+    svc: Services, caller: Caller, order_sids: Collection[str]
+) -> dict[str, PortOrder]:
+    wanted = [sid for sid in order_sids if sids.is_sid(sid, sids.PORT_ORDER)]
+    async with svc.db.read() as s:
+        return await queries.port_orders_by_sids(s, wanted, caller.visible)
+
+
+async def loas_by_sids(svc: Services, caller: Caller, loa_sids: Collection[str]) -> dict[str, Loa]:
+    wanted = [sid for sid in loa_sids if sids.is_sid(sid, sids.LOA)]
+    async with svc.db.read() as s:
+        return await queries.loas_by_sids(s, wanted, caller.visible)
+
+
+async def count_port_orders(svc: Services, caller: Caller, f: PortOrderFilter) -> int:
+    async with svc.db.read() as s:
+        return await queries.count_port_orders(s, caller.visible, f)
+
+
+async def count_loas(svc: Services, caller: Caller, f: LoaFilter) -> int:
+    async with svc.db.read() as s:
+        return await queries.count_loas(s, caller.visible, f)
+
+
+async def port_orders_of_loas(
+    svc: Services,
+    caller: Caller,
+    loa_sids: Collection[str],
+    page_size: int,
+    after_sid: str | None = None,
+    before_sid: str | None = None,
+    from_end: bool = False,
+) -> dict[str, Page[PortOrder]]:
+    """One page of orders per LOA (newest first); cursors as in `list_port_orders`."""
+    async with svc.db.read() as s:
+        after_key, before_key = await _cursor_keys(
+            s, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
+        )
+        w = Window(_limit(page_size), after_key, before_key, from_end)
+        return await queries.port_orders_of_loas(s, loa_sids, caller.visible, w)
+
+
+async def count_port_orders_of_loas(
+    svc: Services, caller: Caller, loa_sids: Collection[str]
+) -> dict[str, int]:
+    async with svc.db.read() as s:
+        return await queries.count_port_orders_of_loas(s, loa_sids, caller.visible)
+
+
+async def events_of_orders(
+    svc: Services,
+    caller: Caller,
+    order_sids: Collection[str],
+    limit: int,
+    after_id: int | None = None,
+    before_id: int | None = None,
+    from_end: bool = False,
+) -> dict[str, Page[Event]]:
+    """One page of each order's timeline (oldest first); the caller's events only."""
+    async with svc.db.read() as s:
+        w = Window(_limit(limit), after_id, before_id, from_end)
+        return await queries.events_of_resources(s, order_sids, caller.visible, w)
+
+
+async def count_events_of_orders(
+    svc: Services, caller: Caller, order_sids: Collection[str]
+) -> dict[str, int]:
+    async with svc.db.read() as s:
+        return await queries.count_events_of_resources(s, order_sids, caller.visible)
+
+
+def allowed_actions(svc: Services, order: PortOrder, loa: Loa) -> list[Action]:
+    """What a customer may do with the order now (the guards of SPEC section 5)."""
+    status = PortOrderStatus(order.status)
+    return statuses.allowed_actions(
+        status,
+        PortType(order.port_type),
+        statuses.binding_foc(status, order.activation_date),
+        LoaStatus(loa.status),
+        svc.clock(),
+    )

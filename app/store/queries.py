@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
 
 from app.store.tables import (
@@ -20,6 +21,7 @@ from app.store.tables import (
     Event,
     IdempotencyKey,
     IncomingPhoneNumber,
+    Job,
     Loa,
     Operator,
     PortOrder,
@@ -77,6 +79,12 @@ def _visible(column: Any, visible: Visible) -> list[ColumnElement[bool]]:
 
 async def account_by_sid(session: AsyncSession, sid: str) -> Account | None:
     return (await session.execute(select(Account).where(Account.sid == sid))).scalar_one_or_none()
+
+
+async def account_family(session: AsyncSession, sid: str) -> Sequence[Account]:
+    """The account and its subaccounts, in one statement (authentication runs per request)."""
+    stmt = select(Account).where(or_(Account.sid == sid, Account.parent_sid == sid))
+    return (await session.execute(stmt)).scalars().all()
 
 
 async def subaccount_sids(session: AsyncSession, parent_sid: str) -> list[str]:
@@ -208,10 +216,15 @@ async def _keyset(
     limit: int,
     after_key: int | None,
     before_key: int | None,
+    from_end: bool = False,
 ) -> Page[T]:
+    """Newest first. `from_end` reads the last (oldest) rows, as GraphQL `last` without
+    `before` does; `before_key` reads the rows just before it, both returned in list order."""
     key: Any = model.id  # type: ignore[attr-defined]
-    if before_key is not None:
-        stmt = select(model).where(*conds, key > before_key).order_by(key.asc()).limit(limit + 1)
+    if before_key is not None or from_end:
+        if before_key is not None:
+            conds = [*conds, key > before_key]
+        stmt = select(model).where(*conds).order_by(key.asc()).limit(limit + 1)
         rows = list((await session.execute(stmt)).scalars())
         return Page(list(reversed(rows[:limit])), len(rows) > limit, backward=True)
     if after_key is not None:
@@ -221,6 +234,87 @@ async def _keyset(
     return Page(rows[:limit], len(rows) > limit)
 
 
+@dataclass(frozen=True)
+class Window:
+    """One keyset page per parent row, for batched reads (GraphQL dataloaders).
+
+    `limit` rows per parent; `after_key`/`before_key` are keys (ids) on the list order;
+    `from_end` reads the end of each list (GraphQL `last` without `before`)."""
+
+    limit: int
+    after_key: int | None = None
+    before_key: int | None = None
+    from_end: bool = False
+
+    @property
+    def backward(self) -> bool:
+        return self.before_key is not None or self.from_end
+
+
+async def _windowed(
+    session: AsyncSession,
+    model: type[T],
+    parent: Any,
+    parents: Collection[str],
+    conds: list[ColumnElement[bool]],
+    w: Window,
+    *,
+    newest_first: bool,
+) -> dict[str, Page[T]]:
+    """The first `w.limit` rows of each parent's list in ONE statement:
+    ROW_NUMBER() OVER (PARTITION BY parent ORDER BY id), kept where the number <= limit + 1
+    (the extra row tells whether more exist). Works on SQLite and PostgreSQL."""
+    out: dict[str, Page[T]] = {p: Page([], False, backward=w.backward) for p in parents}
+    if not parents:
+        return out
+    key: Any = model.id  # type: ignore[attr-defined]
+    # Reading direction: forward on a newest-first list reads ids downwards, and so on.
+    descending = newest_first != w.backward
+    conds = [*conds, parent.in_(list(parents))]
+    if w.after_key is not None and not w.backward:
+        conds.append(key < w.after_key if newest_first else key > w.after_key)
+    if w.before_key is not None:
+        conds.append(key > w.before_key if newest_first else key < w.before_key)
+    rn = (
+        func.row_number()
+        .over(partition_by=parent, order_by=key.desc() if descending else key.asc())
+        .label("rn")
+    )
+    inner = select(model, rn).where(*conds).subquery()
+    row: Any = aliased(model, inner)
+    stmt = (
+        select(row)
+        .where(inner.c.rn <= w.limit + 1)
+        .order_by(getattr(inner.c, parent.key), inner.c.rn)
+    )
+    grouped: dict[str, list[T]] = {p: [] for p in parents}
+    for item in (await session.execute(stmt)).scalars():
+        grouped[getattr(item, parent.key)].append(item)
+    for p, rows in grouped.items():
+        items = rows[: w.limit]
+        if w.backward:
+            items.reverse()
+        out[p] = Page(items, len(rows) > w.limit, backward=w.backward)
+    return out
+
+
+async def _count_per_parent(
+    session: AsyncSession, model: type[T], parent: Any, parents: Collection[str], conds: list[Any]
+) -> dict[str, int]:
+    out = dict.fromkeys(parents, 0)
+    if not parents:
+        return out
+    stmt = (
+        select(parent, func.count())
+        .select_from(model)
+        .where(parent.in_(list(parents)), *conds)
+        .group_by(parent)
+    )
+    for sid, n in (await session.execute(stmt)).all():
+        out[sid] = int(n)
+    return out
+
+
 async def list_port_orders(
     session: AsyncSession,
     visible: Visible,
@@ -228,15 +322,33 @@ async def list_port_orders(
     limit: int,
     after_key: int | None = None,
     before_key: int | None = None,
+    from_end: bool = False,
 ) -> Page[PortOrder]:
     conds = [*_visible(PortOrder.account_sid, visible), *_order_conditions(f)]
-    return await _keyset(session, PortOrder, conds, limit, after_key, before_key)
+    return await _keyset(session, PortOrder, conds, limit, after_key, before_key, from_end)
 
 
 async def count_port_orders(session: AsyncSession, visible: Visible, f: PortOrderFilter) -> int:
     conds = [*_visible(PortOrder.account_sid, visible), *_order_conditions(f)]
     stmt = select(func.count()).select_from(PortOrder).where(*conds)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def port_orders_of_loas(
+    session: AsyncSession, loa_sids: Collection[str], visible: Visible, w: Window
+) -> dict[str, Page[PortOrder]]:
+    """Each LOA's orders, newest first, one page per LOA, in one statement."""
+    conds = _visible(PortOrder.account_sid, visible)
+    return await _windowed(
+        session, PortOrder, PortOrder.loa_sid, loa_sids, conds, w, newest_first=True
+    )
+
+
+async def count_port_orders_of_loas(
+    session: AsyncSession, loa_sids: Collection[str], visible: Visible
+) -> dict[str, int]:
+    conds = _visible(PortOrder.account_sid, visible)
+    return await _count_per_parent(session, PortOrder, PortOrder.loa_sid, loa_sids, conds)
 
 
 # --- LOAs --------------------------------------------------------------------------------
@@ -283,9 +395,10 @@ async def list_loas(
     limit: int,
     after_key: int | None = None,
     before_key: int | None = None,
+    from_end: bool = False,
 ) -> Page[Loa]:
     conds = [*_visible(Loa.account_sid, visible), *_loa_conditions(f)]
-    return await _keyset(session, Loa, conds, limit, after_key, before_key)
+    return await _keyset(session, Loa, conds, limit, after_key, before_key, from_end)
 
 
 async def count_loas(session: AsyncSession, visible: Visible, f: LoaFilter) -> int:
@@ -300,6 +413,87 @@ async def count_loas(session: AsyncSession, visible: Visible, f: LoaFilter) -> i
 async def inventory_number(session: AsyncSession, number: str) -> IncomingPhoneNumber | None:
     stmt = select(IncomingPhoneNumber).where(IncomingPhoneNumber.number == number)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def incoming_phone_number(
+    session: AsyncSession, sid: str, visible: Visible
+) -> IncomingPhoneNumber | None:
+    stmt = select(IncomingPhoneNumber).where(
+        IncomingPhoneNumber.sid == sid, *_visible(IncomingPhoneNumber.account_sid, visible)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def incoming_phone_numbers_by_sids(
+    session: AsyncSession, sids: Collection[str], visible: Visible
+) -> dict[str, IncomingPhoneNumber]:
+    if not sids:
+        return {}
+    stmt = select(IncomingPhoneNumber).where(
+        IncomingPhoneNumber.sid.in_(list(sids)),
+        *_visible(IncomingPhoneNumber.account_sid, visible),
+    )
+    return {x.sid: x for x in (await session.execute(stmt)).scalars()}
+
+
+async def list_incoming_phone_numbers(
+    session: AsyncSession,
+    visible: Visible,
+    limit: int,
+    after_key: int | None = None,
+    before_key: int | None = None,
+    *,
+    account_sid: str | None = None,
+    number: str | None = None,
+) -> Page[IncomingPhoneNumber]:
+    """An inventory, newest first (keyset on id)."""
+    conds = _visible(IncomingPhoneNumber.account_sid, visible)
+    if account_sid is not None:
+        conds.append(IncomingPhoneNumber.account_sid == account_sid)
+    if number is not None:
+        conds.append(IncomingPhoneNumber.number == number)
+    return await _keyset(session, IncomingPhoneNumber, conds, limit, after_key, before_key)
+
+
+# --- jobs (carrier scheduler) --------------------------------------------------------------
+
+
+def _claimable(now: datetime) -> list[ColumnElement[bool]]:
+    lease: Any = Job.lease_until
+    return [
+        Job.state == "pending",
+        Job.run_at <= now,  # type: ignore[operator]
+        lease.is_(None) | (lease <= now),
+    ]
+
+
+async def claimable_jobs(session: AsyncSession, now: datetime, limit: int) -> Sequence[Job]:
+    """Due jobs nobody holds, oldest due first, locked for the caller's transaction. On
+    PostgreSQL rows another replica is claiming right now are skipped (SKIP LOCKED); SQLite has
+    one writer at a time, so the write transaction is the lock."""
+    run_at: Any = Job.run_at
+    stmt = (
+        select(Job)
+        .where(*_claimable(now))
+        .order_by(run_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def next_job_due(session: AsyncSession) -> datetime | None:
+    """When the earliest pending job can be claimed (due, and its lease, if any, ran out)."""
+    run_at: Any = Job.run_at
+    lease: Any = Job.lease_until
+    claimable_at = case((lease.is_not(None) & (lease > run_at), lease), else_=run_at)
+    stmt = select(func.min(claimable_at)).where(Job.state == "pending")
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def jobs_of_order(session: AsyncSession, order_sid: str) -> Sequence[Job]:
+    stmt = select(Job).where(Job.port_order_sid == order_sid).order_by(Job.id)  # type: ignore[arg-type]
+    return (await session.execute(stmt)).scalars().all()
 
 
 # --- event log -------------------------------------------------------------------------------
@@ -347,3 +541,20 @@ async def events_of_resource(
     stmt = select(Event).where(*conds).order_by(key.asc()).limit(limit + 1)
     rows = list((await session.execute(stmt)).scalars())
     return Page(rows[:limit], len(rows) > limit)
+
+
+async def events_of_resources(
+    session: AsyncSession, resource_sids: Collection[str], visible: Visible, w: Window
+) -> dict[str, Page[Event]]:
+    """Each resource's timeline, oldest first, one page per resource, in one statement."""
+    conds = _visible(Event.account_sid, visible)
+    return await _windowed(
+        session, Event, Event.resource_sid, resource_sids, conds, w, newest_first=False
+    )
+
+
+async def count_events_of_resources(
+    session: AsyncSession, resource_sids: Collection[str], visible: Visible
+) -> dict[str, int]:
+    conds = _visible(Event.account_sid, visible)
+    return await _count_per_parent(session, Event, Event.resource_sid, resource_sids, conds)

@@ -1,0 +1,73 @@
+"""The `/graphql` endpoint on Starlette: Strawberry's ASGI view with HTTP Basic, and GraphiQL.
+
+- A request without usable Basic credentials gets 401 with the Basic challenge at once, except
+  a browser's GET asking for HTML, which gets GraphiQL (credentials go in its Headers editor).
+  A script's request from a browser page (GraphiQL's own, a frontend's) gets the 401 without
+  the challenge, which would only block the page behind the browser's login dialog.
+- Credentials that parse are checked after validation (extensions.Authenticate): wrong ones get
+  401 too; a document over the limits is refused before any database work.
+- GraphiQL and its assets are served from this package (app/graphql/static), so it works with
+  no network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
+
+from app.config import Settings
+from app.graphql.context import AUTH_FAILED, Context, wants_challenge
+from app.graphql.schema import build_schema
+from app.http_auth import REALM, parse_basic
+from app.porting.errors import CATALOG
+from app.services.context import Services
+
+STATIC = Path(__file__).parent / "static"
+
+
+def unauthorized(request: Request) -> Response:
+    body = {"errors": [{"message": CATALOG[AUTH_FAILED][0], "extensions": {"code": AUTH_FAILED}}]}
+    headers = {"WWW-Authenticate": REALM} if wants_challenge(request.headers) else {}
+    return JSONResponse(body, status_code=401, headers=headers)
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, services: Services) -> None:
+        # No websocket protocols until the subscriptions issue adds them (with their auth).
+        super().__init__(build_schema(settings), subscription_protocols=())
+        self.services = services
+        self._ide = (STATIC / "graphiql.html").read_text()
+
+    async def run(
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Any:
+        if isinstance(request, Request):
+            header = request.headers.get("authorization")
+            wants_ide = self.should_render_graphql_ide(self.request_adapter_class(request))
+            if not wants_ide and parse_basic(header) is None:
+                return unauthorized(request)
+        return await super().run(request, context, root_value)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(services=self.services, request=request, response=response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self._ide)
+
+
+def graphql_routes(settings: Settings, services: Services) -> list[BaseRoute]:
+    view = GraphQLView(settings, services)
+    return [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        Mount("/graphql/static", StaticFiles(directory=STATIC / "assets"), name="graphiql"),
+    ]

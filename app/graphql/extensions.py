@@ -1,0 +1,81 @@
+"""Schema extensions: protection limits, authentication after validation, error masking.
+
+Order of work for one request: parse (token limit, bounded parser cache) -> validate (depth
+and alias limits, introspection rule, bounded validation cache) -> authenticate -> execute.
+A request refused by the limits therefore never touches the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+from graphql import ExecutionResult, GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+
+from app.config import Settings
+from app.graphql.context import Context, auth_error
+
+CACHE_SIZE = 256
+MASKED_MESSAGE = "Unexpected error."
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Errors we raised on purpose are GraphQLErrors (with a code); anything else is a bug
+    or an outage, and its text must not reach the client."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class Authenticate(SchemaExtension):
+    """Resolve the caller once the document is known to be valid; refuse with 401 if none."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context.context
+        if isinstance(ctx, Context) and await ctx.authenticate() is None:
+            ctx.refuse()
+            self.execution_context.result = ExecutionResult(data=None, errors=[auth_error()])
+        yield
+
+
+def depth_limit(max_depth: int) -> type[ValidationRule]:
+    """Strawberry's depth rule, minus its crash on a spread of an unknown fragment (graphql-core's
+    KnownFragmentNamesRule reports that one properly)."""
+    rule = depth_rule(max_depth, None, None)
+
+    class DepthLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            with contextlib.suppress(KeyError):
+                rule(context)
+            super().__init__(context)
+
+    return DepthLimit
+
+
+def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    # Validation rule classes are built once: the validation cache keys on them.
+    rules: list[type[ValidationRule]] = [
+        depth_limit(settings.graphql_max_depth),
+        alias_rule(settings.graphql_max_aliases),
+    ]
+    if not settings.graphql_introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    max_tokens = settings.graphql_max_tokens
+    return [
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: AddValidationRules(list(rules)),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        Authenticate,
+        lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
+    ]

@@ -1,0 +1,114 @@
+"""Mutations: thin calls into the services. Expected failures (PortingError / PortingErrors)
+become `userErrors`, all of them, with the payload's object null; anything else is
+unexpected and masked by the schema (extensions.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import strawberry
+
+from app.graphql.context import Context
+from app.graphql.inputs import (
+    CREATE_FIELDS,
+    UPDATE_FIELDS,
+    CreatePortOrderInput,
+    UpdatePortOrderInput,
+)
+from app.graphql.nodes import CtxInfo, LoaType, PortOrderType, wrap_loa, wrap_order
+from app.porting.errors import PortingError, PortingErrors, as_list
+from app.services import loas, port_orders
+from app.store.tables import PortOrder
+
+
+@strawberry.type(description="An expected failure: its code, message and the input it concerns.")
+class UserError:
+    code: int
+    field: list[str] | None = strawberry.field(
+        description='Path to the argument or input field, e.g. ["input", "postalCode"].'
+    )
+    message: str
+
+
+@strawberry.type
+class PortOrderPayload:
+    port_order: PortOrderType | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class LoaPayload:
+    loa: LoaType | None
+    user_errors: list[UserError]
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def user_errors(
+    exc: PortingError | PortingErrors,
+    input_fields: Collection[str] = (),
+    arguments: Collection[str] = (),
+) -> list[UserError]:
+    out: list[UserError] = []
+    for e in as_list(exc):
+        path: list[str] | None = None
+        if e.field is not None and e.field in input_fields:
+            path = ["input", camel(e.field)]
+        elif e.field is not None and e.field in arguments:
+            path = [camel(e.field)]
+        out.append(UserError(code=e.code, field=path, message=e.message))
+    return out
+
+
+def _done(ctx: Context, order: PortOrder) -> PortOrderPayload:
+    ctx.reset_loaders()  # rows changed: later fields of this request must not see stale ones
+    return PortOrderPayload(port_order=wrap_order(order), user_errors=[])
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a port order; its LOA is created or reused.")
+    async def create_port_order(
+        self, info: CtxInfo, input: CreatePortOrderInput
+    ) -> PortOrderPayload:
+        ctx = info.context
+        try:
+            order = await port_orders.create_port_order(ctx.services, ctx.who, input.to_raw())
+        except (PortingError, PortingErrors) as exc:
+            return PortOrderPayload(port_order=None, user_errors=user_errors(exc, CREATE_FIELDS))
+        return _done(ctx, order)
+
+    @strawberry.mutation(description="Change the given parameters (CREATED, PENDING, REJECTED).")
+    async def update_port_order(
+        self, info: CtxInfo, sid: strawberry.ID, input: UpdatePortOrderInput
+    ) -> PortOrderPayload:
+        ctx = info.context
+        try:
+            order = await port_orders.update_port_order(ctx.services, ctx.who, sid, input.to_raw())
+        except (PortingError, PortingErrors) as exc:
+            errors = user_errors(exc, UPDATE_FIELDS, ("sid",))
+            return PortOrderPayload(port_order=None, user_errors=errors)
+        return _done(ctx, order)
+
+    @strawberry.mutation(description="Cancel a port order (refused once terminal or near its FOC).")
+    async def cancel_port_order(self, info: CtxInfo, sid: strawberry.ID) -> PortOrderPayload:
+        ctx = info.context
+        try:
+            order = await port_orders.cancel_port_order(ctx.services, ctx.who, sid)
+        except (PortingError, PortingErrors) as exc:
+            return PortOrderPayload(port_order=None, user_errors=user_errors(exc, (), ("sid",)))
+        return _done(ctx, order)
+
+    @strawberry.mutation(description="Ask the signer to sign the LOA: the signing email goes out.")
+    async def sign_loa(self, info: CtxInfo, sid: strawberry.ID) -> LoaPayload:
+        ctx = info.context
+        try:
+            loa = await loas.request_signature(ctx.services, ctx.who, sid)
+        except (PortingError, PortingErrors) as exc:
+            return LoaPayload(loa=None, user_errors=user_errors(exc, (), ("sid",)))
+        ctx.reset_loaders()
+        return LoaPayload(loa=wrap_loa(loa), user_errors=[])

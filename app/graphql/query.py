@@ -1,0 +1,95 @@
+"""Query: one order or LOA, their lists (keyset connections), and `node` by SID.
+
+Another account's SID answers null, exactly like a SID that does not exist.
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.graphql.inputs import LoaFilterInput, PortOrderFilterInput
+from app.graphql.nodes import CtxInfo, LoaType, Node, PortOrderType, wrap_loa, wrap_order
+from app.graphql.pagination import Connection, connection, from_porting, page_args
+from app.porting import sids
+from app.porting.errors import PortingError
+from app.services import reads
+from app.store.queries import LoaFilter, PortOrderFilter
+from app.store.tables import Loa, PortOrder
+
+
+def _sid(row: PortOrder | Loa) -> str:
+    return row.sid
+
+
+async def _port_order(info: CtxInfo, sid: str) -> PortOrderType | None:
+    row = await info.context.loaders.port_order.load(sid)
+    return None if row is None else wrap_order(row)
+
+
+async def _loa(info: CtxInfo, sid: str) -> LoaType | None:
+    row = await info.context.loaders.loa.load(sid)
+    return None if row is None else wrap_loa(row)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A port order by SID; null when it does not exist for you.")
+    async def port_order(self, info: CtxInfo, sid: strawberry.ID) -> PortOrderType | None:
+        return await _port_order(info, sid)
+
+    @strawberry.field(description="Port orders, newest first.")
+    async def port_orders(
+        self,
+        info: CtxInfo,
+        filter: PortOrderFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[PortOrderType]:
+        args = page_args(first, after, last, before)
+        f = filter.to_filter() if filter is not None else PortOrderFilter()
+        svc, caller = info.context.services, info.context.who
+        try:
+            page = await reads.list_port_orders(
+                svc, caller, f, args.limit, args.after, args.before, args.from_end
+            )
+        except PortingError as exc:
+            raise from_porting(exc) from None
+        return connection(
+            page, args, wrap_order, _sid, lambda: reads.count_port_orders(svc, caller, f)
+        )
+
+    @strawberry.field(description="An LOA by SID; null when it does not exist for you.")
+    async def loa(self, info: CtxInfo, sid: strawberry.ID) -> LoaType | None:
+        return await _loa(info, sid)
+
+    @strawberry.field(description="LOAs, newest first.")
+    async def loas(
+        self,
+        info: CtxInfo,
+        filter: LoaFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[LoaType]:
+        args = page_args(first, after, last, before)
+        f = filter.to_filter() if filter is not None else LoaFilter()
+        svc, caller = info.context.services, info.context.who
+        try:
+            page = await reads.list_loas(
+                svc, caller, f, args.limit, args.after, args.before, args.from_end
+            )
+        except PortingError as exc:
+            raise from_porting(exc) from None
+        return connection(page, args, wrap_loa, _sid, lambda: reads.count_loas(svc, caller, f))
+
+    @strawberry.field(description="Any object by its ID (its SID); null when not found for you.")
+    async def node(self, info: CtxInfo, id: strawberry.ID) -> Node | None:
+        prefix = sids.prefix_of(id)
+        if prefix == sids.PORT_ORDER:
+            return await _port_order(info, id)
+        if prefix == sids.LOA:
+            return await _loa(info, id)
+        return None

@@ -1,0 +1,31 @@
+"""Scalars: `DateTime` is written the way every Portico surface writes times (UTC, `Z`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+from app.porting.isotime import format_utc, parse_utc
+
+
+def _serialize(value: datetime) -> str | None:
+    return format_utc(value)
+
+
+def _parse(value: object) -> datetime:
+    parsed = parse_utc(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise ValueError("DateTime must be ISO 8601 with time and zone, e.g. 2026-12-01T15:00:00Z")
+    return parsed
+
+
+DateTime: ScalarDefinition = strawberry.scalar(
+    name="DateTime",
+    description="An ISO 8601 date-time in UTC, e.g. 2026-11-26T14:05:41Z.",
+    serialize=_serialize,
+    parse_value=_parse,
+)
+
+SCALARS: dict[object, ScalarDefinition] = {datetime: DateTime}

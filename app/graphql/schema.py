@@ -1,0 +1,74 @@
+"""The schema: Query and Mutation over the services, with the protection of extensions.py.
+
+`build_schema(settings)` is called once per app. The SDL does not depend on the settings;
+`portico export-schema` prints it and schema.graphql at the repo root holds it.
+
+Subscriptions (the subscriptions issue) plug in here: a `Subscription` type from
+app/graphql/subscriptions.py passed as `subscription=`, and the websocket route in app.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from app.config import Settings
+from app.graphql.extensions import extensions, is_unexpected
+from app.graphql.mutations import Mutation
+from app.graphql.nodes import LoaType, PortOrderType
+from app.graphql.query import Query
+from app.graphql.scalars import SCALARS
+
+log = logging.getLogger("app.graphql")
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.S)
+_ECHOED_VALUE = re.compile(r"(cannot represent[^:]*? value): .*$", re.S)
+
+
+def tidy_client_error(error: GraphQLError) -> None:
+    """No suggestions (of fields, arguments, enum values or types), and no echo of the value a
+    client sent: a write-only field given the wrong type must not come back in the response."""
+    if is_unexpected(error):
+        return
+    message = _SUGGESTION.sub("", error.message)
+    error.message = _ECHOED_VALUE.sub(r"\1.", message)
+
+
+class Schema(strawberry.Schema):
+    # Strawberry calls this for every error when `disable_field_suggestions` is on.
+    remove_field_suggestion = staticmethod(tidy_client_error)
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log unexpected errors only, by path and type: client errors (validation, expected
+        failures) are the client's business, and their text may echo its input."""
+        for error in errors:
+            if is_unexpected(error):
+                path = ".".join(str(p) for p in error.path or ()) or "-"
+                original = error.original_error
+                log.error(
+                    "unexpected error in GraphQL field %s: %s",
+                    path,
+                    type(original).__name__,
+                    exc_info=original,
+                )
+
+
+def build_schema(settings: Settings) -> Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[PortOrderType, LoaType],
+        extensions=extensions(settings),
+        config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
+    )
+
+
+def sdl() -> str:
+    return build_schema(Settings()).as_str() + "\n"
