@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from app.config import Settings
-from app.porting.errors import PortingError
+from app.porting.errors import PortingError, PortingErrors, as_list
 from app.porting.isotime import format_utc
 from app.services import accounts, webhook_secrets
 from app.services.context import Services
@@ -54,15 +56,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(config).run()
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
+    # handler that was there before it started. SIGTERM is the orderly stop of a process
+    # manager: with a no-op handler underneath, the process ends with status 0 instead of
+    # being killed by the re-raised signal. Ctrl-C ends without a traceback.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run()
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Deliveries only (status callbacks, email), for deployments that separate them from
     the HTTP servers (then set PORTICO_DELIVERY_WORKER=false on the servers)."""
-    import signal
-
     from app.delivery.worker import DeliveryWorker
 
     async def go(svc: Services) -> None:
@@ -111,20 +117,12 @@ def cmd_accounts_dev(args: argparse.Namespace) -> int:
 
 
 def cmd_accounts_webhook_secret(args: argparse.Namespace) -> int:
-    try:
-        print(_run(lambda svc: webhook_secrets.get_webhook_secret(svc, None, args.sid)))
-    except PortingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    print(_run(lambda svc: webhook_secrets.get_webhook_secret(svc, None, args.sid)))
     return 0
 
 
 def cmd_accounts_rotate_webhook_secret(args: argparse.Namespace) -> int:
-    try:
-        print(_run(lambda svc: webhook_secrets.rotate_webhook_secret(svc, None, args.sid)))
-    except PortingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    print(_run(lambda svc: webhook_secrets.rotate_webhook_secret(svc, None, args.sid)))
     return 0
 
 
@@ -203,7 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=Settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     args = parser().parse_args(argv)
-    return int(args.fn(args))
+    try:
+        return int(args.fn(args))
+    except (PortingError, PortingErrors) as exc:  # bad input: a clear message, no traceback
+        for e in as_list(exc):
+            print(f"portico: error {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 `Services.transaction()` is the boundary of one use case: it commits when the block ends and,
 after the commit, tells the bus about the events written (nothing is announced on rollback).
+Use cases are serialised: by `BEGIN IMMEDIATE` on SQLite, by the event-log lock taken when the
+transaction begins on PostgreSQL (app/events/log.py). Keep network I/O out of the block.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from app.carrier.sandbox import SandboxCarrier
 from app.config import Settings
 from app.delivery.http_client import HttpSender, PinnedHttpSender
 from app.delivery.mailer import EmailSender, sender_from_settings
+from app.events import log
 from app.events.bus import Bus, MemoryBus
 from app.events.hub import Hub
 from app.events.pgbus import CHANNEL, PostgresBus
@@ -89,6 +92,7 @@ class Services:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.db.write() as tx:
+            await log.serialize(tx)
             yield tx
             events: list[Event] = tx.info.get("events", [])
             if events:
