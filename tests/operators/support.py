@@ -116,3 +116,7 @@ query ($filter: PortOrderFilter) {
   portOrders(filter: $filter, first: 100) { totalCount edges { node { sid accountSid } } }
 }
 """
+
+CANCEL = f"""
+mutation ($sid: ID!) {{ cancelPortOrder(sid: $sid) {{ portOrder {{ sid status }} {USER_ERRORS} }} }}
+"""
