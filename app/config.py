@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -48,12 +49,60 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = 2000
     graphql_introspection: bool = True
 
+    # --- deliveries (status callbacks and email; app/delivery) ---------------------------
+    # Seconds before each retry of a failed callback or email, comma-separated; after the
+    # last one the delivery is given up. Default: exponential backoff over about three days.
+    callback_retry_schedule: str = (
+        "5,30,120,600,1800,3600,7200,14400,28800,43200,43200,43200,43200,43200"
+    )
+    # CIDR networks a status callback may reach although they are not public, e.g.
+    # "127.0.0.0/8,::1/128" for local development (scripts/serve sets that).
+    callback_allowed_networks: str = ""
+    callback_timeout_seconds: float = 15.0
+    # smtp://user:pass@host:port (STARTTLS when offered), smtps:// for TLS from the start.
+    # Unset: every message is written as an .eml file under var/mail/.
+    smtp_url: str | None = Field(default=None, repr=False)
+    mail_from: str = "Portico Porting <porting@portico.localhost>"
+    # Run the delivery worker inside `portico serve` (turn off when `portico worker` runs).
+    delivery_worker: bool = True
+    delivery_concurrency: int = 10
+    # A claimed delivery is reclaimable after this many seconds (a killed worker's claim).
+    delivery_lease_seconds: float = 60.0
+    # How often a worker looks for due work when nothing wakes it up.
+    delivery_poll_seconds: float = 1.0
+    # Lifetime of the LOA signing link sent by email.
+    loa_link_max_age_seconds: int = 7 * 24 * 3600
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:
         if value is not None and len(value) < 32:
             raise ValueError("PORTICO_SECRET_KEY must be at least 32 characters")
         return value
+
+    @field_validator("callback_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        _parse_schedule(value)
+        return value
+
+    @field_validator("callback_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    @property
+    def retry_schedule(self) -> list[float]:
+        return _parse_schedule(self.callback_retry_schedule)
+
+    @property
+    def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return _parse_networks(self.callback_allowed_networks)
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,3 +136,23 @@ class Settings(BaseSettings):
 
     def url_for(self, path: str) -> str:
         return self.public_url.rstrip("/") + path
+
+
+def _parse_schedule(value: str) -> list[float]:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    try:
+        delays = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(
+            "PORTICO_CALLBACK_RETRY_SCHEDULE must be seconds separated by commas"
+        ) from None
+    if any(d < 0 or d != d for d in delays):
+        raise ValueError("PORTICO_CALLBACK_RETRY_SCHEDULE: delays must be >= 0")
+    return delays
+
+
+def _parse_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    try:
+        return [ipaddress.ip_network(p.strip()) for p in value.split(",") if p.strip()]
+    except ValueError as exc:
+        raise ValueError(f"PORTICO_CALLBACK_ALLOWED_NETWORKS: {exc}") from None
