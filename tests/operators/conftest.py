@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from app.config import Settings
 from app.main import create_app
 from app.services.context import Services
+from tests.delivery.receiver import Receiver
 from tests.graphql.support import (
     BOTH_DIALECTS,
     GraphQL,
@@ -74,12 +75,21 @@ async def op(svc: Services) -> Tenant:
 @pytest.fixture
 def live_url(settings: Settings) -> Iterator[str]:
     """uvicorn on a free loopback port, in a thread, with its own Services on the test's
-    database; its lifespan runs the scheduler at the test's sandbox pace."""
+    database; its lifespan runs the scheduler at the test's sandbox pace and the delivery
+    worker (callbacks may reach loopback; email goes to var/mail/ as .eml files)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    live = settings.model_copy(update={"public_url": url})
+    live = Settings.model_validate(
+        {
+            **settings.model_dump(),
+            "public_url": url,
+            "callback_allowed_networks": "127.0.0.0/8",  # the receiver is on loopback
+            "callback_retry_schedule": "0.05,0.05,0.05",
+            "delivery_poll_seconds": 0.05,
+        }
+    )
     server = uvicorn.Server(uvicorn.Config(create_app(live), lifespan="on", log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -94,6 +104,14 @@ def live_url(settings: Settings) -> Iterator[str]:
         server.should_exit = True
         thread.join(20)
         sock.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """Status callbacks arrive here (a real HTTP server on loopback)."""
+    r = Receiver().start()
+    yield r
+    r.stop()
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Each sandbox path end to end THROUGH GRAPHQL, against a real uvicorn on loopback whose
-lifespan runs the scheduler (PORTICO_SANDBOX_STEP_SECONDS = support.STEP): createPortOrder ->
-signLoa -> the signer signs -> poll portOrder until it is final -> the status the number's last
-four digits call for (README, "Sandbox carrier"). SQLite and PostgreSQL."""
+lifespan runs the scheduler (PORTICO_SANDBOX_STEP_SECONDS = support.STEP) and the delivery
+worker: createPortOrder (with a statusCallback to a loopback receiver) -> signLoa -> the signer
+opens the link in the signature-request email and signs on the page -> poll portOrder until it
+is final -> the status the number's last four digits call for (README, "Sandbox carrier"), and
+every status change also arrived as a status callback. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,15 +12,14 @@ from typing import Any
 
 import pytest
 
-from app.services import loas
-from app.services.loas import Signature
+from app.config import Settings
 from tests.builders import order_input
+from tests.delivery.receiver import Receiver
 from tests.graphql.support import GraphQL, Tenant
+from tests.operators.live import DEADLINE, callbacks, kinds, sign_from_the_email
 from tests.operators.support import CREATE, SIGN_LOA, STEP, camel, create_order
 
-SIGNATURE = Signature("James Smith", "127.0.0.1", "pytest", "0" * 64)
 FINAL = {"REJECTED", "REVIEW", "FAILED", "COMPLETED"}
-DEADLINE = 20.0  # a safety net against a hang, not a timing assertion
 STATUS = ["status_update"]
 BOTH = ["status_update", "activation_date_update"]
 TIMELINE_TYPES = {
@@ -30,7 +31,7 @@ TIMELINE_TYPES = {
 ORDER = """
 query ($sid: ID!) {
   portOrder(sid: $sid) {
-    sid status reasonCode reason currentCarrier activationDate incomingPhoneNumberSid
+    sid number status reasonCode reason currentCarrier activationDate incomingPhoneNumberSid
     incomingPhoneNumber { sid number portOrderSid }
     errors { code reason }
     events(first: 100) { edges { node { type status callbackType actor actorSid } } }
@@ -55,15 +56,27 @@ async def until_final(live: GraphQL, who: Tenant, sid: str) -> dict[str, Any]:
         await asyncio.sleep(STEP / 4)
 
 
-async def signed(live: GraphQL, svc, who: Tenant, number: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    order = await create_order(live, who, number=number)
+async def signed(
+    live: GraphQL, settings: Settings, receiver: Receiver, who: Tenant, number: str
+) -> dict[str, Any]:
+    order = await create_order(
+        live, who, number=number, status_callback=receiver.url(f"/callbacks/{number[-4:]}")
+    )
     assert order["status"] == "PENDING"
     requested = (await live(SIGN_LOA, {"sid": order["loaSid"]}, as_=who))["signLoa"]
     assert requested["userErrors"] == [] and requested["loa"]["status"] == "SIGNING"
-    # The signer signs on the LOA signing page, which is being built on another branch; until it
-    # lands, the test signs through the service that page will call (app/services/loas.sign).
-    await loas.sign(svc, order["loaSid"], SIGNATURE)
+    await sign_from_the_email(settings.mail_dir)
     return order
+
+
+async def callbacks_of(receiver: Receiver, order: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every status callback of the order (one per status or FOC event of its timeline)."""
+    expected = len(timeline(order))
+    got = await callbacks(receiver, f"/callbacks/{order['number'][-4:]}", expected)
+    assert len(got) == expected  # and no more
+    assert {p["port_order_sid"] for p in got} == {order["sid"]}
+    assert kinds(got) == kinds([{"status": s, "callback_type": c} for s, c, _ in timeline(order)])
+    return got
 
 
 def timeline(order: dict[str, Any]) -> list[tuple[str, list[str], str]]:
@@ -81,8 +94,8 @@ SUBMITTED = [
 ]
 
 
-async def test_any_other_number_completes_into_the_inventory(live, svc, alice):
-    order = await signed(live, svc, alice, "+14159872001")
+async def test_any_other_number_completes_into_the_inventory(live, settings, receiver, alice):
+    order = await signed(live, settings, receiver, alice, "+14159872001")
 
     done = await until_final(live, alice, order["sid"])
 
@@ -101,6 +114,11 @@ async def test_any_other_number_completes_into_the_inventory(live, svc, alice):
         ("ACCEPTED", BOTH, "carrier"),  # acceptance confirms the carrier's FOC date
         ("COMPLETED", STATUS, "carrier"),
     ]
+    sent = await callbacks_of(receiver, done)
+    completed = next(p for p in sent if p["status"] == "COMPLETED")
+    assert completed["phone_number_sid"] == pn
+    accepted = next(p for p in sent if p["status"] == "ACCEPTED")
+    assert accepted["foc_date"] == done["activationDate"]
     inventory = (await live(INVENTORY, as_=alice))["incomingPhoneNumbers"]
     assert inventory["totalCount"] == 1
     assert [e["node"] for e in inventory["edges"]] == [
@@ -122,8 +140,10 @@ async def test_any_other_number_completes_into_the_inventory(live, svc, alice):
     ],
     ids=["0002-rejected", "0003-review", "0004-failed"],
 )
-async def test_the_paths_that_do_not_complete(live, svc, alice, number, status, errors, last):
-    order = await signed(live, svc, alice, number)
+async def test_the_paths_that_do_not_complete(
+    live, settings, receiver, alice, number, status, errors, last
+):
+    order = await signed(live, settings, receiver, alice, number)
 
     done = await until_final(live, alice, order["sid"])
 
@@ -134,13 +154,16 @@ async def test_the_paths_that_do_not_complete(live, svc, alice, number, status, 
     assert done["incomingPhoneNumberSid"] is None and done["incomingPhoneNumber"] is None
     accepted = [("ACCEPTED", BOTH, "carrier")] if status == "FAILED" else []
     assert timeline(done) == [*SUBMITTED, *accepted, last]
+    sent = await callbacks_of(receiver, done)
+    final = next(p for p in sent if p["status"] == status)
+    assert [e["code"] for e in final["errors"]] == errors
+    assert final["phone_number_sid"] is None
     assert (await live(INVENTORY, as_=alice))["incomingPhoneNumbers"]["totalCount"] == 0
 
 
-async def test_0001_is_rejected_at_creation(live, alice):
-    payload = (await live(CREATE, {"input": camel(order_input(number="+14159870001"))}, as_=alice))[
-        "createPortOrder"
-    ]
+async def test_0001_is_rejected_at_creation(live, receiver, alice):
+    raw = order_input(number="+14159870001", status_callback=receiver.url("/callbacks/0001"))
+    payload = (await live(CREATE, {"input": camel(raw)}, as_=alice))["createPortOrder"]
 
     assert payload["userErrors"] == []
     order = payload["portOrder"]
@@ -149,3 +172,6 @@ async def test_0001_is_rejected_at_creation(live, alice):
     done = (await live(ORDER, {"sid": order["sid"]}, as_=alice))["portOrder"]
     assert done["currentCarrier"]
     assert timeline(done) == [("CREATED", STATUS, "customer"), ("REJECTED", STATUS, "service")]
+    sent = await callbacks_of(receiver, done)
+    rejected = next(p for p in sent if p["status"] == "REJECTED")
+    assert [e["code"] for e in rejected["errors"]] == [21827]
