@@ -58,9 +58,11 @@ async def list_incoming_phone_numbers(
     *,
     account_sid: str | None = None,
     number: str | None = None,
+    from_end: bool = False,
 ) -> Page[IncomingPhoneNumber]:
     """One page of the caller's inventory. A cursor that is malformed or not visible to the
-    caller is 21826 (after) / 21825 (before)."""
+    caller is 21826 (after) / 21825 (before). `from_end`: the last (oldest) rows of the list
+    (GraphQL `last` without `before`)."""
     limit = max(1, min(page_size, MAX_PAGE_SIZE))
     async with svc.db.read() as s:
         after_key = await _key(s, caller, after_sid, 21826, "AfterSid") if after_sid else None
@@ -73,4 +75,19 @@ async def list_incoming_phone_numbers(
             before_key,
             account_sid=account_sid,
             number=number,
+            from_end=from_end,
+        )
+
+
+async def count_incoming_phone_numbers(
+    svc: Services,
+    caller: Caller,
+    *,
+    account_sid: str | None = None,
+    number: str | None = None,
+) -> int:
+    """How many numbers the caller's inventory (so filtered) holds."""
+    async with svc.db.read() as s:
+        return await queries.count_incoming_phone_numbers(
+            s, caller.visible, account_sid=account_sid, number=number
         )

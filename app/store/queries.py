@@ -447,14 +447,36 @@ async def list_incoming_phone_numbers(
     *,
     account_sid: str | None = None,
     number: str | None = None,
+    from_end: bool = False,
 ) -> Page[IncomingPhoneNumber]:
     """An inventory, newest first (keyset on id)."""
+    conds = _inventory_conditions(visible, account_sid, number)
+    return await _keyset(
+        session, IncomingPhoneNumber, conds, limit, after_key, before_key, from_end
+    )
+
+
+def _inventory_conditions(
+    visible: Visible, account_sid: str | None, number: str | None
+) -> list[ColumnElement[bool]]:
     conds = _visible(IncomingPhoneNumber.account_sid, visible)
     if account_sid is not None:
         conds.append(IncomingPhoneNumber.account_sid == account_sid)
     if number is not None:
         conds.append(IncomingPhoneNumber.number == number)
-    return await _keyset(session, IncomingPhoneNumber, conds, limit, after_key, before_key)
+    return conds
+
+
+async def count_incoming_phone_numbers(
+    session: AsyncSession,
+    visible: Visible,
+    *,
+    account_sid: str | None = None,
+    number: str | None = None,
+) -> int:
+    conds = _inventory_conditions(visible, account_sid, number)
+    stmt = select(func.count()).select_from(IncomingPhoneNumber).where(*conds)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 # --- jobs (carrier scheduler) --------------------------------------------------------------
