@@ -64,6 +64,10 @@ async def test_two_replicas_complete_50_orders_each_exactly_once(pg_database: st
         ).items.__len__() < ORDERS:
             assert asyncio.get_running_loop().time() < deadline, "ports did not complete"
             await a.bus.wait_beyond(a.bus.last_id, STEP)
+        # The last completion is committed; let its scheduler finish counting it before stop.
+        while sum((sched.outcomes for sched in replicas), Counter())["complete"] < ORDERS:
+            assert asyncio.get_running_loop().time() < deadline, "outcomes not counted"
+            await asyncio.sleep(0.05)
     finally:
         for sched in replicas:
             await sched.stop()
