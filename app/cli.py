@@ -1,4 +1,4 @@
-"""The `portico` command: serve, migrate, accounts, operators, export-schema."""
+"""The `portico` command: serve, worker, migrate, accounts, operators, export-schema."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from app.config import Settings
+from app.porting.errors import PortingError, PortingErrors, as_list
 from app.porting.isotime import format_utc
-from app.services import accounts
+from app.services import accounts, webhook_secrets
 from app.services.context import Services
 from app.store.migrate import upgrade
 
@@ -46,6 +49,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Deliveries only (status callbacks, email), for deployments that separate them from
+    the HTTP servers (then set PORTICO_DELIVERY_WORKER=false on the servers)."""
+    from app.delivery.worker import DeliveryWorker
+
+    async def go(svc: Services) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await svc.start()
+        await DeliveryWorker(svc, name=args.name, concurrency=args.concurrency).run_until(stop)
+
+    settings = Settings()
+    if not args.no_migrate:
+        upgrade(settings.database_url)
+    _run(go)
+    return 0
+
+
 def cmd_accounts_create(args: argparse.Namespace) -> int:
     account, creds = _run(lambda svc: accounts.create_account(svc, args.friendly_name, args.parent))
     data = {
@@ -76,6 +99,16 @@ def cmd_accounts_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accounts_webhook_secret(args: argparse.Namespace) -> int:
+    print(_run(lambda svc: webhook_secrets.get_webhook_secret(svc, None, args.sid)))
+    return 0
+
+
+def cmd_accounts_rotate_webhook_secret(args: argparse.Namespace) -> int:
+    print(_run(lambda svc: webhook_secrets.rotate_webhook_secret(svc, None, args.sid)))
+    return 0
+
+
 def cmd_operators_create(args: argparse.Namespace) -> int:
     creds = _run(lambda svc: accounts.create_operator(svc, args.friendly_name))
     if args.json:
@@ -102,6 +135,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
     s.set_defaults(fn=cmd_serve)
 
+    w = sub.add_parser("worker", help="run the delivery worker (status callbacks, email)")
+    w.add_argument("--name", default="worker", help="shown in log lines")
+    w.add_argument("--concurrency", type=int, help="sends in flight at once")
+    w.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
+    w.set_defaults(fn=cmd_worker)
+
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
 
     acc = sub.add_parser("accounts", help="manage accounts").add_subparsers(
@@ -116,6 +155,15 @@ def parser() -> argparse.ArgumentParser:
     acc.add_parser(
         "dev", help="ensure the development account exists; print its credentials as JSON"
     ).set_defaults(fn=cmd_accounts_dev)
+    ws = acc.add_parser("webhook-secret", help="print an account's webhook signing secret")
+    ws.add_argument("sid")
+    ws.set_defaults(fn=cmd_accounts_webhook_secret)
+    rw = acc.add_parser(
+        "rotate-webhook-secret",
+        help="replace an account's webhook signing secret (the old one signs for 24 more hours)",
+    )
+    rw.add_argument("sid")
+    rw.set_defaults(fn=cmd_accounts_rotate_webhook_secret)
 
     ops = sub.add_parser("operators", help="manage porting operators").add_subparsers(
         dest="action", required=True
@@ -136,7 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=Settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     args = parser().parse_args(argv)
-    return int(args.fn(args))
+    try:
+        return int(args.fn(args))
+    except (PortingError, PortingErrors) as exc:  # bad input: a clear message, no traceback
+        for e in as_list(exc):
+            print(f"portico: error {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +32,17 @@ class Settings(BaseSettings):
     business_days_toll_free: int = 5
     business_days_unknown: int = 3
 
+    # The carrier (README, "Sandbox carrier"): the sandbox's pace, and the scheduler that runs
+    # due carrier work. Each sandbox step comes this many seconds after the previous one.
+    sandbox_step_seconds: float = Field(default=60.0, gt=0)
+    scheduler_enabled: bool = True
+    # How often an idle scheduler looks for due jobs; default min(step / 4, 1 second). New jobs
+    # written by the same process wake it at once.
+    scheduler_poll_seconds: float | None = Field(default=None, gt=0)
+    # How long a claimed job is reserved; after that another replica may take it over.
+    scheduler_lease_seconds: float = Field(default=60.0, gt=0)
+    scheduler_batch_size: int = Field(default=20, ge=1)
+
     # GraphQL protection.
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
@@ -46,12 +58,60 @@ class Settings(BaseSettings):
     ws_allowed_origins: list[str] = Field(default_factory=list)
     shutdown_timeout: float = 5.0  # seconds open requests get after SIGTERM
 
+    # --- deliveries (status callbacks and email; app/delivery) ---------------------------
+    # Seconds before each retry of a failed callback or email, comma-separated; after the
+    # last one the delivery is given up. Default: exponential backoff over about three days.
+    callback_retry_schedule: str = (
+        "5,30,120,600,1800,3600,7200,14400,28800,43200,43200,43200,43200,43200"
+    )
+    # CIDR networks a status callback may reach although they are not public, e.g.
+    # "127.0.0.0/8,::1/128" for local development (scripts/serve sets that).
+    callback_allowed_networks: str = ""
+    callback_timeout_seconds: float = 15.0
+    # smtp://user:pass@host:port (STARTTLS when offered), smtps:// for TLS from the start.
+    # Unset: every message is written as an .eml file under var/mail/.
+    smtp_url: str | None = Field(default=None, repr=False)
+    mail_from: str = "Portico Porting <porting@portico.localhost>"
+    # Run the delivery worker inside `portico serve` (turn off when `portico worker` runs).
+    delivery_worker: bool = True
+    delivery_concurrency: int = 10
+    # A claimed delivery is reclaimable after this many seconds (a killed worker's claim).
+    delivery_lease_seconds: float = 60.0
+    # How often a worker looks for due work when nothing wakes it up.
+    delivery_poll_seconds: float = 1.0
+    # Lifetime of the LOA signing link sent by email.
+    loa_link_max_age_seconds: int = 7 * 24 * 3600
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:
         if value is not None and len(value) < 32:
             raise ValueError("PORTICO_SECRET_KEY must be at least 32 characters")
         return value
+
+    @field_validator("callback_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        _parse_schedule(value)
+        return value
+
+    @field_validator("callback_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        _parse_networks(value)
+        return value
+
+    @property
+    def retry_schedule(self) -> list[float]:
+        return _parse_schedule(self.callback_retry_schedule)
+
+    @property
+    def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return _parse_networks(self.callback_allowed_networks)
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,6 +126,12 @@ class Settings(BaseSettings):
             PortType.UNKNOWN: self.business_days_unknown,
         }
 
+    @property
+    def scheduler_poll_interval(self) -> float:
+        if self.scheduler_poll_seconds is not None:
+            return self.scheduler_poll_seconds
+        return min(self.sandbox_step_seconds / 4, 1.0)
+
     @cached_property
     def resolved_secret_key(self) -> str:
         if self.secret_key:
@@ -79,3 +145,23 @@ class Settings(BaseSettings):
 
     def url_for(self, path: str) -> str:
         return self.public_url.rstrip("/") + path
+
+
+def _parse_schedule(value: str) -> list[float]:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    try:
+        delays = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(
+            "PORTICO_CALLBACK_RETRY_SCHEDULE must be seconds separated by commas"
+        ) from None
+    if any(d < 0 or d != d for d in delays):
+        raise ValueError("PORTICO_CALLBACK_RETRY_SCHEDULE: delays must be >= 0")
+    return delays
+
+
+def _parse_networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    try:
+        return [ipaddress.ip_network(p.strip()) for p in value.split(",") if p.strip()]
+    except ValueError as exc:
+        raise ValueError(f"PORTICO_CALLBACK_ALLOWED_NETWORKS: {exc}") from None

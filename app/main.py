@@ -3,13 +3,16 @@
 serve(settings): run it under uvicorn, with the graceful shutdown a replica needs: on SIGTERM
 (or Ctrl-C) the listening socket closes, every open websocket is closed with 1012 (service
 restart: clients reconnect, through the load balancer, to another replica), open HTTP requests
-get `shutdown_timeout` seconds, then the lifespan stops the bus and closes the database.
+get `shutdown_timeout` seconds, then the lifespan stops the worker, the scheduler and the bus
+and closes the database; the process then exits with status 0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,13 +20,16 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from app.carrier.scheduler import Scheduler
 from app.config import Settings
+from app.delivery.worker import DeliveryWorker
 from app.graphql.app import graphql_routes
 from app.graphql.websockets import OpenSockets
 from app.rest import rest_mount
 from app.services.context import Services
+from app.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +48,36 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings()
     svc = services or Services.from_settings(settings)
     sockets = OpenSockets()
+    scheduler = Scheduler(svc)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.start()
+        if settings.scheduler_enabled:
+            scheduler.start()
+        # notify: the delivery worker runs inside the server unless PORTICO_DELIVERY_WORKER=false
+        worker = DeliveryWorker(svc, name="server") if settings.delivery_worker else None
+        if worker is not None:
+            await worker.start()
         try:
             yield
         finally:
             await sockets.close_all()  # (serve() already did; other servers may not)
+            if worker is not None:
+                await worker.stop()
+            await scheduler.stop()
             await svc.close()
 
-    routes = [Route("/healthz", healthz), rest_mount(), *graphql_routes(settings, svc, sockets)]
+    routes = [
+        Route("/healthz", healthz),
+        rest_mount(),
+        *graphql_routes(settings, svc, sockets),
+        Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
+    ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
+    app.state.scheduler = scheduler
     app.state.sockets = sockets
     return app
 
@@ -91,4 +113,10 @@ def serve(settings: Settings) -> None:
         ws_ping_interval=settings.ws_keepalive_interval,
         ws_ping_timeout=settings.ws_keepalive_interval,
     )
-    Server(config).run()
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
+    # handler that was there before it started. SIGTERM is the orderly stop of a process
+    # manager: with a no-op handler underneath, the process ends with status 0 instead of
+    # being killed by the re-raised signal. Ctrl-C ends without a traceback.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    with contextlib.suppress(KeyboardInterrupt):
+        Server(config).run()

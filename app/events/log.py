@@ -1,8 +1,12 @@
 """Appending to the event log, inside the writer's transaction.
 
-On PostgreSQL, ids come from a sequence and concurrent transactions could commit out of id
-order, so a reader at "after id N" might skip a late commit. A transaction-scoped advisory lock
-taken before the insert makes event ids commit in order: the lock is held until commit.
+On PostgreSQL, ids come from sequences and concurrent transactions could commit out of id
+order, so a reader at "after id N" (the event log, or a keyset page) might skip a late commit.
+A transaction-scoped advisory lock makes writers commit in id order: the lock is held until
+commit. `Services.transaction()` takes it when the transaction begins (`serialize`), so every
+use case's writes are serialised on PostgreSQL as SQLite's `BEGIN IMMEDIATE` serialises them:
+no use case can hold the lock while waiting for a row another one has locked (no deadlocks),
+and rows of every table (port orders, LOAs, events) commit in id order.
 """
 
 from __future__ import annotations
@@ -19,6 +23,15 @@ from app.store.tables import Event
 EVENT_LOG_LOCK = 727_001  # pg_advisory_xact_lock key of the event log
 
 
+async def serialize(tx: Tx) -> None:
+    """Hold the event-log lock until this transaction ends (PostgreSQL; a no-op on SQLite)."""
+    if tx.info.get("event_lock"):
+        return
+    if tx.get_bind().dialect.name == "postgresql":
+        await tx.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK})
+    tx.info["event_lock"] = True
+
+
 async def append(
     tx: Tx,
     *,
@@ -31,10 +44,7 @@ async def append(
     actor_sid: str | None,
     now: datetime,
 ) -> Event:
-    bind = tx.get_bind()
-    if bind.dialect.name == "postgresql" and not tx.info.get("event_lock"):
-        await tx.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK})
-        tx.info["event_lock"] = True
+    await serialize(tx)
     event = Event(
         resource_type=resource_type,
         resource_sid=resource_sid,

@@ -16,10 +16,10 @@ from aiodataloader import DataLoader
 
 from app.graphql.pagination import EventArgs, PageArgs
 from app.porting.errors import PortingError
-from app.services import reads
+from app.services import inventory, reads
 from app.services.context import Caller, Services
 from app.store.queries import Page
-from app.store.tables import Event, Loa, PortOrder, PortOrderError
+from app.store.tables import Event, IncomingPhoneNumber, Loa, PortOrder, PortOrderError
 
 A = TypeVar("A", bound=Hashable)
 V = TypeVar("V")
@@ -65,6 +65,9 @@ class Loaders:
         self.order_count_of_loa: DataLoader[str, int] = loader(self._order_counts)
         self.events: DataLoader[tuple[str, EventArgs], Page[Event]] = loader(self._events)
         self.event_count: DataLoader[str, int] = loader(self._event_counts)
+        self.incoming_phone_number: DataLoader[str, IncomingPhoneNumber | None] = loader(
+            self._incoming_phone_numbers
+        )
 
     async def _port_orders(self, sids: list[str]) -> list[PortOrder | None]:
         found = await reads.port_orders_by_sids(self.svc, self.caller, sids)
@@ -103,3 +106,7 @@ class Loaders:
     async def _event_counts(self, sids: list[str]) -> list[int]:
         found = await reads.count_events_of_orders(self.svc, self.caller, sids)
         return [found[sid] for sid in sids]
+
+    async def _incoming_phone_numbers(self, sids: list[str]) -> list[IncomingPhoneNumber | None]:
+        found = await inventory.incoming_phone_numbers_by_sids(self.svc, self.caller, sids)
+        return [found.get(sid) for sid in sids]

@@ -5,8 +5,6 @@ unexpected and masked by the schema (extensions.py).
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import strawberry
 
 from app.graphql.context import Context
@@ -16,52 +14,12 @@ from app.graphql.inputs import (
     CreatePortOrderInput,
     UpdatePortOrderInput,
 )
-from app.graphql.nodes import CtxInfo, LoaType, PortOrderType, wrap_loa, wrap_order
-from app.porting.errors import PortingError, PortingErrors, as_list
+from app.graphql.nodes import CtxInfo, wrap_loa, wrap_order
+from app.graphql.operators import OperatorMutation
+from app.graphql.payloads import LoaPayload, PortOrderPayload, user_errors
+from app.porting.errors import PortingError, PortingErrors
 from app.services import loas, port_orders
 from app.store.tables import PortOrder
-
-
-@strawberry.type(description="An expected failure: its code, message and the input it concerns.")
-class UserError:
-    code: int
-    field: list[str] | None = strawberry.field(
-        description='Path to the argument or input field, e.g. ["input", "postalCode"].'
-    )
-    message: str
-
-
-@strawberry.type
-class PortOrderPayload:
-    port_order: PortOrderType | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class LoaPayload:
-    loa: LoaType | None
-    user_errors: list[UserError]
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def user_errors(
-    exc: PortingError | PortingErrors,
-    input_fields: Collection[str] = (),
-    arguments: Collection[str] = (),
-) -> list[UserError]:
-    out: list[UserError] = []
-    for e in as_list(exc):
-        path: list[str] | None = None
-        if e.field is not None and e.field in input_fields:
-            path = ["input", camel(e.field)]
-        elif e.field is not None and e.field in arguments:
-            path = [camel(e.field)]
-        out.append(UserError(code=e.code, field=path, message=e.message))
-    return out
 
 
 def _done(ctx: Context, order: PortOrder) -> PortOrderPayload:
@@ -70,7 +28,7 @@ def _done(ctx: Context, order: PortOrder) -> PortOrderPayload:
 
 
 @strawberry.type
-class Mutation:
+class PortingMutation:
     @strawberry.mutation(description="Create a port order; its LOA is created or reused.")
     async def create_port_order(
         self, info: CtxInfo, input: CreatePortOrderInput
@@ -112,3 +70,8 @@ class Mutation:
             return LoaPayload(loa=None, user_errors=user_errors(exc, (), ("sid",)))
         ctx.reset_loaders()
         return LoaPayload(loa=wrap_loa(loa), user_errors=[])
+
+
+@strawberry.type(name="Mutation")
+class Mutation(PortingMutation, OperatorMutation):
+    """The customers' mutations (above), then the operators' (app/graphql/operators.py)."""

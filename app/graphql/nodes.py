@@ -6,7 +6,7 @@ Relations load through the request's dataloaders, never lazily from a row.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -23,6 +23,9 @@ from app.graphql.pagination import (
 from app.porting.errors import PortingError
 from app.services import reads
 from app.store.tables import Event, Loa, PortOrder, PortOrderError
+
+if TYPE_CHECKING:
+    from app.graphql.inventory import IncomingPhoneNumberType
 
 CtxInfo = Info[Context, None]
 S_NAMES = frozenset(PortOrderStatus.__members__)
@@ -78,6 +81,11 @@ class PortOrderEventRecord:
     @strawberry.field(description="customer, service, carrier or operator.")
     def actor(self) -> str:
         return self.row.actor
+
+    @strawberry.field(description="The acting operator's or account's SID, when one acted.")
+    def actor_sid(self) -> strawberry.ID | None:
+        sid = self.row.actor_sid
+        return None if sid is None else strawberry.ID(sid)
 
     @strawberry.field
     def date(self) -> datetime:
@@ -245,6 +253,15 @@ class PortOrderType(Node):
     def incoming_phone_number_sid(self) -> strawberry.ID | None:
         sid = self.row.incoming_phone_number_sid
         return None if sid is None else strawberry.ID(sid)
+
+    @strawberry.field(description="The number in the inventory, once the port completed.")
+    async def incoming_phone_number(
+        self, info: CtxInfo
+    ) -> Annotated[IncomingPhoneNumberType, strawberry.lazy("app.graphql.inventory")] | None:
+        from app.graphql.inventory import incoming_phone_number  # the types refer to each other
+
+        sid = self.row.incoming_phone_number_sid
+        return None if sid is None else await incoming_phone_number(info, sid)
 
     @strawberry.field
     def status_callback(self) -> str | None:

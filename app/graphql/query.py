@@ -8,6 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from app.graphql.inputs import LoaFilterInput, PortOrderFilterInput
+from app.graphql.inventory import InventoryQuery, incoming_phone_number
 from app.graphql.nodes import CtxInfo, LoaType, Node, PortOrderType, wrap_loa, wrap_order
 from app.graphql.pagination import Connection, connection, from_porting, page_args
 from app.porting import sids
@@ -32,7 +33,7 @@ async def _loa(info: CtxInfo, sid: str) -> LoaType | None:
 
 
 @strawberry.type
-class Query:
+class PortingQuery:
     @strawberry.field(description="A port order by SID; null when it does not exist for you.")
     async def port_order(self, info: CtxInfo, sid: strawberry.ID) -> PortOrderType | None:
         return await _port_order(info, sid)
@@ -92,4 +93,11 @@ class Query:
             return await _port_order(info, id)
         if prefix == sids.LOA:
             return await _loa(info, id)
+        if prefix == sids.INCOMING_PHONE_NUMBER:
+            return await incoming_phone_number(info, id)
         return None
+
+
+@strawberry.type(name="Query")
+class Query(PortingQuery, InventoryQuery):
+    """Orders, LOAs and `node` (above), then the inventory (app/graphql/inventory.py)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
 
 from app.porting.isotime import format_utc, parse_utc
@@ -17,7 +18,11 @@ def _serialize(value: datetime) -> str | None:
 def _parse(value: object) -> datetime:
     parsed = parse_utc(value) if isinstance(value, str) else None
     if parsed is None:
-        raise ValueError("DateTime must be ISO 8601 with time and zone, e.g. 2026-12-01T15:00:00Z")
+        # A GraphQLError, not a ValueError: a client's mistake, reported as it is (never masked
+        # as unexpected) and without the value sent.
+        raise GraphQLError(
+            "DateTime must be ISO 8601 with time and zone, e.g. 2026-12-01T15:00:00Z"
+        )
     return parsed
 
 

@@ -28,8 +28,9 @@ def _too_large() -> PortingError:
 
 
 async def read_bytes(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_BODY_BYTES:
+    declared = (request.headers.get("content-length") or "").strip()
+    # isdigit() alone admits characters such as "\u00b9" that int() refuses.
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _too_large()
     chunks: list[bytes] = []
     size = 0

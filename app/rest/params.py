@@ -143,7 +143,8 @@ class Paging:
 
 def _int(value: str, name: str) -> int:
     text = value.strip()
-    if not text.isdigit() or len(text) > 9:
+    # isdigit() also admits superscripts and other digit-like characters; int() does not.
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise invalid(f"{name} must be a non-negative integer", name)
     return int(text)
 

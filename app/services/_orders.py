@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.delivery import plan as delivery_plan
 from app.events import log
 from app.porting import sids
 from app.porting.errors import PortingError
@@ -172,7 +173,7 @@ async def record_order_event(
     payload = order_payload(order, errors, callback_types)
     if extra:
         payload.update(extra)
-    return await log.append(
+    event = await log.append(
         tx,
         resource_type="port_order",
         resource_sid=order.sid,
@@ -183,6 +184,9 @@ async def record_order_event(
         actor_sid=actor_sid,
         now=now,
     )
+    # notify: queue the callback and mails this event implies, in this same transaction.
+    await delivery_plan.queue_order_event(tx, event, order)
+    return event
 
 
 async def record_loa_event(
@@ -190,7 +194,7 @@ async def record_loa_event(
 ) -> Event:
     await tx.flush()
     payload = {"loa_sid": loa.sid, "status": loa.status, "date_updated": format_utc(now)}
-    return await log.append(
+    event = await log.append(
         tx,
         resource_type="loa",
         resource_sid=loa.sid,
@@ -201,6 +205,9 @@ async def record_loa_event(
         actor_sid=actor_sid,
         now=now,
     )
+    # notify: queue the signature-request mail this event implies, in this same transaction.
+    await delivery_plan.queue_loa_event(tx, event, loa)
+    return event
 
 
 async def move(

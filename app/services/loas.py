@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.carrier import jobs as carrier_jobs
 from app.porting import sids
 from app.porting.dates import earliest_activation_date, effective_activation_date
 from app.porting.errors import PortingError
@@ -85,4 +86,5 @@ async def sign(svc: Services, loa_sid: str, signature: Signature) -> Loa:
                 now,
                 foc_changed=requested != order.activation_date,
             )
+            await carrier_jobs.follow_up(tx, order, PortOrderStatus.PENDING, now)  # submit it
     return loa

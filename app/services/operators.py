@@ -1,60 +1,95 @@
-"""Carrier and operator moves: status changes, FOC changes, completion into inventory."""
+"""Operator use cases (status moves, FOC changes, references) and the moves the carrier shares.
+
+Transports call the `operator_*` functions and `set_order_references`: they take the caller
+and refuse anyone but an operator (20403); every action lands in the event log with the
+operator's SID as `actor_sid`. `set_status` and `set_activation_date` take an already
+authorised actor (the carrier, internal callers, tests). `apply_status` and
+`apply_activation_date` are the transaction-level moves underneath, shared with the carrier's
+answers (app/services/carrier.py): one place decides what a status or FOC change does.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
+from app.carrier import jobs
 from app.porting import sids
-from app.porting.errors import PortingError
-from app.porting.statuses import Actor, PortOrderStatus, check_move
+from app.porting.errors import CATALOG, PortingError
+from app.porting.statuses import TERMINAL, Actor, PortOrderStatus, check_move
 from app.services import _orders
-from app.services.context import Services
+from app.services.context import Caller, Services
 from app.store import queries
 from app.store.engine import Tx
-from app.store.tables import IncomingPhoneNumber, PortOrder
+from app.store.tables import Event, IncomingPhoneNumber, PortOrder
 
 S = PortOrderStatus
+MAX_TEXT = 255
+MAX_REASON = 1000
 
 
-async def set_status(
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Final = _Keep()  # "leave this field as it is" in set_order_references
+
+
+def require_operator(caller: Caller) -> None:
+    if not caller.is_operator:
+        raise PortingError(20403, "Only porting operators may do this")
+
+
+async def _load(tx: Tx, sid: str) -> PortOrder:
+    order = await queries.port_order(tx, sid, None)
+    if order is None:
+        raise PortingError(20404, field="sid")
+    await _orders.claim(tx, order)
+    return order
+
+
+# --- transaction-level moves (operators and the carrier) -------------------------------------
+
+
+async def apply_status(
+    tx: Tx,
     svc: Services,
+    order: PortOrder,
+    status: PortOrderStatus,
     actor: Actor,
     actor_sid: str | None,
-    sid: str,
-    status: PortOrderStatus,
+    now: datetime,
     *,
     reason_code: int | None = None,
     reason: str | None = None,
     error_code: int | None = None,
-) -> PortOrder:
-    """A carrier answer or an operator's decision. Any move not in the table is 21822."""
-    if error_code is not None:
-        PortingError(error_code)  # unknown codes are refused before anything is written
-    now = svc.clock()
-    async with svc.transaction() as tx:
-        order = await queries.port_order(tx, sid, None)
-        if order is None:
-            raise PortingError(20404, field="sid")
-        await _orders.claim(tx, order)
-        check_move(S(order.status), status, actor)
-        if status is S.COMPLETED:
-            await _complete(tx, svc, order, now)
-        await _orders.move(
-            tx,
-            svc,
-            order,
-            status,
-            actor,
-            actor_sid,
-            now,
-            reason_code=reason_code,
-            reason=reason,
-            error_code=error_code,
-        )
-    return order
+    foc_changed: bool = False,
+) -> Event:
+    """Move a claimed order; a move not in the table is 21822. COMPLETED puts the number into
+    the account's inventory. The carrier work the new status implies is scheduled."""
+    previous = S(order.status)
+    check_move(previous, status, actor)
+    if status is S.COMPLETED:
+        await _complete(tx, order, now)
+    event = await _orders.move(
+        tx,
+        svc,
+        order,
+        status,
+        actor,
+        actor_sid,
+        now,
+        reason_code=reason_code,
+        reason=reason,
+        error_code=error_code,
+        foc_changed=foc_changed,
+    )
+    await jobs.follow_up(tx, order, previous, now)
+    return event
 
 
-async def _complete(tx: Tx, svc: Services, order: PortOrder, now: datetime) -> None:
+async def _complete(tx: Tx, order: PortOrder, now: datetime) -> None:
     """The number enters the account's inventory."""
     if await queries.inventory_number(tx, order.number) is not None:
         raise PortingError(21838, field="number")
@@ -70,30 +105,166 @@ async def _complete(tx: Tx, svc: Services, order: PortOrder, now: datetime) -> N
     order.incoming_phone_number_sid = pn.sid
 
 
+async def apply_activation_date(
+    tx: Tx,
+    svc: Services,
+    order: PortOrder,
+    activation_date: datetime,
+    actor: Actor,
+    actor_sid: str | None,
+    now: datetime,
+) -> Event | None:
+    """Change a claimed order's FOC date (an `activation_date_update` event); None when it is
+    already that date. An ACCEPTED order's completion moves with it."""
+    if S(order.status) in TERMINAL:
+        raise PortingError(21829)
+    if order.activation_date == activation_date:
+        return None
+    order.activation_date = activation_date
+    order.date_updated = now
+    event = await _orders.record_order_event(
+        tx,
+        svc,
+        order,
+        "port_order.activation_date_changed",
+        [_orders.ACTIVATION_DATE_UPDATE],
+        actor,
+        actor_sid,
+        now,
+    )
+    await jobs.foc_changed(tx, order, now)
+    return event
+
+
+# --- operator use cases ------------------------------------------------------------------------
+
+
+def _check_text(value: str | None, limit: int, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise PortingError(20001, f"{field} must be a string of at most {limit} characters", field)
+    return value.strip() or None
+
+
+async def set_status(
+    svc: Services,
+    actor: Actor,
+    actor_sid: str | None,
+    sid: str,
+    status: PortOrderStatus,
+    *,
+    reason_code: int | None = None,
+    reason: str | None = None,
+    error_code: int | None = None,
+) -> PortOrder:
+    """A carrier's or an already authorised operator's move (internal callers and tests; a
+    transport calls `operator_set_status`, which checks its caller). 21822 for a move not in
+    the table; `error_code` (a catalog code) appends an error to the order."""
+    if error_code is not None and error_code not in CATALOG:
+        raise PortingError(20001, f"Unknown error code {error_code}", "error_code")
+    reason = _check_text(reason, MAX_REASON, "reason")
+    now = svc.clock()
+    async with svc.transaction() as tx:
+        order = await _load(tx, sid)
+        await apply_status(
+            tx,
+            svc,
+            order,
+            status,
+            actor,
+            actor_sid,
+            now,
+            reason_code=reason_code,
+            reason=reason,
+            error_code=error_code,
+        )
+    return order
+
+
+async def operator_set_status(
+    svc: Services,
+    caller: Caller,
+    sid: str,
+    status: PortOrderStatus,
+    *,
+    reason_code: int | None = None,
+    reason: str | None = None,
+    error_code: int | None = None,
+) -> PortOrder:
+    """GraphQL `setPortOrderStatus`: 20403 unless the caller is an operator; logged with the
+    operator's SID."""
+    require_operator(caller)
+    return await set_status(
+        svc,
+        Actor.OPERATOR,
+        caller.sid,
+        sid,
+        status,
+        reason_code=reason_code,
+        reason=reason,
+        error_code=error_code,
+    )
+
+
 async def set_activation_date(
     svc: Services, actor: Actor, actor_sid: str | None, sid: str, activation_date: datetime
 ) -> PortOrder:
-    """The carrier confirmed (or an operator changed) the FOC date."""
+    """The carrier confirmed (or an authorised operator changed) the FOC date. 21814 without a
+    zone; 21829 once the order is COMPLETED, CANCELED or FAILED."""
     if activation_date.tzinfo is None:
         raise PortingError(21814, field="activation_date")
+    now = svc.clock()
+    async with svc.transaction() as tx:
+        order = await _load(tx, sid)
+        await apply_activation_date(tx, svc, order, activation_date, actor, actor_sid, now)
+    return order
+
+
+async def operator_set_activation_date(
+    svc: Services, caller: Caller, sid: str, activation_date: datetime
+) -> PortOrder:
+    """GraphQL `setActivationDate`: 20403 unless the caller is an operator."""
+    require_operator(caller)
+    return await set_activation_date(svc, Actor.OPERATOR, caller.sid, sid, activation_date)
+
+
+async def set_order_references(
+    svc: Services,
+    caller: Caller,
+    sid: str,
+    provider_sid: str | None | _Keep = KEEP,
+    zendesk_id: str | None | _Keep = KEEP,
+) -> PortOrder:
+    """Set `provider_sid` and/or `zendesk_id` (KEEP leaves one as it is; None or "" clears
+    it). Recorded as a `port_order.updated` event without callback types."""
+    require_operator(caller)
+    wanted: dict[str, str | None] = {}
+    if not isinstance(provider_sid, _Keep):
+        wanted["provider_sid"] = _check_text(provider_sid, MAX_TEXT, "provider_sid")
+    if not isinstance(zendesk_id, _Keep):
+        wanted["zendesk_id"] = _check_text(zendesk_id, MAX_TEXT, "zendesk_id")
     now = svc.clock()
     async with svc.transaction() as tx:
         order = await queries.port_order(tx, sid, None)
         if order is None:
             raise PortingError(20404, field="sid")
+        changed = {k: v for k, v in wanted.items() if getattr(order, k) != v}
+        if not changed:
+            return order
         await _orders.claim(tx, order)
-        if order.status in {s.value for s in (S.COMPLETED, S.CANCELED, S.FAILED)}:
-            raise PortingError(21829)
-        order.activation_date = activation_date
+        for name, value in changed.items():
+            setattr(order, name, value)
         order.date_updated = now
         await _orders.record_order_event(
             tx,
             svc,
             order,
-            "port_order.activation_date_changed",
-            [_orders.ACTIVATION_DATE_UPDATE],
-            actor,
-            actor_sid,
+            "port_order.updated",
+            [],
+            Actor.OPERATOR,
+            caller.sid,
             now,
+            extra={"changed": changed},
         )
     return order

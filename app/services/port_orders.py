@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from app.carrier import jobs as carrier_jobs
 from app.carrier.adapter import Portability
 from app.porting import sids
 from app.porting.dates import earliest_activation_date, effective_activation_date
@@ -115,6 +116,8 @@ async def _create(
     async with svc.transaction() as tx:
         if before is not None:
             await before(tx)
+        if caller.is_operator and await queries.account_by_sid(tx, account_sid) is None:
+            raise PortingError(20404, "Account not found", "account_sid")
         await _check_number_free(tx, fields.number)
         loa = await _orders.attach_loa(tx, svc, account_sid, fields, now)
         order = PortOrder(
@@ -197,13 +200,18 @@ async def _update(svc: Services, caller: Caller, sid: str, raw: Mapping[str, obj
         raise refusal
     new = validate_update(_orders.fields_of(current, svc), raw)
     portability = None
-    if new.number != current.number:
+    if new.number != current.number or current.status == S.REJECTED.value:
+        # A rejected order goes back to PENDING only if its number passes the check now.
         portability = await svc.carrier.check_portability(new.number)
     now = svc.clock()
     async with svc.transaction() as tx:
         order = await queries.port_order(tx, sid, caller.visible)
         if order is None:
             raise PortingError(20404, field="sid")
+        if order.version != current.version:
+            # `new` was merged over the row as it was before this transaction: applying it now
+            # would undo a concurrent change (a lost update).
+            raise PortingError(20409)
         await _orders.claim(tx, order)
         refusal = update_refusal(S(order.status))
         if refusal is not None:
@@ -285,5 +293,6 @@ async def cancel_port_order(svc: Services, caller: Caller, sid: str) -> PortOrde
         if refusal is not None:
             raise refusal
         await _orders.move(tx, svc, order, S.CANCELED, Actor.CUSTOMER, caller.sid, now)
+        await carrier_jobs.follow_up(tx, order, status, now)  # tell the carrier if it has it
         await _orders.cancel_loa_if_done(tx, order.loa_sid, Actor.CUSTOMER, caller.sid, now)
     return order

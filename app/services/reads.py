@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.porting import sids, statuses
 from app.porting.errors import PortingError
-from app.porting.statuses import Action, LoaStatus, PortOrderStatus, PortType
+from app.porting.statuses import (
+    Action,
+    LoaStatus,
+    PortOrderStatus,
+    PortType,
+    parse_loa_status,
+    parse_status,
+)
 from app.services.context import Caller, Services
 from app.store import queries
 from app.store.queries import LoaFilter, Page, PortOrderFilter, Window
@@ -80,6 +88,8 @@ async def list_port_orders(
     from_end: bool = False,
 ) -> Page[PortOrder]:
     """`from_end`: the last rows of the list (GraphQL `last` without `before`)."""
+    if f.status is not None:  # any letter case (SPEC 8); unknown values are 21822
+        f = replace(f, status=parse_status(f.status).value)
     async with svc.db.read() as s:
         after_key, before_key = await _cursor_keys(
             s, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
@@ -98,6 +108,8 @@ async def list_loas(
     before_sid: str | None = None,
     from_end: bool = False,
 ) -> Page[Loa]:
+    if f.status is not None:  # any letter case; unknown values are 21904
+        f = replace(f, status=parse_loa_status(f.status).value)
     async with svc.db.read() as s:
         after_key, before_key = await _cursor_keys(s, Loa, sids.LOA, caller, after_sid, before_sid)
         return await queries.list_loas(

@@ -11,16 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from app.store.tables import (
     Account,
+    Delivery,
+    DeliveryAttempt,
     Event,
     IdempotencyKey,
     IncomingPhoneNumber,
+    Job,
     Loa,
     Operator,
     PortOrder,
@@ -414,6 +417,109 @@ async def inventory_number(session: AsyncSession, number: str) -> IncomingPhoneN
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def incoming_phone_number(
+    session: AsyncSession, sid: str, visible: Visible
+) -> IncomingPhoneNumber | None:
+    stmt = select(IncomingPhoneNumber).where(
+        IncomingPhoneNumber.sid == sid, *_visible(IncomingPhoneNumber.account_sid, visible)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def incoming_phone_numbers_by_sids(
+    session: AsyncSession, sids: Collection[str], visible: Visible
+) -> dict[str, IncomingPhoneNumber]:
+    if not sids:
+        return {}
+    stmt = select(IncomingPhoneNumber).where(
+        IncomingPhoneNumber.sid.in_(list(sids)),
+        *_visible(IncomingPhoneNumber.account_sid, visible),
+    )
+    return {x.sid: x for x in (await session.execute(stmt)).scalars()}
+
+
+async def list_incoming_phone_numbers(
+    session: AsyncSession,
+    visible: Visible,
+    limit: int,
+    after_key: int | None = None,
+    before_key: int | None = None,
+    *,
+    account_sid: str | None = None,
+    number: str | None = None,
+    from_end: bool = False,
+) -> Page[IncomingPhoneNumber]:
+    """An inventory, newest first (keyset on id)."""
+    conds = _inventory_conditions(visible, account_sid, number)
+    return await _keyset(
+        session, IncomingPhoneNumber, conds, limit, after_key, before_key, from_end
+    )
+
+
+def _inventory_conditions(
+    visible: Visible, account_sid: str | None, number: str | None
+) -> list[ColumnElement[bool]]:
+    conds = _visible(IncomingPhoneNumber.account_sid, visible)
+    if account_sid is not None:
+        conds.append(IncomingPhoneNumber.account_sid == account_sid)
+    if number is not None:
+        conds.append(IncomingPhoneNumber.number == number)
+    return conds
+
+
+async def count_incoming_phone_numbers(
+    session: AsyncSession,
+    visible: Visible,
+    *,
+    account_sid: str | None = None,
+    number: str | None = None,
+) -> int:
+    conds = _inventory_conditions(visible, account_sid, number)
+    stmt = select(func.count()).select_from(IncomingPhoneNumber).where(*conds)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+# --- jobs (carrier scheduler) --------------------------------------------------------------
+
+
+def _claimable(now: datetime) -> list[ColumnElement[bool]]:
+    lease: Any = Job.lease_until
+    return [
+        Job.state == "pending",
+        Job.run_at <= now,  # type: ignore[operator]
+        lease.is_(None) | (lease <= now),
+    ]
+
+
+async def claimable_jobs(session: AsyncSession, now: datetime, limit: int) -> Sequence[Job]:
+    """Due jobs nobody holds, oldest due first, locked for the caller's transaction. On
+    PostgreSQL rows another replica is claiming right now are skipped (SKIP LOCKED); SQLite has
+    one writer at a time, so the write transaction is the lock."""
+    run_at: Any = Job.run_at
+    stmt = (
+        select(Job)
+        .where(*_claimable(now))
+        .order_by(run_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def next_job_due(session: AsyncSession) -> datetime | None:
+    """When the earliest pending job can be claimed (due, and its lease, if any, ran out)."""
+    run_at: Any = Job.run_at
+    lease: Any = Job.lease_until
+    claimable_at = case((lease.is_not(None) & (lease > run_at), lease), else_=run_at)
+    stmt = select(func.min(claimable_at)).where(Job.state == "pending")
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def jobs_of_order(session: AsyncSession, order_sid: str) -> Sequence[Job]:
+    stmt = select(Job).where(Job.port_order_sid == order_sid).order_by(Job.id)  # type: ignore[arg-type]
+    return (await session.execute(stmt)).scalars().all()
+
+
 # --- event log -------------------------------------------------------------------------------
 
 
@@ -476,3 +582,93 @@ async def count_events_of_resources(
 ) -> dict[str, int]:
     conds = _visible(Event.account_sid, visible)
     return await _count_per_parent(session, Event, Event.resource_sid, resource_sids, conds)
+
+
+# --- deliveries (status callbacks and email) ---------------------------------------------
+
+
+async def claimable_deliveries(
+    session: AsyncSession, now: datetime, limit: int
+) -> Sequence[Delivery]:
+    """Due, pending deliveries nobody holds a live lease on, oldest due first. On PostgreSQL
+    the rows stay locked until the claiming transaction ends and rows other claimers hold
+    are skipped (FOR UPDATE SKIP LOCKED); SQLite serialises writers anyway."""
+    stmt = (
+        select(Delivery)
+        .where(
+            col(Delivery.state) == "pending",
+            col(Delivery.next_attempt_at) <= now,
+            col(Delivery.lease_until).is_(None) | (col(Delivery.lease_until) < now),
+        )
+        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def event_by_id(session: AsyncSession, event_id: int) -> Event | None:
+    stmt = select(Event).where(col(Event.id) == event_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def delivery_by_sid(session: AsyncSession, sid: str) -> Delivery | None:
+    stmt = select(Delivery).where(col(Delivery.sid) == sid)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def deliveries_by_order(
+    session: AsyncSession,
+    order_sids: Collection[str],
+    visible: Visible,
+    channel: str | None = None,
+) -> dict[str, list[Delivery]]:
+    """Each order's deliveries, oldest first."""
+    out: dict[str, list[Delivery]] = {sid: [] for sid in order_sids}
+    if not order_sids:
+        return out
+    conds: list[ColumnElement[bool]] = [
+        col(Delivery.port_order_sid).in_(list(order_sids)),
+        *_visible(Delivery.account_sid, visible),
+    ]
+    if channel is not None:
+        conds.append(col(Delivery.channel) == channel)
+    stmt = select(Delivery).where(*conds).order_by(col(Delivery.id))
+    for d in (await session.execute(stmt)).scalars():
+        assert d.port_order_sid is not None
+        out[d.port_order_sid].append(d)
+    return out
+
+
+async def deliveries_of_event(session: AsyncSession, event_id: int) -> Sequence[Delivery]:
+    stmt = select(Delivery).where(col(Delivery.event_id) == event_id).order_by(col(Delivery.id))
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def attempts_by_delivery(
+    session: AsyncSession, delivery_ids: Collection[int]
+) -> dict[int, list[DeliveryAttempt]]:
+    """Each delivery's attempts, oldest first."""
+    out: dict[int, list[DeliveryAttempt]] = {i: [] for i in delivery_ids}
+    if not delivery_ids:
+        return out
+    stmt = (
+        select(DeliveryAttempt)
+        .where(col(DeliveryAttempt.delivery_id).in_(list(delivery_ids)))
+        .order_by(col(DeliveryAttempt.id))
+    )
+    for a in (await session.execute(stmt)).scalars():
+        out[a.delivery_id].append(a)
+    return out
+
+
+async def count_deliveries(
+    session: AsyncSession, state: str | None = None, channel: str | None = None
+) -> int:
+    conds: list[ColumnElement[bool]] = []
+    if state is not None:
+        conds.append(col(Delivery.state) == state)
+    if channel is not None:
+        conds.append(col(Delivery.channel) == channel)
+    stmt = select(func.count()).select_from(Delivery).where(*conds)
+    return int((await session.execute(stmt)).scalar_one())

@@ -51,6 +51,9 @@ class Account(SQLModel, table=True):
     auth_token_enc: str
     # Standard Webhooks signing secret for status callbacks (encrypted).
     webhook_secret_enc: str | None = None
+    # The secret before the last rotation: callbacks carry both signatures for a day.
+    webhook_secret_previous_enc: str | None = None
+    webhook_secret_rotated_at: datetime | None = _dt()
     date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -194,6 +197,7 @@ class Delivery(SQLModel, table=True):
     """One message to send (a status callback or an email), derived from an event."""
 
     __tablename__ = "deliveries"
+    __table_args__ = (sa.Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
     sid: str = Field(max_length=34, unique=True)  # stable id for receivers to deduplicate on
     event_id: int = Field(foreign_key="events.id", index=True)
@@ -207,6 +211,8 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     lease_until: datetime | None = _dt()
+    # Who holds the lease: a worker's finish only reschedules a delivery it still holds.
+    lease_token: str | None = Field(default=None, max_length=32)
     date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     date_updated: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

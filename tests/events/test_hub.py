@@ -31,6 +31,12 @@ async def take(stream: AsyncIterator[Event], n: int) -> list[Event]:
     return out
 
 
+async def subscribed(svc: Services, n: int) -> None:
+    async with asyncio.timeout(WAIT):
+        while svc.hub.subscriber_count < n:  # noqa: ASYNC110 (polled: no event to wait on)
+            await asyncio.sleep(0.01)
+
+
 async def test_replay_then_live_without_gap_or_duplicate(svc: Services) -> None:
     caller = await account(svc)
     first = await port_orders.create_port_order(svc, caller, order_input())
@@ -60,7 +66,7 @@ async def test_stream_filters_tenant_and_resource(svc: Services) -> None:
     mine = await port_orders.create_port_order(svc, alice, order_input())
     stream = svc.hub.events(visible=bob.visible, resource_type="loa")
     waiter = asyncio.ensure_future(take(stream, 1))
-    await asyncio.sleep(0)
+    await subscribed(svc, 1)  # a stream starts when first iterated, in the waiter's task
     await loas.request_signature(svc, alice, mine.loa_sid)  # not Bob's: must not arrive
     bobs = await port_orders.create_port_order(svc, bob, order_input())
     await loas.request_signature(svc, bob, bobs.loa_sid)
@@ -106,7 +112,7 @@ async def test_change_on_one_replica_reaches_the_other(pg_svc: Services) -> None
         caller = await account(replica_b)
         stream = svc.hub.events(visible=caller.visible, resource_type="port_order")
         waiter = asyncio.ensure_future(take(stream, 2))
-        await asyncio.sleep(0.1)
+        await subscribed(svc, 1)
         order = await port_orders.create_port_order(replica_b, caller, order_input())
         events = await waiter
         assert {e.resource_sid for e in events} == {order.sid}
@@ -125,7 +131,7 @@ async def test_listener_reconnects_and_catches_up(pg_svc: Services) -> None:
     caller = await account(svc)
     stream = svc.hub.events(visible=caller.visible, resource_type="port_order")
     waiter = asyncio.ensure_future(take(stream, 2))
-    await asyncio.sleep(0.1)
+    await subscribed(svc, 1)
     conn = await asyncpg.connect(asyncpg_dsn(svc.db.url))
     try:
         await conn.execute(

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -88,6 +88,7 @@ def _seed(live: Settings) -> tuple[str, str, dict[str, str]]:
 
 
 EXAMPLES = 20  # per operation and run; the whole test stays around 15 s on 2 cores
+UVICORN_REFUSAL = "Invalid HTTP request received."
 
 
 def test_app_keeps_to_its_document(live_server: LiveServer) -> None:
@@ -145,7 +146,10 @@ def test_app_keeps_to_its_document(live_server: LiveServer) -> None:
                 suppress_health_check=list(HealthCheck),
             )
             def run(case: schemathesis.Case) -> None:
-                response = case.call_and_validate(headers=auth, checks=CHECKS)
+                response = case.call(headers=auth)
+                # A request line uvicorn itself cannot parse never reaches the app: not ours.
+                assume(response.text != UVICORN_REFUSAL)
+                case.validate_response(response, checks=CHECKS)
                 seen[case.operation.label].add(response.status_code)
 
             try:

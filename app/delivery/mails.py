@@ -1,0 +1,170 @@
+"""One email attempt: compose the message of a delivery (Jinja2, plain text + HTML), send it.
+
+The content comes from the event (the status at that moment) and the current rows (names,
+numbers). No write-only field is ever in a template's context. The Message-ID is the delivery
+SID, so a retried message is recognisably the same message.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import secrets
+import time
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app.delivery import retry
+from app.delivery.mailer import MailError
+from app.delivery.plan import KIND_CC_MAIL, KIND_LOA_SIGNATURE, KIND_STATUS_MAIL
+from app.porting.isotime import parse_utc
+from app.porting.statuses import LoaStatus
+from app.services import loa_signing
+from app.services.context import Services
+from app.store import queries
+from app.store.tables import Delivery
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Lines up to RFC 5322's 998 characters: ASCII bodies stay 7bit and readable as they are
+# (the signing link is not cut by quoted-printable soft line breaks in an .eml file).
+POLICY = email.policy.default.clone(max_line_length=998)
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+STATUS_TEXT = {
+    "CREATED": "We have received your port order.",
+    "PENDING": "Your port order is waiting for its Letter of Authorization to be signed.",
+    "SUBMITTED": "The signed port order has been submitted to the current carrier.",
+    "ACCEPTED": "The current carrier accepted the transfer; the number moves on the "
+    "activation date below.",
+    "COMPLETED": "The transfer is complete: the number is now in your Portico inventory.",
+    "REJECTED": "The transfer was rejected. You can correct the order and submit it again.",
+    "FAILED": "The transfer failed and cannot continue.",
+    "REVIEW": "Our porting team is reviewing this order by hand.",
+    "CANCELED": "The port order was canceled.",
+}
+
+
+class NotSent(Exception):
+    """The message no longer makes sense (e.g. the LOA is no longer awaiting a signature)."""
+
+
+def _human_date(value: object) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    parsed = parse_utc(value)
+    return parsed.strftime("%d %B %Y, %H:%M UTC") if parsed else value
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())[-10:]
+
+
+def render(kind: str, context: dict[str, Any]) -> tuple[str, str]:
+    text = _env.get_template(f"{kind}.txt").render(context)
+    html = _env.get_template(f"{kind}.html").render(context)
+    return text, html
+
+
+async def _loa_context(svc: Services, d: Delivery) -> tuple[str, dict[str, Any]]:
+    assert d.loa_sid is not None
+    async with svc.db.read() as s:
+        loa = await queries.loa(s, d.loa_sid, None)
+        orders = list(await queries.port_orders_of_loa(s, d.loa_sid))
+    if loa is None or loa.status != LoaStatus.SIGNING.value:
+        state = loa.status if loa else "gone"
+        raise NotSent(f"not sent: the LOA is {state}, no longer awaiting a signature")
+    letter = loa_signing.letter_of(loa, orders)
+    numbers = [
+        loa_signing.display_number(o.number)
+        for o in orders
+        if o.status not in loa_signing.NOT_COVERED
+    ]
+    what = numbers[0] if len(numbers) == 1 else f"{len(numbers)} numbers"
+    context = {
+        "signer": letter.signer,
+        "numbers": numbers,
+        "business_name": letter.business_name,
+        "address": ", ".join(letter.address),
+        "link": loa_signing.signing_link(svc, loa.sid),
+        "valid_days": max(1, svc.settings.loa_link_max_age_seconds // 86400),
+    }
+    return f"Please sign to transfer {what} to Portico", context
+
+
+async def _order_context(svc: Services, d: Delivery) -> tuple[str, dict[str, Any]]:
+    assert d.port_order_sid is not None
+    async with svc.db.read() as s:
+        event = await queries.event_by_id(s, d.event_id)
+        order = await queries.port_order(s, d.port_order_sid, None)
+    if event is None or order is None:
+        raise NotSent("not sent: the order or its event no longer exists")
+    status = str(event.payload.get("status"))
+    number = loa_signing.display_number(order.number)
+    errors = [
+        {"code": e.get("code"), "reason": e.get("reason"), "date": _human_date(e.get("date"))}
+        for e in event.payload.get("errors") or []
+        if isinstance(e, dict)
+    ]
+    context = {
+        "signer": order.first_name,
+        "business_name": order.company_name,
+        "number": number,
+        "friendly_name": None
+        if _digits(order.friendly_name) == _digits(number)
+        else order.friendly_name,
+        "status": status,
+        "status_text": STATUS_TEXT.get(status, f"The port order is now {status}."),
+        "foc_date": _human_date(event.payload.get("foc_date")),
+        "reason": order.reason if status in ("REJECTED", "FAILED", "REVIEW") else None,
+        "errors": errors[-3:] if status in ("REJECTED", "FAILED") else [],
+        "order_sid": order.sid,
+    }
+    suffix = " (copy)" if d.kind == KIND_CC_MAIL else ""
+    return f"Port order for {number}: {status}{suffix}", context
+
+
+async def compose(svc: Services, d: Delivery) -> EmailMessage:
+    if d.kind == KIND_LOA_SIGNATURE:
+        subject, context = await _loa_context(svc, d)
+    elif d.kind in (KIND_STATUS_MAIL, KIND_CC_MAIL):
+        subject, context = await _order_context(svc, d)
+    else:
+        raise NotSent(f"not sent: unknown kind of mail {d.kind!r}")
+    text, html = render(d.kind, {**context, "subject": subject})
+    domain = parseaddr(svc.settings.mail_from)[1].rpartition("@")[2] or "portico.localhost"
+    message = EmailMessage(policy=POLICY)
+    message["From"] = svc.settings.mail_from
+    message["To"] = d.target
+    message["Subject"] = subject
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = f"<{d.sid}@{domain}>"
+    message["X-Portico-Kind"] = d.kind
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    # Our own boundary: the email package would draw one from the global `random` state.
+    message.set_boundary(f"=_portico_{secrets.token_hex(16)}")
+    return message
+
+
+async def send(svc: Services, d: Delivery) -> retry.Outcome:
+    started = time.monotonic()
+    try:
+        message = await compose(svc, d)
+    except NotSent as exc:
+        return retry.Outcome(False, error=str(exc), final=True)
+    assert svc.email_sender is not None
+    try:
+        await svc.email_sender.send(message)
+    except MailError as exc:
+        latency = round((time.monotonic() - started) * 1000, 1)
+        return retry.Outcome(False, error=str(exc), latency_ms=latency, final=exc.permanent)
+    return retry.Outcome(True, latency_ms=round((time.monotonic() - started) * 1000, 1))
