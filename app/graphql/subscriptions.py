@@ -22,12 +22,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
-from aiodataloader import DataLoader
 from graphql import GraphQLError
 
 from app.graphql.context import Context
@@ -44,7 +43,7 @@ from app.graphql.pagination import AFTER_INVALID, request_error
 from app.porting.errors import CATALOG, NOT_FOUND
 from app.porting.isotime import parse_utc
 from app.services import reads
-from app.store.tables import Event, PortOrderError
+from app.store.tables import Event, Loa, PortOrder, PortOrderError
 
 T = TypeVar("T")
 PORT_ORDER = "port_order"
@@ -118,8 +117,8 @@ class PortOrderEvent:
 
     @strawberry.field(description="The order, read when this event is sent.")
     async def port_order(self, info: CtxInfo) -> PortOrderType:
-        row = await _shared(info, self.row, lambda: info.context.loaders.port_order)
-        if row is None:  # the stream only carries orders the caller may read
+        row = await event_row(info.context, self.row)
+        if not isinstance(row, PortOrder):  # the stream only carries orders the caller may read
             raise RuntimeError("port order of a visible event not found")
         return wrap_order(row)
 
@@ -149,21 +148,24 @@ class LoaEvent:
 
     @strawberry.field(description="The LOA, read when this event is sent.")
     async def loa(self, info: CtxInfo) -> LoaType:
-        row = await _shared(info, self.row, lambda: info.context.loaders.loa)
-        if row is None:
+        row = await event_row(info.context, self.row)
+        if not isinstance(row, Loa):
             raise RuntimeError("LOA of a visible event not found")
         return wrap_loa(row)
 
 
-async def _shared(
-    info: CtxInfo, event: Event, loader: Callable[[], DataLoader[str, T | None]]
-) -> T | None:
-    """The event's row, read once after the event for all the subscribers it reaches
+async def event_row(ctx: Context, event: Event) -> PortOrder | Loa | None:
+    """The event's order or LOA, read once after the event for all the subscribers it reaches
     (app/events/hub.SharedReads), through the first one's loader. Every one of them may read
     it: the hub sends an event only to callers who may read its account, and the row belongs
     to that account."""
-    key = (event.resource_type, event.id)
-    return await info.context.services.hub.reads.get(key, lambda: loader().load(event.resource_sid))
+
+    def read() -> Awaitable[PortOrder | Loa | None]:
+        loaders = ctx.loaders
+        loader = loaders.port_order if event.resource_type == PORT_ORDER else loaders.loa
+        return loader.load(event.resource_sid)
+
+    return await ctx.services.hub.reads.get((event.resource_type, event.id), read)
 
 
 def parse_after(after: str | None) -> int | None:
@@ -202,6 +204,11 @@ async def _stream(
         async for event in events:
             if keep(event):
                 ctx.reset_loaders()  # this event's fields read the rows as they are now
+                # Read the event's row before anyone executes: then each subscriber's execution
+                # runs through without waiting mid-way. (Thousands of executions all waiting for
+                # one read outlive the collector's young generations: full collections then
+                # stalled the fan-out.)
+                await event_row(ctx, event)
                 yield wrap(event)
     finally:
         await events.aclose()  # type: ignore[attr-defined]
