@@ -23,11 +23,16 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.types.graphql import OperationType
 
 from app.config import Settings
 from app.graphql.context import Context, auth_error
 
 CACHE_SIZE = 256
+INVALID_PARAMETER = 20001
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions need a websocket on /graphql (graphql-transport-ws or graphql-ws)"
+)
 MASKED_MESSAGE = "Unexpected error."
 
 
@@ -49,6 +54,13 @@ class Authenticate(SchemaExtension):
         if isinstance(ctx, Context) and await ctx.authenticate() is None:
             ctx.refuse()
             self.execution_context.result = ExecutionResult(data=None, errors=[auth_error()])
+        elif (
+            isinstance(ctx, Context)
+            and not isinstance(ctx.request, WebSocket)
+            and self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        ):
+            error = GraphQLError(SUBSCRIPTION_OVER_HTTP, extensions={"code": INVALID_PARAMETER})
+            self.execution_context.result = ExecutionResult(data=None, errors=[error])
         yield
 
 

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from starlette.websockets import WebSocket
 
 from app.graphql.context import Context
 from app.graphql.enums import LoaStatus, PortOrderStatus
@@ -39,7 +40,7 @@ from app.graphql.nodes import (
     wrap_loa,
     wrap_order,
 )
-from app.graphql.pagination import AFTER_INVALID, request_error
+from app.graphql.pagination import AFTER_INVALID, INVALID, request_error
 from app.porting.errors import CATALOG, NOT_FOUND
 from app.porting.isotime import parse_utc
 from app.services import reads
@@ -168,6 +169,16 @@ async def event_row(ctx: Context, event: Event) -> PortOrder | Loa | None:
     return await ctx.services.hub.reads.get((event.resource_type, event.id), read)
 
 
+def websocket_only(ctx: Context) -> None:
+    """Subscriptions run over websockets only (their auth, keep-alive and shutdown are there);
+    over HTTP the operation is refused plainly."""
+    if not isinstance(ctx.request, WebSocket):
+        raise request_error(
+            INVALID,
+            "Subscriptions need a websocket on /graphql (graphql-transport-ws or graphql-ws)",
+        )
+
+
 def parse_after(after: str | None) -> int | None:
     if after is None:
         return None
@@ -224,6 +235,7 @@ class Subscription:
         self, info: CtxInfo, sid: strawberry.ID | None = None, after: str | None = None
     ) -> AsyncGenerator[PortOrderEvent, None]:
         ctx = info.context
+        websocket_only(ctx)
         after_id = parse_after(after)
         if sid is not None:
             found = await reads.port_orders_by_sids(ctx.services, ctx.who, [sid])
@@ -239,6 +251,7 @@ class Subscription:
         self, info: CtxInfo, sid: strawberry.ID | None = None, after: str | None = None
     ) -> AsyncGenerator[LoaEvent, None]:
         ctx = info.context
+        websocket_only(ctx)
         after_id = parse_after(after)
         if sid is not None:
             found = await reads.loas_by_sids(ctx.services, ctx.who, [sid])

@@ -182,3 +182,18 @@ async def test_a_parent_sees_its_subaccounts_orders_and_a_subaccount_only_its_ow
     ]
     assert child_seen["portOrderStatusChanged"]["portOrderSid"] == childs.sid
     await asyncio.sleep(0)
+
+
+async def test_a_subscription_over_plain_http_is_refused_plainly(live: Live, alice: Tenant) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=live.http_url) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": ORDER_EVENTS},
+            headers={"Authorization": alice.authorization},
+        )
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": 20001}
+    assert "websocket" in body["errors"][0]["message"]
