@@ -28,7 +28,8 @@ query ($sid: ID!) {
 """
 
 PAGE = """
-{ portOrders(first: 50) { edges { node { sid callbackDeliveries { sid state attempts { statusCode } } } } } }
+{ portOrders(first: 50) {
+    edges { node { sid callbackDeliveries { sid state attempts { statusCode } } } } } }
 """
 
 
