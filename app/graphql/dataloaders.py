@@ -16,8 +16,9 @@ from aiodataloader import DataLoader
 
 from app.graphql.pagination import EventArgs, PageArgs
 from app.porting.errors import PortingError
-from app.services import inventory, reads
+from app.services import deliveries, inventory, reads
 from app.services.context import Caller, Services
+from app.services.deliveries import DeliveryRecord
 from app.store.queries import Page
 from app.store.tables import Event, IncomingPhoneNumber, Loa, PortOrder, PortOrderError
 
@@ -68,6 +69,9 @@ class Loaders:
         self.incoming_phone_number: DataLoader[str, IncomingPhoneNumber | None] = loader(
             self._incoming_phone_numbers
         )
+        self.callback_deliveries: DataLoader[str, list[DeliveryRecord]] = loader(
+            self._callback_deliveries
+        )
 
     async def _port_orders(self, sids: list[str]) -> list[PortOrder | None]:
         found = await reads.port_orders_by_sids(self.svc, self.caller, sids)
@@ -110,3 +114,7 @@ class Loaders:
     async def _incoming_phone_numbers(self, sids: list[str]) -> list[IncomingPhoneNumber | None]:
         found = await inventory.incoming_phone_numbers_by_sids(self.svc, self.caller, sids)
         return [found.get(sid) for sid in sids]
+
+    async def _callback_deliveries(self, sids: list[str]) -> list[list[DeliveryRecord]]:
+        found = await deliveries.deliveries_by_order(self.svc, self.caller, sids)
+        return [found[sid] for sid in sids]

@@ -12,6 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from app.graphql.context import Context
+from app.graphql.deliveries import CallbackDelivery
 from app.graphql.enums import Action, LoaStatus, PortOrderStatus, PortType
 from app.graphql.pagination import (
     Connection,
@@ -295,6 +296,14 @@ class PortOrderType(Node):
     @strawberry.field
     def url(self, info: CtxInfo) -> str:
         return info.context.services.settings.url_for(f"/porting/PortOrders/{self.row.sid}")
+
+    @strawberry.field(
+        description="The status callbacks this order's events implied, oldest first, with "
+        "every delivery attempt."
+    )
+    async def callback_deliveries(self, info: CtxInfo) -> list[CallbackDelivery]:
+        records = await info.context.loaders.callback_deliveries.load(self.row.sid)
+        return [CallbackDelivery(record=r) for r in records]
 
     @strawberry.field
     async def loa(self, info: CtxInfo) -> LoaType:

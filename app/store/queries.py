@@ -89,11 +89,6 @@ async def account_family(session: AsyncSession, sid: str) -> Sequence[Account]:
     return (await session.execute(stmt)).scalars().all()
 
 
-async def subaccount_sids(session: AsyncSession, parent_sid: str) -> list[str]:
-    rows = await session.execute(select(Account.sid).where(Account.parent_sid == parent_sid))
-    return list(rows.scalars())
-
-
 async def list_accounts(session: AsyncSession) -> Sequence[Account]:
     return (await session.execute(select(Account).order_by(Account.id))).scalars().all()
 

@@ -33,7 +33,7 @@ async def take(stream: AsyncIterator[Event], n: int) -> list[Event]:
 
 async def subscribed(svc: Services, n: int) -> None:
     async with asyncio.timeout(WAIT):
-        while svc.hub.subscriber_count < n:  # noqa: ASYNC110 (polled: no event to wait on)
+        while svc.hub.subscriber_count < n:  # noqa: ASYNC110 (the hub has no event for it)
             await asyncio.sleep(0.01)
 
 
