@@ -37,9 +37,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from app.main import create_app
+    from app.main import serve
 
     settings = Settings()
     if args.host:
@@ -48,21 +46,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.port = args.port
     if not args.no_migrate:
         upgrade(settings.database_url)
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-    )
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
     # handler that was there before it started. SIGTERM is the orderly stop of a process
     # manager: with a no-op handler underneath, the process ends with status 0 instead of
     # being killed by the re-raised signal. Ctrl-C ends without a traceback.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run()
+        serve(settings)  # returns after SIGTERM / Ctrl-C, once shut down gracefully
     return 0
 
 

@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     # Lifetime of the LOA signing link sent by email.
     loa_link_max_age_seconds: int = 7 * 24 * 3600
 
+    # GraphQL over websockets (subscriptions).
+    ws_keepalive_interval: float = 20.0  # seconds between server pings on an idle socket
+    ws_connection_init_timeout: float = 10.0  # seconds a new socket may wait before connection_init
+    ws_max_subscriptions: int = 25  # operations at once on one socket
+    # Browser pages on other origins allowed to open a socket ("*" for any); same-origin pages
+    # and non-browser clients always may.
+    ws_allowed_origins: list[str] = Field(default_factory=list)
+    shutdown_timeout: float = 5.0  # seconds open requests get after SIGTERM
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:

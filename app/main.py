@@ -1,10 +1,17 @@
-"""create_app(settings): the Starlette application. Transports mount here."""
+"""create_app(settings): the Starlette application. Transports mount here.
+
+serve(settings): run it under uvicorn, with the graceful shutdown a replica needs: on SIGTERM
+(or Ctrl-C) the listening socket closes, every open websocket is closed with 1012 (service
+restart: clients reconnect, through the load balancer, to another replica), open HTTP requests
+get `shutdown_timeout` seconds, then the lifespan stops the bus and closes the database.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,6 +22,7 @@ from app.carrier.scheduler import Scheduler
 from app.config import Settings
 from app.delivery.worker import DeliveryWorker
 from app.graphql.app import graphql_routes
+from app.graphql.websockets import OpenSockets
 from app.rest import rest_mount
 from app.services.context import Services
 from app.web import routes as web_routes
@@ -35,6 +43,7 @@ async def healthz(request: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
     settings = settings or Settings()
     svc = services or Services.from_settings(settings)
+    sockets = OpenSockets()
 
     scheduler = Scheduler(svc)
 
@@ -50,6 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         try:
             yield
         finally:
+            await sockets.close_all()  # (serve() already did; other servers may not)
             if worker is not None:
                 await worker.stop()
             await scheduler.stop()
@@ -58,11 +68,38 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     routes = [
         Route("/healthz", healthz),
         rest_mount(),
-        *graphql_routes(settings, svc),
+        *graphql_routes(settings, svc, sockets),
         Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = svc
     app.state.settings = settings
     app.state.scheduler = scheduler
+    app.state.sockets = sockets
     return app
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            for server in self.servers:
+                server.close()  # accept no new connection while the open ones are closed
+            closed = await app.state.sockets.close_all()
+            if closed:
+                log.info("closed %d websocket(s) with 1012 (service restart)", closed)
+            await super().shutdown(sockets)
+
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
+        ws_ping_interval=settings.ws_keepalive_interval,
+        ws_ping_timeout=settings.ws_keepalive_interval,
+    )
+    Server(config).run()

@@ -13,6 +13,7 @@ from typing import Protocol
 
 class Bus(Protocol):
     last_id: int
+    waiting: int
 
     async def start(self) -> None: ...
 
@@ -29,6 +30,7 @@ class Bus(Protocol):
 class MemoryBus:
     def __init__(self) -> None:
         self.last_id = 0
+        self.waiting = 0  # callers inside wait_beyond (the hub: one per process)
         self._changed = asyncio.Condition()
 
     async def start(self) -> None:
@@ -45,9 +47,13 @@ class MemoryBus:
                 self._changed.notify_all()
 
     async def wait_beyond(self, seen_id: int, timeout: float | None = None) -> int:
-        async with self._changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self.last_id > seen_id), timeout
-                )
-            return max(self.last_id, seen_id)
+        self.waiting += 1
+        try:
+            async with self._changed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: self.last_id > seen_id), timeout
+                    )
+                return max(self.last_id, seen_id)
+        finally:
+            self.waiting -= 1

@@ -8,24 +8,36 @@
   401 too; a document over the limits is refused before any database work.
 - GraphiQL and its assets are served from this package (app/graphql/static), so it works with
   no network.
+- Websockets (subscriptions, both protocols) on the same path: app/graphql/websockets.py.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET
 
 from app.config import Settings
 from app.graphql.context import AUTH_FAILED, Context, wants_challenge
 from app.graphql.schema import build_schema
+from app.graphql.websockets import (
+    SERVICE_RESTART,
+    LegacyWSHandler,
+    OpenSockets,
+    SocketAdapter,
+    TransportWSHandler,
+    connect,
+    rejection_payload,
+)
 from app.http_auth import REALM, parse_basic
 from app.porting.errors import CATALOG
 from app.services.context import Services
@@ -40,10 +52,21 @@ def unauthorized(request: Request) -> Response:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, services: Services) -> None:
-        # No websocket protocols until the subscriptions issue adds them (with their auth).
-        super().__init__(build_schema(settings), subscription_protocols=())
+    websocket_adapter_class = SocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
+    def __init__(self, settings: Settings, services: Services, sockets: OpenSockets) -> None:
+        super().__init__(
+            build_schema(settings),
+            keep_alive=True,  # graphql-ws `ka` messages; graphql-transport-ws: TransportWSHandler
+            keep_alive_interval=settings.ws_keepalive_interval,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions,
+            allowed_origins=settings.ws_allowed_origins,
+        )
         self.services = services
+        self.sockets = sockets
         self._ide = (STATIC / "graphiql.html").read_text()
 
     async def run(
@@ -54,7 +77,20 @@ class GraphQLView(GraphQL[Context, None]):
             wants_ide = self.should_render_graphql_ide(self.request_adapter_class(request))
             if not wants_ide and parse_basic(header) is None:
                 return unauthorized(request)
-        return await super().run(request, context, root_value)
+            return await super().run(request, context, root_value)
+        if self.sockets.closing:  # shutting down: clients go to another replica
+            await request.close(code=SERVICE_RESTART)
+            return request
+        self.sockets.add(request)
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            self.sockets.discard(request)
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """graphql-transport-ws `connection_init`: authenticate or close with 4403."""
+        if not await connect(context):
+            raise ConnectionRejectionError(rejection_payload())
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -65,9 +101,12 @@ class GraphQLView(GraphQL[Context, None]):
         return HTMLResponse(self._ide)
 
 
-def graphql_routes(settings: Settings, services: Services) -> list[BaseRoute]:
-    view = GraphQLView(settings, services)
+def graphql_routes(
+    settings: Settings, services: Services, sockets: OpenSockets | None = None
+) -> list[BaseRoute]:
+    view = GraphQLView(settings, services, OpenSockets() if sockets is None else sockets)
     return [
         Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
         Mount("/graphql/static", StaticFiles(directory=STATIC / "assets"), name="graphiql"),
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -41,6 +42,7 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None = None
     caller: Caller | None = None
+    connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
     _loaders: Loaders | None = field(default=None, repr=False)
 
     async def authenticate(self) -> Caller | None:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 
 from graphql import ExecutionResult, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
+from starlette.websockets import WebSocket
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -42,6 +43,9 @@ class Authenticate(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context.context
+        if isinstance(ctx, Context) and isinstance(ctx.request, WebSocket):
+            # A socket's context outlives its operations: no loader cache from an earlier one.
+            ctx.reset_loaders()
         if isinstance(ctx, Context) and await ctx.authenticate() is None:
             ctx.refuse()
             self.execution_context.result = ExecutionResult(data=None, errors=[auth_error()])

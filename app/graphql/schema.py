@@ -1,10 +1,10 @@
-"""The schema: Query and Mutation over the services, with the protection of extensions.py.
+"""The schema: Query, Mutation and Subscription over the services, with the protection of
+extensions.py.
 
 `build_schema(settings)` is called once per app. The SDL does not depend on the settings;
 `portico export-schema` prints it and schema.graphql at the repo root holds it.
 
-Subscriptions (the subscriptions issue) plug in here: a `Subscription` type from
-app/graphql/subscriptions.py passed as `subscription=`, and the websocket route in app.py.
+Subscriptions (app/graphql/subscriptions.py) run over websockets only (app/graphql/websockets.py).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from app.graphql.mutations import Mutation
 from app.graphql.nodes import LoaType, PortOrderType
 from app.graphql.query import Query
 from app.graphql.scalars import SCALARS
+from app.graphql.subscriptions import Subscription
 
 log = logging.getLogger("app.graphql")
 
@@ -64,6 +65,7 @@ def build_schema(settings: Settings) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[PortOrderType, LoaType],
         extensions=extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
