@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     ws_allowed_origins: list[str] = Field(default_factory=list)
     shutdown_timeout: float = 5.0  # seconds open requests get after SIGTERM
 
+    # Benchmarks only (scripts/bench): count the SQL statements each HTTP request runs and
+    # answer them in an `X-Portico-Sql-Statements` response header (app/store/counting.py).
+    debug_count_sql: bool = False
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:

@@ -1,0 +1,52 @@
+"""SQL statement counting for benchmarks (PORTICO_DEBUG_COUNT_SQL=true): each HTTP request
+gets a counter in a context variable; a cursor-execute listener on the engines bumps it; the
+middleware answers the count in the `X-Portico-Sql-Statements` header. Off by default: no
+listener, no middleware.
+
+SQLAlchemy runs the listener in the greenlet of the awaiting task, which carries the task's
+context, so statements of dataloader batches (tasks copied from the request's context) count
+for the request too.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = b"x-portico-sql-statements"
+_counter: ContextVar[list[int] | None] = ContextVar("sql_statements", default=None)
+
+
+def count_statements(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count(*_args: Any) -> None:
+        box = _counter.get()
+        if box is not None:
+            box[0] += 1
+
+
+class CountSqlMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        box = [0]
+        token = _counter.set(box)
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (HEADER, str(box[0]).encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted)
+        finally:
+            _counter.reset(token)
