@@ -1,6 +1,7 @@
 """SQL statement counting for benchmarks (PORTICO_DEBUG_COUNT_SQL=true): each HTTP request
 gets a counter in a context variable; a cursor-execute listener on the engines bumps it; the
-middleware answers the count in the `X-Portico-Sql-Statements` header. Off by default: no
+middleware answers the count in the `X-Portico-Sql-Statements` header. Transaction control
+(BEGIN, COMMIT, ...) is not counted. Off by default: no
 listener, no middleware.
 
 SQLAlchemy runs the listener in the greenlet of the awaiting task, which carries the task's
@@ -21,11 +22,17 @@ HEADER = b"x-portico-sql-statements"
 _counter: ContextVar[list[int] | None] = ContextVar("sql_statements", default=None)
 
 
+_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
 def count_statements(engine: AsyncEngine) -> None:
+    """Count the statements that do work: transaction control (BEGIN, COMMIT, ...) is left
+    out, since SQLite's driver sends it through the cursor and asyncpg does not."""
+
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _count(*_args: Any) -> None:
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         box = _counter.get()
-        if box is not None:
+        if box is not None and not statement.lstrip().upper().startswith(_CONTROL):
             box[0] += 1
 
 
