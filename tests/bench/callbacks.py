@@ -33,6 +33,7 @@ class Receiver:
         self.expected = 0
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
+        self.handlers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -40,6 +41,9 @@ class Receiver:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self.handlers.add(task)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -64,6 +68,9 @@ class Receiver:
             self.server.close()
             for writer in list(self.writers):
                 writer.close()  # the worker is gone: its connections end, their handlers too
+            for task in self.handlers:
+                task.cancel()
+            await asyncio.gather(*self.handlers, return_exceptions=True)
             await self.server.wait_closed()
 
 
