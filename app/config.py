@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # Lifetime of the LOA signing link sent by email.
     loa_link_max_age_seconds: int = 7 * 24 * 3600
 
+    # Benchmarks only (scripts/bench): count the SQL statements each HTTP request runs and
+    # answer them in an `X-Portico-Sql-Statements` response header (app/store/counting.py).
+    debug_count_sql: bool = False
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: str | None) -> str | None:

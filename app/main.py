@@ -74,7 +74,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         *graphql_routes(settings, svc, sockets),
         Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = []
+    if settings.debug_count_sql:  # benchmarks only: X-Portico-Sql-Statements
+        from starlette.middleware import Middleware
+
+        from app.store.counting import CountSqlMiddleware
+
+        middleware.append(Middleware(CountSqlMiddleware))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.services = svc
     app.state.settings = settings
     app.state.scheduler = scheduler

@@ -100,26 +100,15 @@ def _event_cursor(e: Event) -> str:
 @strawberry.type(name="Loa", description="A Letter of Authorization: the signer's consent to port.")
 class LoaType(Node):
     row: strawberry.Private[Loa]
+    id: strawberry.ID = strawberry.field(
+        description="The SID: globally unique; its prefix names the type."
+    )
 
-    @strawberry.field
-    def sid(self) -> strawberry.ID:
-        return strawberry.ID(self.row.sid)
-
-    @strawberry.field
-    def status(self) -> LoaStatus:
-        return LoaStatus(self.row.status)
-
-    @strawberry.field
-    def first_name(self) -> str:
-        return self.row.first_name
-
-    @strawberry.field
-    def last_name(self) -> str:
-        return self.row.last_name
-
-    @strawberry.field
-    def email(self) -> str:
-        return self.row.email
+    sid: strawberry.ID = strawberry.field()
+    status: LoaStatus = strawberry.field()
+    first_name: str = strawberry.field()
+    last_name: str = strawberry.field()
+    email: str = strawberry.field()
 
     @strawberry.field
     def url(self, info: CtxInfo) -> str:
@@ -146,6 +135,15 @@ class LoaType(Node):
         )
 
 
+async def _incoming_phone_number(
+    root: PortOrderType, info: CtxInfo
+) -> Annotated[IncomingPhoneNumberType, strawberry.lazy("app.graphql.inventory")] | None:
+    from app.graphql.inventory import incoming_phone_number  # the types refer to each other
+
+    sid = root.row.incoming_phone_number_sid
+    return None if sid is None else await incoming_phone_number(info, sid)
+
+
 def _sid(row: PortOrder | Loa) -> str:
     return row.sid
 
@@ -153,140 +151,54 @@ def _sid(row: PortOrder | Loa) -> str:
 @strawberry.type(name="PortOrder", description="A request to port one number to us.")
 class PortOrderType(Node):
     row: strawberry.Private[PortOrder]
+    id: strawberry.ID = strawberry.field(
+        description="The SID: globally unique; its prefix names the type."
+    )
 
-    @strawberry.field
-    def sid(self) -> strawberry.ID:
-        return strawberry.ID(self.row.sid)
+    sid: strawberry.ID = strawberry.field()
+    account_sid: strawberry.ID = strawberry.field()
+    number: str = strawberry.field(description="E.164, e.g. +14155550123.")
+    friendly_name: str = strawberry.field()
+    status: PortOrderStatus = strawberry.field()
+    port_type: PortType = strawberry.field()
+    date_created: datetime = strawberry.field()
+    date_updated: datetime = strawberry.field()
+    loa_sid: strawberry.ID = strawberry.field()
+    iso_country: str = strawberry.field(description="Service address country (ISO 3166-1 alpha-2).")
+    region: str = strawberry.field()
+    city: str = strawberry.field()
+    postal_code: str = strawberry.field()
+    street: str = strawberry.field()
+    company_name: str | None = strawberry.field()
+    first_name: str = strawberry.field()
+    last_name: str = strawberry.field()
+    email: str = strawberry.field()
+    status_updates_email: str | None = strawberry.field()
+    billing_phone_number: str | None = strawberry.field()
+    activation_date: datetime | None = strawberry.field(
+        description="The requested FOC date (never before earliestActivationDate)."
+    )
 
-    @strawberry.field
-    def account_sid(self) -> strawberry.ID:
-        return strawberry.ID(self.row.account_sid)
+    earliest_activation_date: datetime | None = strawberry.field()
+    submitted_date: datetime | None = strawberry.field(
+        description="When the order went to the carrier."
+    )
+    current_carrier: str | None = strawberry.field()
+    incoming_phone_number_sid: strawberry.ID | None = strawberry.field()
 
-    @strawberry.field(description="E.164, e.g. +14155550123.")
-    def number(self) -> str:
-        return self.row.number
-
-    @strawberry.field
-    def friendly_name(self) -> str:
-        return self.row.friendly_name
-
-    @strawberry.field
-    def status(self) -> PortOrderStatus:
-        return PortOrderStatus(self.row.status)
-
-    @strawberry.field
-    def port_type(self) -> PortType:
-        return PortType(self.row.port_type)
-
-    @strawberry.field
-    def date_created(self) -> datetime:
-        return self.row.date_created
-
-    @strawberry.field
-    def date_updated(self) -> datetime:
-        return self.row.date_updated
-
-    @strawberry.field
-    def loa_sid(self) -> strawberry.ID:
-        return strawberry.ID(self.row.loa_sid)
-
-    @strawberry.field(description="Service address country (ISO 3166-1 alpha-2).")
-    def iso_country(self) -> str:
-        return self.row.iso_country
-
-    @strawberry.field
-    def region(self) -> str:
-        return self.row.region
-
-    @strawberry.field
-    def city(self) -> str:
-        return self.row.city
-
-    @strawberry.field
-    def postal_code(self) -> str:
-        return self.row.postal_code
-
-    @strawberry.field
-    def street(self) -> str:
-        return self.row.street
-
-    @strawberry.field
-    def company_name(self) -> str | None:
-        return self.row.company_name
-
-    @strawberry.field
-    def first_name(self) -> str:
-        return self.row.first_name
-
-    @strawberry.field
-    def last_name(self) -> str:
-        return self.row.last_name
-
-    @strawberry.field
-    def email(self) -> str:
-        return self.row.email
-
-    @strawberry.field
-    def status_updates_email(self) -> str | None:
-        return self.row.status_updates_email
-
-    @strawberry.field
-    def billing_phone_number(self) -> str | None:
-        return self.row.billing_phone_number
-
-    @strawberry.field(description="The requested FOC date (never before earliestActivationDate).")
-    def activation_date(self) -> datetime | None:
-        return self.row.activation_date
-
-    @strawberry.field
-    def earliest_activation_date(self) -> datetime | None:
-        return self.row.earliest_activation_date
-
-    @strawberry.field(description="When the order went to the carrier.")
-    def submitted_date(self) -> datetime | None:
-        return self.row.submitted_date
-
-    @strawberry.field
-    def current_carrier(self) -> str | None:
-        return self.row.current_carrier
-
-    @strawberry.field
-    def incoming_phone_number_sid(self) -> strawberry.ID | None:
-        sid = self.row.incoming_phone_number_sid
-        return None if sid is None else strawberry.ID(sid)
-
-    @strawberry.field(description="The number in the inventory, once the port completed.")
-    async def incoming_phone_number(
-        self, info: CtxInfo
-    ) -> Annotated[IncomingPhoneNumberType, strawberry.lazy("app.graphql.inventory")] | None:
-        from app.graphql.inventory import incoming_phone_number  # the types refer to each other
-
-        sid = self.row.incoming_phone_number_sid
-        return None if sid is None else await incoming_phone_number(info, sid)
-
-    @strawberry.field
-    def status_callback(self) -> str | None:
-        return self.row.status_callback
-
-    @strawberry.field
-    def cc_emails(self) -> list[str]:
-        return list(self.row.cc_emails)
-
-    @strawberry.field(description="Why the last status change happened.")
-    def reason_code(self) -> int | None:
-        return self.row.reason_code
-
-    @strawberry.field
-    def reason(self) -> str | None:
-        return self.row.reason
-
-    @strawberry.field
-    def provider_sid(self) -> str | None:
-        return self.row.provider_sid
-
-    @strawberry.field
-    def zendesk_id(self) -> str | None:
-        return self.row.zendesk_id
+    # (a field with a resolver function, declared as an attribute: it keeps its place)
+    incoming_phone_number: (
+        Annotated[IncomingPhoneNumberType, strawberry.lazy("app.graphql.inventory")] | None
+    ) = strawberry.field(
+        resolver=_incoming_phone_number,
+        description="The number in the inventory, once the port completed.",
+    )
+    status_callback: str | None = strawberry.field()
+    cc_emails: list[str] = strawberry.field()
+    reason_code: int | None = strawberry.field(description="Why the last status change happened.")
+    reason: str | None = strawberry.field()
+    provider_sid: str | None = strawberry.field()
+    zendesk_id: str | None = strawberry.field()
 
     @strawberry.field(description="Every error the order has met, oldest first.")
     async def errors(self, info: CtxInfo) -> list[PortOrderErrorType]:
@@ -342,11 +254,55 @@ class PortOrderType(Node):
 
 
 def wrap_order(row: PortOrder) -> PortOrderType:
-    return PortOrderType(row=row)
+    """The row's plain values become the type's attributes: graphql-core then reads them with
+    its default resolver, without Strawberry's per-field resolver machinery (the read bench)."""
+    return PortOrderType(
+        row=row,
+        id=row.sid,
+        sid=row.sid,
+        account_sid=row.account_sid,
+        number=row.number,
+        friendly_name=row.friendly_name,
+        status=PortOrderStatus(row.status),
+        port_type=PortType(row.port_type),
+        date_created=row.date_created,
+        date_updated=row.date_updated,
+        loa_sid=row.loa_sid,
+        iso_country=row.iso_country,
+        region=row.region,
+        city=row.city,
+        postal_code=row.postal_code,
+        street=row.street,
+        company_name=row.company_name,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        email=row.email,
+        status_updates_email=row.status_updates_email,
+        billing_phone_number=row.billing_phone_number,
+        activation_date=row.activation_date,
+        earliest_activation_date=row.earliest_activation_date,
+        submitted_date=row.submitted_date,
+        current_carrier=row.current_carrier,
+        incoming_phone_number_sid=row.incoming_phone_number_sid,
+        status_callback=row.status_callback,
+        cc_emails=list(row.cc_emails),
+        reason_code=row.reason_code,
+        reason=row.reason,
+        provider_sid=row.provider_sid,
+        zendesk_id=row.zendesk_id,
+    )
 
 
 def wrap_loa(row: Loa) -> LoaType:
-    return LoaType(row=row)
+    return LoaType(
+        row=row,
+        id=row.sid,
+        sid=row.sid,
+        status=LoaStatus(row.status),
+        first_name=row.first_name,
+        last_name=row.last_name,
+        email=row.email,
+    )
 
 
 def wrap_event(row: Event) -> PortOrderEventRecord:

@@ -18,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.config import Settings
+from app.graphql.execution import LeafFastPath
 from app.graphql.extensions import extensions, is_unexpected
 from app.graphql.mutations import Mutation
 from app.graphql.nodes import LoaType, PortOrderType
@@ -61,7 +62,8 @@ class Schema(strawberry.Schema):
                 )
 
 
-def build_schema(settings: Settings) -> Schema:
+def build_schema(settings: Settings, *, fast_path: bool = True) -> Schema:
+    """`fast_path=False`: graphql-core's executor unchanged (the differential tests)."""
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -69,6 +71,7 @@ def build_schema(settings: Settings) -> Schema:
         types=[PortOrderType, LoaType],
         extensions=extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
+        execution_context_class=LeafFastPath if fast_path else None,
     )
 
 

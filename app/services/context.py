@@ -86,6 +86,11 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         db = Database(settings.database_url)
+        if settings.debug_count_sql:
+            from app.store.counting import count_statements
+
+            for engine in {db.read_engine, db.write_engine}:
+                count_statements(engine)
         bus: Bus = MemoryBus() if db.is_sqlite else PostgresBus(db.url)
         return cls(settings=settings, db=db, bus=bus)
 

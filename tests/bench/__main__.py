@@ -7,17 +7,23 @@ import argparse
 import json
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tests.bench import subscriptions
+from tests.bench import callbacks, depth, floor, read, subscriptions, write
 from tests.bench.harness import Options
 
 Case = Callable[[Options], dict[str, float]]
 
 # The registry: one module per case, each with run(options) -> figures and a DESCRIPTION.
 CASES: dict[str, tuple[Case, str]] = {
+    "read": (read.run, read.DESCRIPTION),
+    "depth": (depth.run, depth.DESCRIPTION),
+    "write": (write.run, write.DESCRIPTION),
     "subscriptions": (subscriptions.run, subscriptions.DESCRIPTION),
+    "callbacks": (callbacks.run, callbacks.DESCRIPTION),
+    "floor": (floor.run, floor.DESCRIPTION),
 }
 RESULTS = Path("var/bench/results.json")
 
@@ -49,16 +55,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     options = Options(quick=args.quick)
     all_rows: list[tuple[str, float]] = []
+    failed: list[str] = []
     for name in args.case or list(CASES):
         run, _ = CASES[name]
         print(f"== {name}{' (quick)' if args.quick else ''}", file=sys.stderr, flush=True)
         started = time.monotonic()
-        figures = run(options)
+        try:
+            figures = run(options)
+        except Exception:  # one broken case must not hide the others' figures
+            traceback.print_exc()
+            print(f"   {name} FAILED", file=sys.stderr, flush=True)
+            failed.append(name)
+            continue
         print(f"   done in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
         merge(args.results, name, figures)
         all_rows += sorted(figures.items())
     print(table(all_rows))
     print(f"(merged into {args.results})")
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

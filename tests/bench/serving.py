@@ -1,0 +1,166 @@
+"""What the HTTP cases share: a `portico serve` (uvicorn, one worker) on loopback over a given
+database, an account seeded through the services, timed requests, figures per series."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.services import accounts
+from app.services.context import Caller, Services
+from tests.bench.harness import env_for, percentile
+from tests.graphql.support import basic
+from tests.subscriptions.support import PORTICO, free_port
+
+SQL_HEADER = "x-portico-sql-statements"
+
+
+class Server:
+    """`portico serve --no-migrate` in a subprocess on a loopback port, logging warnings only
+    (an access log line per request would be measured too)."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log
+        self._log = log.open("w")
+        self.proc = subprocess.Popen(
+            [
+                str(PORTICO),
+                "serve",
+                "--no-migrate",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env={**os.environ, **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def ready(self) -> None:
+        deadline = time.monotonic() + 30
+        async with httpx.AsyncClient(base_url=self.url, timeout=2) as http:
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"portico serve exited:\n{self.log_path.read_text()}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"portico serve not ready:\n{self.log_path.read_text()}")
+                await asyncio.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+@contextlib.asynccontextmanager
+async def server(
+    database_url: str, var_dir: Path, *, worker: bool = False, **env: str
+) -> AsyncIterator[Server]:
+    """SQL counting on; the delivery worker and the scheduler off unless asked (their polling
+    would only add noise)."""
+    full = {
+        **env_for(database_url, var_dir),
+        "PORTICO_LOG_LEVEL": "WARNING",
+        "PORTICO_DEBUG_COUNT_SQL": "true",
+        "PORTICO_SCHEDULER_ENABLED": "false",
+        "PORTICO_DELIVERY_WORKER": "true" if worker else "false",
+        **env,
+    }
+    replica = Server(full, var_dir / f"serve-{time.monotonic_ns()}.log")
+    try:
+        await replica.ready()
+        yield replica
+    finally:
+        replica.stop()
+
+
+async def new_account(svc: Services) -> tuple[Caller, str]:
+    """A fresh account: its Caller and its Authorization header."""
+    _, creds = await accounts.create_account(svc, "bench", None)
+    caller = await accounts.authenticate(svc, creds.sid, creds.secret)
+    assert caller is not None
+    return caller, basic(creds.sid, creds.secret)
+
+
+def client(replica: Server, authorization: str, **kw: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=replica.url,
+        headers={"Authorization": authorization},
+        timeout=60,
+        **kw,
+    )
+
+
+@dataclass
+class Series:
+    """Latencies (seconds) of one kind of request, and the SQL statements each ran."""
+
+    times: list[float]
+    statements: list[int]
+    elapsed: float = 0.0  # wall time the series' requests took, summed
+
+    @classmethod
+    def empty(cls) -> Series:
+        return cls([], [])
+
+    def add(self, seconds: float, response: httpx.Response) -> None:
+        self.times.append(seconds)
+        self.elapsed += seconds
+        if SQL_HEADER in response.headers:
+            self.statements.append(int(response.headers[SQL_HEADER]))
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.times, 50) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.times, 99) * 1000
+
+    @property
+    def rps(self) -> float:
+        return len(self.times) / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def sql(self) -> float:
+        return max(self.statements) if self.statements else float("nan")
+
+
+async def timed(series: Series, send: Any) -> httpx.Response:
+    started = time.perf_counter()
+    response: httpx.Response = await send()
+    series.add(time.perf_counter() - started, response)
+    response.raise_for_status()
+    return response
+
+
+_numbers = itertools.count()
+
+
+def number() -> str:
+    """Distinct valid US numbers (+1 415 555 2000..9999, then +1 212 555 2000..9999, ...)."""
+    n = next(_numbers)
+    area = ("415", "212", "646", "312", "617", "206")[n // 8000]
+    return f"+1{area}555{2000 + n % 8000:04d}"

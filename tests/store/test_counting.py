@@ -1,0 +1,68 @@
+"""PORTICO_DEBUG_COUNT_SQL (benchmarks): each HTTP response says how many SQL statements its
+request ran; off by default. The read bench relies on these counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.config import Settings
+from app.main import create_app
+from app.services import port_orders
+from app.services.context import Services
+from app.store.counting import HEADER
+from tests.builders import order_input
+from tests.graphql.support import basic
+
+QUERY = "{ portOrders(first: 50) { edges { node { sid status loa { sid status } } } } }"
+
+
+async def _client(settings: Settings, auth: str) -> tuple[Any, httpx.AsyncClient]:
+    settings.scheduler_enabled = False
+    settings.delivery_worker = False
+    app = create_app(settings)
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={"Authorization": auth},
+    )
+    return app, http
+
+
+async def _seed(settings: Settings, n: int) -> str:
+    from app.services import accounts
+
+    svc = Services.from_settings(settings)
+    try:
+        _, creds = await accounts.create_account(svc, "counting", None)
+        caller = await accounts.authenticate(svc, creds.sid, creds.secret)
+        assert caller is not None
+        for _ in range(n):
+            await port_orders.create_port_order(svc, caller, order_input())
+    finally:
+        await svc.close()
+    return basic(creds.sid, creds.secret)
+
+
+async def test_reads_answer_their_statement_count(settings: Settings) -> None:
+    auth = await _seed(settings, 3)
+    settings.debug_count_sql = True
+    app, http = await _client(settings, auth)
+    async with app.router.lifespan_context(app), http:
+        rest = await http.get("/porting/PortOrders?PageSize=50")
+        graphql = await http.post("/graphql", json={"query": QUERY})
+    assert rest.status_code == graphql.status_code == 200
+    assert len(graphql.json()["data"]["portOrders"]["edges"]) == 3
+    # caller, page, errors (REST) / LOAs (GraphQL, one batch for every order): no N+1
+    assert rest.headers[HEADER.decode()] == "3"
+    assert graphql.headers[HEADER.decode()] == "3"
+
+
+async def test_off_by_default(settings: Settings) -> None:
+    auth = await _seed(settings, 1)
+    app, http = await _client(settings, auth)
+    async with app.router.lifespan_context(app), http:
+        rest = await http.get("/porting/PortOrders")
+    assert rest.status_code == 200
+    assert HEADER.decode() not in rest.headers
