@@ -49,7 +49,7 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
             ):
                 t = field_def.type
                 non_null = isinstance(t, GraphQLNonNull)
-                leaf = t.of_type if non_null else t
+                leaf = t.of_type if isinstance(t, GraphQLNonNull) else t
                 if is_leaf_type(leaf):
                     plan = (resolve, leaf, non_null)
             self._plans[key] = plan

@@ -258,16 +258,16 @@ def wrap_order(row: PortOrder) -> PortOrderType:
     its default resolver, without Strawberry's per-field resolver machinery (the read bench)."""
     return PortOrderType(
         row=row,
-        id=row.sid,
-        sid=row.sid,
-        account_sid=row.account_sid,
+        id=strawberry.ID(row.sid),
+        sid=strawberry.ID(row.sid),
+        account_sid=strawberry.ID(row.account_sid),
         number=row.number,
         friendly_name=row.friendly_name,
         status=PortOrderStatus(row.status),
         port_type=PortType(row.port_type),
         date_created=row.date_created,
         date_updated=row.date_updated,
-        loa_sid=row.loa_sid,
+        loa_sid=strawberry.ID(row.loa_sid),
         iso_country=row.iso_country,
         region=row.region,
         city=row.city,
@@ -283,7 +283,11 @@ def wrap_order(row: PortOrder) -> PortOrderType:
         earliest_activation_date=row.earliest_activation_date,
         submitted_date=row.submitted_date,
         current_carrier=row.current_carrier,
-        incoming_phone_number_sid=row.incoming_phone_number_sid,
+        incoming_phone_number_sid=(
+            None
+            if row.incoming_phone_number_sid is None
+            else strawberry.ID(row.incoming_phone_number_sid)
+        ),
         status_callback=row.status_callback,
         cc_emails=list(row.cc_emails),
         reason_code=row.reason_code,
@@ -296,8 +300,8 @@ def wrap_order(row: PortOrder) -> PortOrderType:
 def wrap_loa(row: Loa) -> LoaType:
     return LoaType(
         row=row,
-        id=row.sid,
-        sid=row.sid,
+        id=strawberry.ID(row.sid),
+        sid=strawberry.ID(row.sid),
         status=LoaStatus(row.status),
         first_name=row.first_name,
         last_name=row.last_name,
