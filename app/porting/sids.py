@@ -13,7 +13,7 @@ EVENT = "EV"
 DELIVERY = "DL"
 OPERATOR = "OP"
 
-_SID = re.compile(r"^([A-Z]{2})([0-9a-f]{32})$")
+_SID = re.compile(r"([A-Z]{2})([0-9a-f]{32})")
 
 
 def mint(prefix: str) -> str:
@@ -23,10 +23,10 @@ def mint(prefix: str) -> str:
 def is_sid(value: object, prefix: str | None = None) -> bool:
     if not isinstance(value, str):
         return False
-    m = _SID.match(value)
+    m = _SID.fullmatch(value)
     return m is not None and (prefix is None or m.group(1) == prefix)
 
 
 def prefix_of(value: str) -> str | None:
-    m = _SID.match(value)
+    m = _SID.fullmatch(value)
     return m.group(1) if m else None
