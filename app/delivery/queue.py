@@ -39,6 +39,16 @@ async def claim(svc: Services, limit: int, token: str) -> list[Delivery]:
     return rows
 
 
+def fresh(svc: Services, d: Delivery) -> bool:
+    """True when our lease on callback `d` (just claimed) still has at least half its time and
+    more than a callback's timeout left: nobody else can claim it before that, no renewal."""
+    if d.lease_until is None:
+        return False
+    settings = svc.settings
+    left = (d.lease_until - svc.clock()).total_seconds()
+    return left >= settings.delivery_lease_seconds / 2 and left > settings.callback_timeout_seconds
+
+
 async def renew(svc: Services, d: Delivery, token: str) -> bool:
     """Extend our lease right before sending; False when it is no longer ours (expired and
     claimed by another worker, or already done)."""
