@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     ws_keepalive_interval: float = 20.0  # seconds between server pings on an idle socket
     ws_connection_init_timeout: float = 10.0  # seconds a new socket may wait before connection_init
     ws_max_subscriptions: int = 25  # operations at once on one socket
+    # Compression of websocket messages (permessage-deflate) when the client offers it: off by
+    # default, the messages are a few hundred bytes and deflating each one for each socket
+    # cost more than the fan-out's GraphQL work.
+    ws_per_message_deflate: bool = False
     # Browser pages on other origins allowed to open a socket ("*" for any); same-origin pages
     # and non-browser clients always may.
     ws_allowed_origins: list[str] = Field(default_factory=list)

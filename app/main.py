@@ -123,6 +123,7 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
         ws_ping_interval=settings.ws_keepalive_interval,
         ws_ping_timeout=settings.ws_keepalive_interval,
+        ws_per_message_deflate=settings.ws_per_message_deflate,
     )
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
     # handler that was there before it started. SIGTERM is the orderly stop of a process

@@ -5,6 +5,10 @@ connects to a checked address only: the TCP connection goes to that IP while the
 header and TLS (SNI and certificate name) keep the host name. Redirects are never followed (a
 3xx is an unsuccessful answer), proxies from the environment are ignored, the whole exchange is
 bounded by one timeout, and at most 64 KiB of the answer is read.
+
+Connections are kept alive per checked address (a small pool for each, idle ones closed after
+KEEPALIVE_SECONDS): a later send still resolves and checks the host first, and only then reuses
+a connection to the address it was checked to be, never to anything else.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,6 +30,9 @@ from app.delivery.ssrf import Blocked, IPNetwork, Resolver, SystemResolver, reso
 
 MAX_ANSWER_BYTES = 64 * 1024
 USER_AGENT = "Portico-Callbacks/1.0"
+KEEPALIVE_SECONDS = 5.0
+MAX_POOLS = 64  # addresses with kept-alive connections; the least recently used goes first
+MAX_CONNECTIONS_PER_ADDRESS = 32
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,35 @@ class PinnedHttpSender:
         self.resolver = resolver or SystemResolver()
         self.timeout = timeout
         self.ssl_context = ssl_context or httpx.create_ssl_context()
+        self._pools: OrderedDict[str, httpcore.AsyncConnectionPool] = OrderedDict()
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def _pool(self, address: str) -> httpcore.AsyncConnectionPool:
+        pool = self._pools.get(address)
+        if pool is None:
+            pool = httpcore.AsyncConnectionPool(
+                ssl_context=self.ssl_context,
+                network_backend=_PinnedBackend(address),
+                max_connections=MAX_CONNECTIONS_PER_ADDRESS,
+                keepalive_expiry=KEEPALIVE_SECONDS,
+                retries=0,
+            )
+            self._pools[address] = pool
+            while len(self._pools) > MAX_POOLS:
+                _, old = self._pools.popitem(last=False)
+                task = asyncio.get_running_loop().create_task(old.aclose())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+        else:
+            self._pools.move_to_end(address)
+        return pool
+
+    async def aclose(self) -> None:
+        """Close every kept-alive connection."""
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.aclose()
+        await asyncio.gather(*self._closing, return_exceptions=True)
 
     @classmethod
     def from_settings(
@@ -141,13 +178,8 @@ class PinnedHttpSender:
     ) -> HttpResult:
         request_headers = [("User-Agent", USER_AGENT), *headers.items()]
         limit = {"connect": self.timeout, "read": self.timeout, "write": self.timeout}
+        pool = self._pool(address)
         async with (
-            httpcore.AsyncConnectionPool(
-                ssl_context=self.ssl_context,
-                network_backend=_PinnedBackend(address),
-                max_connections=1,
-                retries=0,
-            ) as pool,
             pool.stream(
                 "POST",
                 url,

@@ -11,6 +11,7 @@ so nothing is sent again after one; a failure only reschedules while the lease i
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -39,6 +40,16 @@ async def claim(svc: Services, limit: int, token: str) -> list[Delivery]:
     return rows
 
 
+def fresh(svc: Services, d: Delivery) -> bool:
+    """True when our lease on callback `d` (just claimed) still has at least half its time and
+    more than a callback's timeout left: nobody else can claim it before that, no renewal."""
+    if d.lease_until is None:
+        return False
+    settings = svc.settings
+    left = (d.lease_until - svc.clock()).total_seconds()
+    return left >= settings.delivery_lease_seconds / 2 and left > settings.callback_timeout_seconds
+
+
 async def renew(svc: Services, d: Delivery, token: str) -> bool:
     """Extend our lease right before sending; False when it is no longer ours (expired and
     claimed by another worker, or already done)."""
@@ -58,33 +69,45 @@ async def renew(svc: Services, d: Delivery, token: str) -> bool:
 
 
 async def finish(svc: Services, d: Delivery, token: str, outcome: retry.Outcome) -> retry.Step:
-    now = svc.clock()
-    step = retry.next_step(outcome, d.attempts + 1, svc.settings.retry_schedule, now)
-    error = outcome.error
-    if step.note:
-        error = f"{error}; {step.note}" if error else step.note
-    assert d.id is not None
-    async with svc.db.write() as tx:
-        tx.add(
-            DeliveryAttempt(
-                delivery_id=d.id,
-                date=now,
-                status_code=outcome.status_code,
-                error=error,
-                latency_ms=outcome.latency_ms,
-            )
-        )
-        stmt = update(Delivery).where(Delivery.id == d.id, Delivery.state == PENDING)  # type: ignore[arg-type]
-        if not outcome.ok:
-            stmt = stmt.where(Delivery.lease_token == token)  # type: ignore[arg-type]
-        values: dict[str, object] = {
-            "attempts": Delivery.attempts + 1,
-            "state": step.state,
-            "lease_until": None,
-            "lease_token": None,
-            "date_updated": now,
-        }
-        if step.next_attempt_at is not None:
-            values["next_attempt_at"] = step.next_attempt_at
-        await tx.execute(stmt.values(**values))
+    (step,) = await finish_many(svc, [(d, token, outcome)])
     return step
+
+
+async def finish_many(
+    svc: Services, done: Sequence[tuple[Delivery, str, retry.Outcome]]
+) -> list[retry.Step]:
+    """Record each attempt and move each delivery, all in one transaction (the worker hands
+    over every send that finished while its previous commit was being written)."""
+    now = svc.clock()
+    steps: list[retry.Step] = []
+    async with svc.db.write() as tx:
+        for d, token, outcome in done:
+            step = retry.next_step(outcome, d.attempts + 1, svc.settings.retry_schedule, now)
+            steps.append(step)
+            error = outcome.error
+            if step.note:
+                error = f"{error}; {step.note}" if error else step.note
+            assert d.id is not None
+            tx.add(
+                DeliveryAttempt(
+                    delivery_id=d.id,
+                    date=now,
+                    status_code=outcome.status_code,
+                    error=error,
+                    latency_ms=outcome.latency_ms,
+                )
+            )
+            stmt = update(Delivery).where(Delivery.id == d.id, Delivery.state == PENDING)  # type: ignore[arg-type]
+            if not outcome.ok:
+                stmt = stmt.where(Delivery.lease_token == token)  # type: ignore[arg-type]
+            values: dict[str, object] = {
+                "attempts": Delivery.attempts + 1,
+                "state": step.state,
+                "lease_until": None,
+                "lease_token": None,
+                "date_updated": now,
+            }
+            if step.next_attempt_at is not None:
+                values["next_attempt_at"] = step.next_attempt_at
+            await tx.execute(stmt.values(**values).execution_options(synchronize_session=False))
+    return steps

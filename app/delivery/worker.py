@@ -35,6 +35,9 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Group commit of finished sends: each waits for the commit that records it.
+        self._finished: list[tuple[Delivery, retry.Outcome, asyncio.Future[retry.Step]]] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -56,6 +59,8 @@ class DeliveryWorker:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._recorder is not None:
+            await asyncio.gather(self._recorder, return_exceptions=True)
         log.info("delivery %s stopped", self.name)
 
     async def run_until(self, stop: asyncio.Event) -> None:
@@ -130,11 +135,40 @@ class DeliveryWorker:
             if bus_wait.done() and not bus_wait.cancelled() and bus_wait.exception() is None:
                 seen = bus_wait.result()
 
+    async def _record(self, d: Delivery, outcome: retry.Outcome) -> retry.Step:
+        """queue.finish, grouped: sends finishing while a commit is being written are all
+        recorded by the next one (each attempt and move as queue.finish would do it)."""
+        future: asyncio.Future[retry.Step] = asyncio.get_running_loop().create_future()
+        self._finished.append((d, outcome, future))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._write_finished())
+        return await future
+
+    async def _write_finished(self) -> None:
+        while self._finished:
+            batch, self._finished = self._finished, []
+            try:
+                steps = await queue.finish_many(
+                    self.svc, [(d, self.token, outcome) for d, outcome, _ in batch]
+                )
+            except Exception as exc:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), step in zip(batch, steps, strict=True):
+                if not future.done():
+                    future.set_result(step)
+
     async def _deliver(self, d: Delivery) -> None:
         # A delivery that waited behind others of its line may have outlived its lease:
-        # renew it (fenced), or leave it to whoever holds it now.
+        # renew it (fenced), or leave it to whoever holds it now. One claimed moments ago
+        # still holds at least half its lease (no one else can claim it before lease_until),
+        # which outlasts a callback's timeout: no renewal, one write transaction less.
         try:
-            ours = await queue.renew(self.svc, d, self.token)
+            ours = (d.channel == CALLBACK and queue.fresh(self.svc, d)) or await queue.renew(
+                self.svc, d, self.token
+            )
         except Exception:
             log.exception(
                 "delivery %s: renewing %s failed (its lease will expire)", self.name, d.sid
@@ -154,7 +188,7 @@ class DeliveryWorker:
             log.exception("delivery %s: sending %s failed unexpectedly", self.name, d.sid)
             outcome = retry.Outcome(False, error=f"internal error: {type(exc).__name__}")
         try:
-            step = await queue.finish(self.svc, d, self.token, outcome)
+            step = await self._record(d, outcome)
         except Exception:
             log.exception(
                 "delivery %s: recording %s failed (its lease will expire)", self.name, d.sid

@@ -18,12 +18,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.config import Settings
-from app.graphql.execution import LeafFastPath
 from app.graphql.extensions import extensions, is_unexpected
 from app.graphql.mutations import Mutation
 from app.graphql.nodes import LoaType, PortOrderType
 from app.graphql.query import Query
 from app.graphql.scalars import SCALARS
+from app.graphql.shared_events import SharedEventExecution
 from app.graphql.subscriptions import Subscription
 
 log = logging.getLogger("app.graphql")
@@ -63,7 +63,9 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(settings: Settings, *, fast_path: bool = True) -> Schema:
-    """`fast_path=False`: graphql-core's executor unchanged (the differential tests)."""
+    """`fast_path=False`: graphql-core's executor unchanged (the differential tests).
+    Otherwise leaf fields take the fast path and a subscription event executes once for all
+    the sockets of one caller with the same document (app/graphql/shared_events.py)."""
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -71,7 +73,7 @@ def build_schema(settings: Settings, *, fast_path: bool = True) -> Schema:
         types=[PortOrderType, LoaType],
         extensions=extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
-        execution_context_class=LeafFastPath if fast_path else None,
+        execution_context_class=SharedEventExecution if fast_path else None,
     )
 
 
