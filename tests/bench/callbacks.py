@@ -59,6 +59,10 @@ class Receiver:
                     self.done.set()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        except asyncio.CancelledError:
+            # stop() ends idle keep-alive handlers; returning (not re-raising) keeps asyncio's
+            # stream callback from logging the cancellation as an error (Python 3.11).
+            pass
         finally:
             self.writers.discard(writer)
             writer.close()
