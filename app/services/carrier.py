@@ -126,12 +126,13 @@ async def _apply_answer(
         foc_changed = order.activation_date != answer.foc_date
         order.activation_date = answer.foc_date
         await apply_status(tx, svc, order, S.ACCEPTED, carrier, None, now, foc_changed=foc_changed)
-    elif isinstance(answer, Reject):
+    elif isinstance(answer, Reject | Fail):
+        # A refusal (21831) and an unrecoverable fault (21835) both append the carrier's error.
         await apply_status(
             tx,
             svc,
             order,
-            S.REJECTED,
+            S.REJECTED if isinstance(answer, Reject) else S.FAILED,
             carrier,
             None,
             now,
@@ -141,19 +142,6 @@ async def _apply_answer(
         )
     elif isinstance(answer, Review):
         await apply_status(tx, svc, order, S.REVIEW, carrier, None, now, reason=answer.reason)
-    elif isinstance(answer, Fail):
-        await apply_status(
-            tx,
-            svc,
-            order,
-            S.FAILED,
-            carrier,
-            None,
-            now,
-            reason_code=answer.error_code,
-            reason=answer.reason,
-            error_code=answer.error_code,
-        )
     elif isinstance(answer, Complete):
         await apply_status(tx, svc, order, S.COMPLETED, carrier, None, now)
     else:  # pragma: no cover - the Answer union is closed
