@@ -17,11 +17,12 @@ from app.porting.isotime import format_utc
 from app.services import accounts, webhook_secrets
 from app.services.context import Services
 from app.store.migrate import upgrade
+from app.wiring import build_services
 
 
 def _run(fn: Callable[[Services], Awaitable[Any]]) -> Any:
     async def go() -> Any:
-        svc = Services.from_settings(Settings())
+        svc = build_services(Settings())
         try:
             return await fn(svc)
         finally:
@@ -52,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     """Deliveries only (status callbacks, email), for deployments that separate them from
     the HTTP servers (then set PORTICO_DELIVERY_WORKER=false on the servers)."""
-    from app.delivery.worker import DeliveryWorker
+    from app.runners.worker import DeliveryWorker
 
     async def go(svc: Services) -> None:
         stop = asyncio.Event()

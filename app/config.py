@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # How long a claimed job is reserved; after that another replica may take it over.
     scheduler_lease_seconds: float = Field(default=60.0, gt=0)
     scheduler_batch_size: int = Field(default=20, ge=1)
+    # Seconds before each retry of a carrier step that failed unexpectedly, comma-separated;
+    # after the last one the step is given up (failed). 20409 conflicts are retried at once.
+    scheduler_retry_schedule: str = "1,2,4,8,16,32,64"
 
     # GraphQL protection.
     graphql_max_depth: int = 12
@@ -62,7 +65,7 @@ class Settings(BaseSettings):
     ws_allowed_origins: list[str] = Field(default_factory=list)
     shutdown_timeout: float = 5.0  # seconds open requests get after SIGTERM
 
-    # --- deliveries (status callbacks and email; app/delivery) ---------------------------
+    # --- deliveries (status callbacks and email; app/runners/worker.py) ---------------------------
     # Seconds before each retry of a failed callback or email, comma-separated; after the
     # last one the delivery is given up. Default: exponential backoff over about three days.
     callback_retry_schedule: str = (
@@ -97,7 +100,7 @@ class Settings(BaseSettings):
             raise ValueError("PORTICO_SECRET_KEY must be at least 32 characters")
         return value
 
-    @field_validator("callback_retry_schedule")
+    @field_validator("callback_retry_schedule", "scheduler_retry_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         _parse_schedule(value)
@@ -112,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def retry_schedule(self) -> list[float]:
         return _parse_schedule(self.callback_retry_schedule)
+
+    @property
+    def scheduler_retries(self) -> list[float]:
+        return _parse_schedule(self.scheduler_retry_schedule)
 
     @property
     def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

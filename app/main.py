@@ -22,14 +22,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from app.carrier.scheduler import Scheduler
 from app.config import Settings
-from app.delivery.worker import DeliveryWorker
 from app.graphql.app import graphql_routes
 from app.graphql.websockets import OpenSockets
 from app.rest import rest_mount
+from app.runners.scheduler import Scheduler
+from app.runners.worker import DeliveryWorker
 from app.services.context import Services
 from app.web import routes as web_routes
+from app.wiring import build_services
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
     settings = settings or Settings()
-    svc = services or Services.from_settings(settings)
+    svc = services or build_services(settings)
     sockets = OpenSockets()
     scheduler = Scheduler(svc)
 

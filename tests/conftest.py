@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from app.config import Settings
 from app.services.context import Services
 from app.store.migrate import upgrade
+from app.wiring import build_services
 
 PG_URL = os.environ.get("PORTICO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEMPLATE = f"portico_tpl_{os.getpid()}"
@@ -105,7 +106,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def svc(settings: Settings) -> AsyncIterator[Services]:
-    services = Services.from_settings(settings)
+    services = build_services(settings)
     try:
         yield services
     finally:

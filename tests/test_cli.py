@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.services import accounts
-from app.services.context import Services
+from app.wiring import build_services
 from tests.conftest import _pg_admin, _pg_dsn
 
 PORTICO = Path(sys.executable).parent / "portico"
@@ -67,7 +67,7 @@ def one_json_object(stdout: str) -> dict[str, object]:
 
 
 async def check_token(database_url: str, var_dir: Path, sid: str, token: str) -> bool:
-    svc = Services.from_settings(Settings(database_url=database_url, var_dir=var_dir))
+    svc = build_services(Settings(database_url=database_url, var_dir=var_dir))
     try:
         return await accounts.authenticate(svc, sid, token) is not None
     finally:

@@ -11,9 +11,9 @@ from datetime import datetime
 
 import strawberry
 
-from app.delivery.plan import PENDING
 from app.services.deliveries import DeliveryRecord
 from app.store.tables import DeliveryAttempt
+from app.store.work import PENDING
 
 
 @strawberry.type(description="One try at delivering a status callback.")

@@ -163,3 +163,25 @@ def allowed_actions(
     if loa_status is LoaStatus.OPEN and status in (S.CREATED, S.PENDING):
         actions.append(Action.REQUEST_SIGNATURE)
     return actions
+
+
+# --- LOA statuses -----------------------------------------------------------------------------
+# An LOA is OPEN while orders may join it, SIGNING once its text went to the signer, SIGNED when
+# signed; it is CANCELED by the service once every order it covers is canceled. (REVIEW is a
+# status of the source document that no move reaches.)
+L = LoaStatus
+LOA_TRANSITIONS: dict[tuple[LoaStatus, LoaStatus], frozenset[Actor]] = {
+    (L.OPEN, L.SIGNING): frozenset({Actor.CUSTOMER, Actor.OPERATOR}),
+    (L.SIGNING, L.SIGNED): frozenset({Actor.CUSTOMER}),
+    **{(src, L.CANCELED): frozenset({Actor.SERVICE}) for src in (L.OPEN, L.SIGNING, L.SIGNED)},
+}
+
+
+def loa_refusal(src: LoaStatus, dst: LoaStatus, actor: Actor) -> PortingError | None:
+    """Why an LOA cannot move from `src` to `dst` for `actor`, or None when it can: 21905 when
+    the signature was already requested, 21904 for any other move not in LOA_TRANSITIONS."""
+    if actor in LOA_TRANSITIONS.get((src, dst), frozenset()):
+        return None
+    if dst is L.SIGNING and src in (L.SIGNING, L.SIGNED):
+        return PortingError(21905)
+    return PortingError(21904, f"LOA status invalid: it is {src.value}", "status")

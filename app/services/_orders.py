@@ -1,67 +1,55 @@
-"""Internals shared by the order use cases: claiming a row, moving a status, writing events,
-choosing the LOA. Every function here runs inside the caller's transaction and never commits.
+"""Internals shared by the order use cases: claiming a row, carrying out a status change,
+writing events, choosing the LOA. Every function here runs inside the caller's transaction and
+never commits.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.delivery import plan as delivery_plan
-from app.events import log
-from app.porting import sids
+from app.porting import changes, notifications, sids
+from app.porting.changes import Change
 from app.porting.errors import PortingError
+from app.porting.grouping import group_key
 from app.porting.isotime import format_utc
-from app.porting.statuses import TERMINAL, Actor, LoaStatus, PortOrderStatus, check_move
+from app.porting.statuses import (
+    TERMINAL,
+    Actor,
+    LoaStatus,
+    PortOrderStatus,
+    PortType,
+    loa_refusal,
+)
 from app.porting.validation import WRITE_ONLY, PortOrderFields
 from app.services.context import Services
-from app.store import queries
+from app.store import events, jobs, queries
 from app.store.engine import Tx
-from app.store.tables import Event, Loa, PortOrder, PortOrderError
+from app.store.tables import Event, IncomingPhoneNumber, Loa, PortOrder, PortOrderError
 
-STATUS_UPDATE = "status_update"
-ACTIVATION_DATE_UPDATE = "activation_date_update"
+STATUS_UPDATE = changes.STATUS_UPDATE
+ACTIVATION_DATE_UPDATE = changes.ACTIVATION_DATE_UPDATE
 
 
 async def claim(tx: Tx, row: PortOrder | Loa) -> None:
     """Optimistic concurrency: bump the row's version if nobody changed it since we read it.
     On PostgreSQL the UPDATE also locks the row until commit. A lost race is 20409."""
     model = type(row)
-    result = await tx.execute(
+    result: Any = await tx.execute(
         update(model)
         .where(model.id == row.id, model.version == row.version)  # type: ignore[arg-type]
         .values(version=row.version + 1)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise PortingError(20409)
     set_committed_value(row, "version", row.version + 1)
 
 
-def group_key(account_sid: str, f: PortOrderFields) -> str:
-    """One LOA covers the open orders of one account sharing signer, email, address, type."""
-    parts = [
-        account_sid,
-        f.first_name.casefold(),
-        f.last_name.casefold(),
-        f.email.casefold(),
-        f.iso_country,
-        f.region.casefold(),
-        f.city.casefold(),
-        f.postal_code.casefold(),
-        " ".join(f.street.casefold().split()),
-        f.port_type.value,
-    ]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
-
-
-async def attach_loa(
-    tx: Tx, svc: Services, account_sid: str, f: PortOrderFields, now: datetime
-) -> Loa:
+async def attach_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime) -> Loa:
+    """The open LOA of the order's group (app/porting/grouping.py), or a new one."""
     key = group_key(account_sid, f)
     loa = await queries.open_loa_for_group(tx, key)
     if loa is not None:
@@ -91,8 +79,6 @@ async def attach_loa(
 
 def fields_of(order: PortOrder, svc: Services) -> PortOrderFields:
     secret = svc.cipher.decrypt_json(order.secrets_enc) if order.secrets_enc else {}
-    from app.porting.statuses import PortType
-
     return PortOrderFields(
         number=order.number,
         port_type=PortType(order.port_type),
@@ -143,7 +129,7 @@ def apply_fields(order: PortOrder, f: PortOrderFields, svc: Services) -> None:
 def order_payload(
     order: PortOrder, errors: list[PortOrderError], callback_types: list[str]
 ) -> dict[str, Any]:
-    """The status callback payload of SPEC section 9 (also the event's payload)."""
+    """The status callback payload of CONTRACT.md section 9 (also the event's payload)."""
     return {
         "port_order_sid": order.sid,
         "callback_type": callback_types,
@@ -159,7 +145,6 @@ def order_payload(
 
 async def record_order_event(
     tx: Tx,
-    svc: Services,
     order: PortOrder,
     type: str,
     callback_types: list[str],
@@ -168,12 +153,13 @@ async def record_order_event(
     now: datetime,
     extra: dict[str, Any] | None = None,
 ) -> Event:
+    """Append the order's event and queue the deliveries it implies."""
     await tx.flush()
     errors = (await queries.errors_by_order(tx, [order.sid]))[order.sid]
     payload = order_payload(order, errors, callback_types)
     if extra:
         payload.update(extra)
-    event = await log.append(
+    event = await events.append(
         tx,
         resource_type="port_order",
         resource_sid=order.sid,
@@ -184,8 +170,7 @@ async def record_order_event(
         actor_sid=actor_sid,
         now=now,
     )
-    # notify: queue the callback and mails this event implies, in this same transaction.
-    await delivery_plan.queue_order_event(tx, event, order)
+    events.queue_deliveries(tx, event, notifications.order_deliveries(type, payload, order))
     return event
 
 
@@ -194,7 +179,7 @@ async def record_loa_event(
 ) -> Event:
     await tx.flush()
     payload = {"loa_sid": loa.sid, "status": loa.status, "date_updated": format_utc(now)}
-    event = await log.append(
+    event = await events.append(
         tx,
         resource_type="loa",
         resource_sid=loa.sid,
@@ -205,14 +190,12 @@ async def record_loa_event(
         actor_sid=actor_sid,
         now=now,
     )
-    # notify: queue the signature-request mail this event implies, in this same transaction.
-    await delivery_plan.queue_loa_event(tx, event, loa)
+    events.queue_deliveries(tx, event, notifications.loa_deliveries(payload, loa.sid, loa.email))
     return event
 
 
 async def move(
     tx: Tx,
-    svc: Services,
     order: PortOrder,
     dst: PortOrderStatus,
     actor: Actor,
@@ -224,13 +207,36 @@ async def move(
     error_code: int | None = None,
     foc_changed: bool = False,
 ) -> Event:
-    """Move an order along the transition table and record the event. 21822 when refused."""
-    check_move(PortOrderStatus(order.status), dst, actor)
-    order.status = dst.value
+    """Move a claimed order along the transition table (21822 when refused) and carry out
+    everything the move implies (app/porting/changes.py decides what)."""
+    change = changes.decide(
+        PortOrderStatus(order.status),
+        dst,
+        actor,
+        foc_changed=foc_changed,
+        was_submitted=order.submitted_date is not None,
+    )
+    return await _apply(tx, order, change, actor, actor_sid, now, reason_code, reason, error_code)
+
+
+async def _apply(
+    tx: Tx,
+    order: PortOrder,
+    change: Change,
+    actor: Actor,
+    actor_sid: str | None,
+    now: datetime,
+    reason_code: int | None,
+    reason: str | None,
+    error_code: int | None,
+) -> Event:
+    if change.enter_inventory:
+        await _enter_inventory(tx, order, now)
+    order.status = change.status.value
     order.date_updated = now
     if reason_code is not None or reason is not None:
         order.reason_code, order.reason = reason_code, reason
-    if dst in TERMINAL:
+    if change.release_number:
         order.active_number = None
     if error_code is not None:
         tx.add(
@@ -241,13 +247,80 @@ async def move(
                 date=now,
             )
         )
-    types = [STATUS_UPDATE] + ([ACTIVATION_DATE_UPDATE] if foc_changed else [])
-    return await record_order_event(
-        tx, svc, order, "port_order.status_changed", types, actor, actor_sid, now
+    event = await record_order_event(
+        tx, order, change.event_type, list(change.callback_types), actor, actor_sid, now
     )
+    await jobs.retire(tx, order.sid, change.retire)
+    jobs.write(tx, order, change.steps, now)
+    if change.close_loa_if_done:
+        await _close_loa_if_done(tx, order.loa_sid, actor, actor_sid, now)
+    return event
 
 
-async def cancel_loa_if_done(
+async def _enter_inventory(tx: Tx, order: PortOrder, now: datetime) -> None:
+    """The number enters the account's inventory (21838 when it is in one already)."""
+    if await queries.inventory_number(tx, order.number) is not None:
+        raise PortingError(21838, field="number")
+    pn = IncomingPhoneNumber(
+        sid=sids.mint(sids.INCOMING_PHONE_NUMBER),
+        account_sid=order.account_sid,
+        number=order.number,
+        friendly_name=order.friendly_name,
+        port_order_sid=order.sid,
+        date_created=now,
+    )
+    tx.add(pn)
+    order.incoming_phone_number_sid = pn.sid
+
+
+async def change_activation_date(
+    tx: Tx,
+    order: PortOrder,
+    activation_date: datetime,
+    actor: Actor,
+    actor_sid: str | None,
+    now: datetime,
+) -> Event | None:
+    """Change a claimed order's FOC date (an `activation_date_update` event); None when it is
+    already that date. 21829 once the order is terminal. An ACCEPTED order's completion moves
+    with it."""
+    status = PortOrderStatus(order.status)
+    if status in TERMINAL:
+        raise PortingError(21829)
+    if order.activation_date == activation_date:
+        return None
+    order.activation_date = activation_date
+    order.date_updated = now
+    event = await record_order_event(
+        tx,
+        order,
+        "port_order.activation_date_changed",
+        [ACTIVATION_DATE_UPDATE],
+        actor,
+        actor_sid,
+        now,
+    )
+    retire, steps = changes.foc_moved(status)
+    await jobs.retire(tx, order.sid, retire)
+    jobs.write(tx, order, steps, now)
+    return event
+
+
+async def move_loa(
+    tx: Tx, loa: Loa, dst: LoaStatus, actor: Actor, actor_sid: str | None, now: datetime
+) -> Event:
+    """Move a claimed LOA along its transition table (21904/21905 when refused)."""
+    refusal = loa_refusal(LoaStatus(loa.status), dst, actor)
+    if refusal is not None:
+        raise refusal
+    loa.status = dst.value
+    if dst is not LoaStatus.OPEN:
+        loa.open_group_key = None  # no new orders join an LOA whose text went out or closed
+    loa.date_updated = now
+    return await record_loa_event(tx, loa, actor, actor_sid, now)
+
+
+async def _close_loa_if_done(
     tx: Tx, loa_sid: str, actor: Actor, actor_sid: str | None, now: datetime
 ) -> None:
     """An LOA whose orders are all canceled (or that covers none) is canceled."""
@@ -256,8 +329,20 @@ async def cancel_loa_if_done(
         return
     orders = await queries.port_orders_of_loa(tx, loa_sid)
     if all(o.status == PortOrderStatus.CANCELED.value for o in orders):
+        # The service closes it; the event names who canceled the last order.
+        refusal = loa_refusal(LoaStatus(loa.status), LoaStatus.CANCELED, Actor.SERVICE)
+        if refusal is not None:
+            raise refusal
         await claim(tx, loa)
         loa.status = LoaStatus.CANCELED.value
         loa.open_group_key = None
         loa.date_updated = now
         await record_loa_event(tx, loa, actor, actor_sid, now)
+
+
+async def leave_loa(
+    tx: Tx, loa_sid: str, actor: Actor, actor_sid: str | None, now: datetime
+) -> None:
+    """An order left the LOA `loa_sid` (it joined another group's): close it if done."""
+    await tx.flush()
+    await _close_loa_if_done(tx, loa_sid, actor, actor_sid, now)

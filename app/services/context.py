@@ -1,34 +1,57 @@
-"""What every use case gets: settings, the database, the bus, the cipher, the clock, the carrier.
+"""What every use case gets: settings, the database, the bus, the cipher, the clock, the carrier
+and the senders. The real adapters are chosen where a process starts (app/wiring.py).
 
-`Services.transaction()` is the boundary of one use case: it commits when the block ends and,
-after the commit, tells the bus about the events written (nothing is announced on rollback).
+A use case is a function `use_case(tx, svc, ...)` that runs inside the transaction it is given
+and never commits: use cases compose (an idempotent create wraps a create, a job runner finishes
+its job and applies the carrier's answer in one transaction). The transaction is opened once, at
+the boundary, by `Services.run` (or `Services.transaction()` where a boundary needs the block):
+it commits when the use case returns and, after the commit, tells the bus about the events
+written and wakes this process's runners of the work written (nothing is announced on rollback).
 Use cases are serialised: by `BEGIN IMMEDIATE` on SQLite, by the event-log lock taken when the
-transaction begins on PostgreSQL (app/events/log.py). Keep network I/O out of the block.
+transaction begins on PostgreSQL (app/store/events.py). Keep network I/O out of the block.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
-from app.carrier.adapter import CarrierAdapter
-from app.carrier.sandbox import SandboxCarrier
 from app.config import Settings
-from app.delivery.http_client import HttpSender, PinnedHttpSender
-from app.delivery.mailer import EmailSender, sender_from_settings
-from app.events import log
-from app.events.bus import Bus, MemoryBus
-from app.events.hub import Hub
-from app.events.pgbus import CHANNEL, PostgresBus
+from app.porting.carrier import CarrierAdapter
+from app.porting.errors import PortingError
 from app.porting.statuses import Actor
+from app.services.hub import Hub
+from app.services.ports import EmailSender, HttpSender
+from app.store import conflicts, work
+from app.store import events as log
+from app.store.bus import Bus, MemoryBus
 from app.store.engine import Database, Tx
+from app.store.pgbus import CHANNEL
 from app.store.secrets import Cipher
 from app.store.tables import Event
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+RETRY: Literal["retry"] = "retry"
+ATTEMPTS = 3
+# What a unique constraint means: a refusal, or RETRY (run the use case again).
+Conflicts = Mapping[str, Callable[[], PortingError] | Literal["retry"]]
+# For writes of port orders: the number is held by an open order (21837) or already in an
+# inventory (21838); two creates raced for one LOA group (the loser tries again and joins the
+# winner's LOA).
+ORDER_CONFLICTS: Conflicts = {
+    conflicts.ACTIVE_NUMBER: lambda: PortingError(21837, field="number"),
+    conflicts.INVENTORY_NUMBER: lambda: PortingError(21838, field="number"),
+    conflicts.LOA_GROUP: RETRY,
+}
 
 
 def utcnow() -> datetime:
@@ -59,40 +82,21 @@ class Caller:
 class Services:
     settings: Settings
     db: Database
+    carrier: CarrierAdapter
+    email_sender: EmailSender
+    http_sender: HttpSender
     bus: Bus = field(default_factory=MemoryBus)
-    # The losing carrier; None means the sandbox at the settings' pace.
-    carrier: CarrierAdapter = None  # type: ignore[assignment]
     clock: Callable[[], datetime] = utcnow
-    # notify: side-effect protocols of the deliveries (app/delivery); built from the settings
-    # when not given (tests pass recording ones from app/delivery/recording.py).
-    email_sender: EmailSender | None = None
-    http_sender: HttpSender | None = None
     cipher: Cipher = field(init=False)
     hub: Hub = field(init=False)
-    # Set after a commit that wrote carrier jobs: wakes this process's scheduler at once.
-    jobs_written: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set after a commit that wrote work for a queue (app/store/work.py): wakes this process's
+    # runner of that queue at once.
+    wakeups: dict[str, asyncio.Event] = field(init=False)
 
     def __post_init__(self) -> None:
         self.cipher = Cipher(self.settings.resolved_secret_key)
         self.hub = Hub(self.db, self.bus)
-        if self.carrier is None:
-            step = timedelta(seconds=self.settings.sandbox_step_seconds)
-            self.carrier = SandboxCarrier(step)
-        if self.email_sender is None:
-            self.email_sender = sender_from_settings(self.settings)
-        if self.http_sender is None:
-            self.http_sender = PinnedHttpSender.from_settings(self.settings)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
-        db = Database(settings.database_url)
-        if settings.debug_count_sql:
-            from app.store.counting import count_statements
-
-            for engine in {db.read_engine, db.write_engine}:
-                count_statements(engine)
-        bus: Bus = MemoryBus() if db.is_sqlite else PostgresBus(db.url)
-        return cls(settings=settings, db=db, bus=bus)
+        self.wakeups = {q.name: asyncio.Event() for q in work.QUEUES}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -109,11 +113,41 @@ class Services:
                     )
                 bus = self.bus
                 tx.after_commit(lambda: bus.publish(last))
-            if tx.info.get("jobs_written"):
-                tx.after_commit(self._wake_scheduler)
+            written: set[str] = tx.info.get("work_written", set())
+            if written:
+                wake = [self.wakeups[name] for name in written]
+                tx.after_commit(lambda: _set_all(wake))
 
-    async def _wake_scheduler(self) -> None:
-        self.jobs_written.set()
+    async def run(
+        self,
+        use_case: Callable[Concatenate[Tx, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run `use_case(tx, *args, **kwargs)` in one transaction and commit. A unique
+        constraint it runs into is answered as ORDER_CONFLICTS says: a PortingError, or the
+        whole use case again (at most ATTEMPTS times, then 20409)."""
+        return await self.run_with(ORDER_CONFLICTS, use_case, *args, **kwargs)
+
+    async def run_with(
+        self,
+        on_conflict: Conflicts,
+        use_case: Callable[Concatenate[Tx, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`run` with another table of what each unique constraint means."""
+        for _ in range(ATTEMPTS):
+            try:
+                async with self.transaction() as tx:
+                    return await use_case(tx, *args, **kwargs)
+            except IntegrityError as exc:
+                answer = on_conflict.get(conflicts.unique_constraint(exc) or "")
+                if answer is None:
+                    raise
+                if answer != RETRY:
+                    raise answer() from None
+        raise PortingError(20409)
 
     async def start(self) -> None:
         await self.bus.start()
@@ -125,3 +159,8 @@ class Services:
         await self.hub.stop()
         await self.bus.stop()
         await self.db.dispose()
+
+
+async def _set_all(events: list[asyncio.Event]) -> None:
+    for e in events:
+        e.set()

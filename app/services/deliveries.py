@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from app.delivery.plan import CALLBACK
 from app.porting import sids
 from app.porting.errors import PortingError
+from app.porting.notifications import CALLBACK
 from app.services.context import Caller, Services
 from app.store import queries
 from app.store.tables import Delivery, DeliveryAttempt

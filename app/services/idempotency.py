@@ -19,16 +19,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from app.porting.errors import PortingError
 from app.services import port_orders
-from app.services.context import Caller, Services
-from app.store import queries
+from app.services.context import ORDER_CONFLICTS, RETRY, Caller, Conflicts, Services
+from app.store import conflicts, queries
 from app.store.engine import Tx
 from app.store.tables import IdempotencyKey, PortOrder, PortOrderError
 
 TTL = timedelta(hours=24)
+KEY_CONFLICTS: Conflicts = {**ORDER_CONFLICTS, conflicts.IDEMPOTENCY_KEY: RETRY}
 
 # The transport's response for a new order: (HTTP status, body text).
 Render = Callable[[PortOrder, Sequence[PortOrderError]], tuple[int, str]]
@@ -47,10 +46,6 @@ def request_digest(raw: Mapping[str, object]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _is_key_conflict(exc: IntegrityError) -> bool:
-    return "idempotency_keys" in str(exc.orig)
-
-
 def _replay(row: IdempotencyKey, digest: str) -> StoredResponse:
     if row.request_sha256 != digest:
         raise PortingError(
@@ -61,53 +56,44 @@ def _replay(row: IdempotencyKey, digest: str) -> StoredResponse:
     return StoredResponse(row.response_status, row.response_body, replayed=True)
 
 
+async def create_once(
+    tx: Tx,
+    svc: Services,
+    key: str,
+    digest: str,
+    new: port_orders.NewOrder,
+    render: Render,
+) -> StoredResponse:
+    """The idempotent create, in one transaction: the key's row first (the unique index
+    decides here, before the order is written), then the create, then its stored response.
+    A key already there (committed by an earlier request) is replayed instead."""
+    caller = new.caller
+    now = svc.clock()
+    row = await queries.idempotency_key(tx, caller.sid, key, now - TTL)
+    if row is not None:
+        return _replay(row, digest)
+    await queries.delete_expired_idempotency_key(tx, caller.sid, key, now - TTL)
+    row = IdempotencyKey(account_sid=caller.sid, key=key, request_sha256=digest, date_created=now)
+    tx.add(row)
+    await tx.flush()
+    order = await port_orders.create(tx, svc, new)
+    await tx.flush()
+    errors = (await queries.errors_by_order(tx, [order.sid]))[order.sid]
+    status, body = render(order, errors)
+    row.response_status = status
+    row.response_body = body
+    return StoredResponse(status, body, replayed=False)
+
+
 async def create_port_order_once(
     svc: Services, caller: Caller, key: str, raw: Mapping[str, object], render: Render
 ) -> StoredResponse:
     digest = request_digest(raw)
-    for _ in range(3):
-        since = svc.clock() - TTL
-        async with svc.db.read() as s:
-            row = await queries.idempotency_key(s, caller.sid, key, since)
-        if row is not None:
-            return _replay(row, digest)
-        try:
-            return await _create(svc, caller, key, digest, raw, render)
-        except IntegrityError as exc:
-            if not _is_key_conflict(exc):
-                raise
-            # Another request holds the key: it has committed by now; read its response.
-    raise PortingError(20409)
-
-
-async def _create(
-    svc: Services,
-    caller: Caller,
-    key: str,
-    digest: str,
-    raw: Mapping[str, object],
-    render: Render,
-) -> StoredResponse:
-    rows: list[IdempotencyKey] = []
-    responses: list[StoredResponse] = []
-
-    async def reserve(tx: Tx) -> None:
-        now = svc.clock()
-        await queries.delete_expired_idempotency_key(tx, caller.sid, key, now - TTL)
-        row = IdempotencyKey(
-            account_sid=caller.sid, key=key, request_sha256=digest, date_created=now
-        )
-        tx.add(row)
-        await tx.flush()  # the unique index decides here, before the order is written
-        rows[:] = [row]
-
-    async def store(tx: Tx, order: PortOrder) -> None:
-        await tx.flush()
-        errors = (await queries.errors_by_order(tx, [order.sid]))[order.sid]
-        status, body = render(order, errors)
-        rows[0].response_status = status
-        rows[0].response_body = body
-        responses[:] = [StoredResponse(status, body, replayed=False)]
-
-    await port_orders.create_port_order(svc, caller, raw, before=reserve, after=store)
-    return responses[0]
+    async with svc.db.read() as s:
+        row = await queries.idempotency_key(s, caller.sid, key, svc.clock() - TTL)
+    if row is not None:  # a replay answers without validating or asking the carrier again
+        return _replay(row, digest)
+    new = await port_orders.prepare_create(svc, caller, raw)
+    # A concurrent request holding the key makes ours fail on its unique index; by the time
+    # we run again it has committed, and the create_once replays its response.
+    return await svc.run_with(KEY_CONFLICTS, create_once, svc, key, digest, new, render)

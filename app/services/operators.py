@@ -3,9 +3,9 @@
 Transports call the `operator_*` functions and `set_order_references`: they take the caller
 and refuse anyone but an operator (20403); every action lands in the event log with the
 operator's SID as `actor_sid`. `set_status` and `set_activation_date` take an already
-authorised actor (the carrier, internal callers, tests). `apply_status` and
-`apply_activation_date` are the transaction-level moves underneath, shared with the carrier's
-answers (app/services/carrier.py): one place decides what a status or FOC change does.
+authorised actor (the carrier, internal callers, tests). What a status or FOC change implies is
+decided in one place for every path (app/porting/changes.py, carried out by
+app/services/_orders.py).
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from app.carrier import jobs
-from app.porting import sids
 from app.porting.errors import CATALOG, PortingError
-from app.porting.statuses import TERMINAL, Actor, PortOrderStatus, check_move
+from app.porting.statuses import Actor, PortOrderStatus
 from app.services import _orders
 from app.services.context import Caller, Services
 from app.store import queries
 from app.store.engine import Tx
-from app.store.tables import Event, IncomingPhoneNumber, PortOrder
+from app.store.tables import PortOrder
 
 S = PortOrderStatus
 MAX_TEXT = 255
@@ -47,93 +45,6 @@ async def _load(tx: Tx, sid: str) -> PortOrder:
         raise PortingError(20404, field="sid")
     await _orders.claim(tx, order)
     return order
-
-
-# --- transaction-level moves (operators and the carrier) -------------------------------------
-
-
-async def apply_status(
-    tx: Tx,
-    svc: Services,
-    order: PortOrder,
-    status: PortOrderStatus,
-    actor: Actor,
-    actor_sid: str | None,
-    now: datetime,
-    *,
-    reason_code: int | None = None,
-    reason: str | None = None,
-    error_code: int | None = None,
-    foc_changed: bool = False,
-) -> Event:
-    """Move a claimed order; a move not in the table is 21822. COMPLETED puts the number into
-    the account's inventory. The carrier work the new status implies is scheduled."""
-    previous = S(order.status)
-    check_move(previous, status, actor)
-    if status is S.COMPLETED:
-        await _complete(tx, order, now)
-    event = await _orders.move(
-        tx,
-        svc,
-        order,
-        status,
-        actor,
-        actor_sid,
-        now,
-        reason_code=reason_code,
-        reason=reason,
-        error_code=error_code,
-        foc_changed=foc_changed,
-    )
-    await jobs.follow_up(tx, order, previous, now)
-    return event
-
-
-async def _complete(tx: Tx, order: PortOrder, now: datetime) -> None:
-    """The number enters the account's inventory."""
-    if await queries.inventory_number(tx, order.number) is not None:
-        raise PortingError(21838, field="number")
-    pn = IncomingPhoneNumber(
-        sid=sids.mint(sids.INCOMING_PHONE_NUMBER),
-        account_sid=order.account_sid,
-        number=order.number,
-        friendly_name=order.friendly_name,
-        port_order_sid=order.sid,
-        date_created=now,
-    )
-    tx.add(pn)
-    order.incoming_phone_number_sid = pn.sid
-
-
-async def apply_activation_date(
-    tx: Tx,
-    svc: Services,
-    order: PortOrder,
-    activation_date: datetime,
-    actor: Actor,
-    actor_sid: str | None,
-    now: datetime,
-) -> Event | None:
-    """Change a claimed order's FOC date (an `activation_date_update` event); None when it is
-    already that date. An ACCEPTED order's completion moves with it."""
-    if S(order.status) in TERMINAL:
-        raise PortingError(21829)
-    if order.activation_date == activation_date:
-        return None
-    order.activation_date = activation_date
-    order.date_updated = now
-    event = await _orders.record_order_event(
-        tx,
-        svc,
-        order,
-        "port_order.activation_date_changed",
-        [_orders.ACTIVATION_DATE_UPDATE],
-        actor,
-        actor_sid,
-        now,
-    )
-    await jobs.foc_changed(tx, order, now)
-    return event
 
 
 # --- operator use cases ------------------------------------------------------------------------
@@ -164,22 +75,23 @@ async def set_status(
     if error_code is not None and error_code not in CATALOG:
         raise PortingError(20001, f"Unknown error code {error_code}", "error_code")
     reason = _check_text(reason, MAX_REASON, "reason")
-    now = svc.clock()
-    async with svc.transaction() as tx:
+
+    async def move(tx: Tx) -> PortOrder:
         order = await _load(tx, sid)
-        await apply_status(
+        await _orders.move(
             tx,
-            svc,
             order,
             status,
             actor,
             actor_sid,
-            now,
+            svc.clock(),
             reason_code=reason_code,
             reason=reason,
             error_code=error_code,
         )
-    return order
+        return order
+
+    return await svc.run(move)
 
 
 async def operator_set_status(
@@ -214,11 +126,15 @@ async def set_activation_date(
     zone; 21829 once the order is COMPLETED, CANCELED or FAILED."""
     if activation_date.tzinfo is None:
         raise PortingError(21814, field="activation_date")
-    now = svc.clock()
-    async with svc.transaction() as tx:
+
+    async def change(tx: Tx) -> PortOrder:
         order = await _load(tx, sid)
-        await apply_activation_date(tx, svc, order, activation_date, actor, actor_sid, now)
-    return order
+        await _orders.change_activation_date(
+            tx, order, activation_date, actor, actor_sid, svc.clock()
+        )
+        return order
+
+    return await svc.run(change)
 
 
 async def operator_set_activation_date(
@@ -244,8 +160,9 @@ async def set_order_references(
         wanted["provider_sid"] = _check_text(provider_sid, MAX_TEXT, "provider_sid")
     if not isinstance(zendesk_id, _Keep):
         wanted["zendesk_id"] = _check_text(zendesk_id, MAX_TEXT, "zendesk_id")
-    now = svc.clock()
-    async with svc.transaction() as tx:
+
+    async def set_references(tx: Tx) -> PortOrder:
+        now = svc.clock()
         order = await queries.port_order(tx, sid, None)
         if order is None:
             raise PortingError(20404, field="sid")
@@ -258,7 +175,6 @@ async def set_order_references(
         order.date_updated = now
         await _orders.record_order_event(
             tx,
-            svc,
             order,
             "port_order.updated",
             [],
@@ -267,4 +183,6 @@ async def set_order_references(
             now,
             extra={"changed": changed},
         )
-    return order
+        return order
+
+    return await svc.run(set_references)

@@ -1,17 +1,22 @@
-"""Customer use cases on port orders: create, update, cancel. One transaction each."""
+"""Customer use cases on port orders: create, update, cancel.
+
+Each comes in two parts where it must ask the carrier first: `prepare_*` validates and runs
+the portability check outside any transaction (network I/O), and the use case proper (`create`,
+`update`, `cancel`) runs in the transaction it is given. `create_port_order` and friends are the
+boundary: they prepare, then run the use case in one transaction (`Services.run`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from app.carrier import jobs as carrier_jobs
-from app.carrier.adapter import Portability
 from app.porting import sids
+from app.porting.carrier import Portability
 from app.porting.dates import earliest_activation_date, effective_activation_date
 from app.porting.errors import PortingError
+from app.porting.grouping import group_key
 from app.porting.statuses import (
     Actor,
     PortOrderStatus,
@@ -22,17 +27,36 @@ from app.porting.statuses import (
 )
 from app.porting.validation import PortOrderFields, validate_create, validate_update
 from app.services import _orders
-from app.services.context import Caller, Services
-from app.store import queries
+from app.services.context import ORDER_CONFLICTS, Caller, Conflicts, Services
+from app.store import conflicts, queries
 from app.store.engine import Tx
 from app.store.tables import PortOrder, PortOrderError
 
 S = PortOrderStatus
 
-# Work a caller adds to the create's own transaction (app/services/idempotency.py): `before`
-# runs first thing in it, `after` once the order is written. Both run again on a retry.
-BeforeHook = Callable[[Tx], Awaitable[None]]
-AfterHook = Callable[[Tx, PortOrder], Awaitable[None]]
+# An update that races another for a new LOA group is a conflict for the caller to retry.
+UPDATE_CONFLICTS: Conflicts = {**ORDER_CONFLICTS, conflicts.LOA_GROUP: lambda: PortingError(20409)}
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """A create, validated and checked with the carrier: ready to write."""
+
+    caller: Caller
+    account_sid: str
+    fields: PortOrderFields
+    portability: Portability
+
+
+@dataclass(frozen=True)
+class OrderUpdate:
+    """An update, merged over the order as it was read and checked with the carrier."""
+
+    caller: Caller
+    sid: str
+    version: int
+    fields: PortOrderFields
+    portability: Portability | None  # None: the number was not checked again
 
 
 def _owner(caller: Caller, raw: Mapping[str, object]) -> str:
@@ -57,19 +81,6 @@ async def _check_number_free(tx: Tx, number: str, own_sid: str | None = None) ->
         raise PortingError(21837, field="number")
 
 
-def _number_conflict(exc: IntegrityError) -> PortingError | None:
-    text = str(exc.orig)
-    if "active_number" in text:
-        return PortingError(21837, field="number")
-    if "incoming_phone_numbers" in text and "number" in text:
-        return PortingError(21838, field="number")
-    return None
-
-
-def _is_loa_race(exc: IntegrityError) -> bool:
-    return "open_group_key" in str(exc.orig)
-
-
 def _dates(svc: Services, f: PortOrderFields) -> tuple[datetime, datetime | None]:
     """Earliest activation date (now + business days) and the effective requested date."""
     now = svc.clock()
@@ -79,118 +90,87 @@ def _dates(svc: Services, f: PortOrderFields) -> tuple[datetime, datetime | None
     return earliest, effective_activation_date(f.activation_date, earliest)
 
 
-async def create_port_order(
-    svc: Services,
-    caller: Caller,
-    raw: Mapping[str, object],
-    *,
-    before: BeforeHook | None = None,
-    after: AfterHook | None = None,
-) -> PortOrder:
+async def _not_portable(
+    tx: Tx, order: PortOrder, p: Portability, now: datetime, *, foc_changed: bool = False
+) -> None:
+    await _orders.move(
+        tx,
+        order,
+        S.REJECTED,
+        Actor.SERVICE,
+        None,
+        now,
+        reason_code=p.error_code,
+        reason=p.reason,
+        error_code=p.error_code or 21827,
+        foc_changed=foc_changed,
+    )
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+async def prepare_create(svc: Services, caller: Caller, raw: Mapping[str, object]) -> NewOrder:
     account_sid = _owner(caller, raw)
     fields = validate_create(raw)
     portability = await svc.carrier.check_portability(fields.number)
-    for attempt in range(3):
-        try:
-            return await _create(svc, caller, account_sid, fields, portability, before, after)
-        except IntegrityError as exc:
-            conflict = _number_conflict(exc)
-            if conflict is not None:
-                raise conflict from None
-            if not _is_loa_race(exc) or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    return NewOrder(caller, account_sid, fields, portability)
 
 
-async def _create(
-    svc: Services,
-    caller: Caller,
-    account_sid: str,
-    fields: PortOrderFields,
-    portability: Portability,
-    before: BeforeHook | None = None,
-    after: AfterHook | None = None,
-) -> PortOrder:
+async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
+    caller, account_sid, fields = new.caller, new.account_sid, new.fields
     now = svc.clock()
     earliest, activation = _dates(svc, fields)
-    async with svc.transaction() as tx:
-        if before is not None:
-            await before(tx)
-        if caller.is_operator and await queries.account_by_sid(tx, account_sid) is None:
-            raise PortingError(20404, "Account not found", "account_sid")
-        await _check_number_free(tx, fields.number)
-        loa = await _orders.attach_loa(tx, svc, account_sid, fields, now)
-        order = PortOrder(
-            sid=sids.mint(sids.PORT_ORDER),
-            account_sid=account_sid,
-            loa_sid=loa.sid,
-            status=S.CREATED.value,
-            active_number=fields.number,
-            current_carrier=portability.current_carrier,
-            earliest_activation_date=earliest,
-            date_created=now,
-            date_updated=now,
-            number=fields.number,
-            friendly_name=fields.friendly_name,
-            port_type=fields.port_type.value,
-            iso_country=fields.iso_country,
-            region=fields.region,
-            city=fields.city,
-            postal_code=fields.postal_code,
-            street=fields.street,
-            first_name=fields.first_name,
-            last_name=fields.last_name,
-            email=fields.email,
-        )
-        _orders.apply_fields(order, fields, svc)
-        order.activation_date = activation
-        tx.add(order)
-        await tx.flush()
-        await _orders.record_order_event(
-            tx,
-            svc,
-            order,
-            "port_order.created",
-            [_orders.STATUS_UPDATE],
-            caller.actor,
-            caller.sid,
-            now,
-        )
-        if portability.portable:
-            await _orders.move(tx, svc, order, S.PENDING, Actor.SERVICE, None, now)
-        else:
-            await _orders.move(
-                tx,
-                svc,
-                order,
-                S.REJECTED,
-                Actor.SERVICE,
-                None,
-                now,
-                reason_code=portability.error_code,
-                reason=portability.reason,
-                error_code=portability.error_code or 21827,
-            )
-        if after is not None:
-            await after(tx, order)
+    if caller.is_operator and await queries.account_by_sid(tx, account_sid) is None:
+        raise PortingError(20404, "Account not found", "account_sid")
+    await _check_number_free(tx, fields.number)
+    loa = await _orders.attach_loa(tx, account_sid, fields, now)
+    order = PortOrder(
+        sid=sids.mint(sids.PORT_ORDER),
+        account_sid=account_sid,
+        loa_sid=loa.sid,
+        status=S.CREATED.value,
+        active_number=fields.number,
+        current_carrier=new.portability.current_carrier,
+        earliest_activation_date=earliest,
+        date_created=now,
+        date_updated=now,
+        number=fields.number,
+        friendly_name=fields.friendly_name,
+        port_type=fields.port_type.value,
+        iso_country=fields.iso_country,
+        region=fields.region,
+        city=fields.city,
+        postal_code=fields.postal_code,
+        street=fields.street,
+        first_name=fields.first_name,
+        last_name=fields.last_name,
+        email=fields.email,
+    )
+    _orders.apply_fields(order, fields, svc)
+    order.activation_date = activation
+    tx.add(order)
+    await tx.flush()
+    await _orders.record_order_event(
+        tx, order, "port_order.created", [_orders.STATUS_UPDATE], caller.actor, caller.sid, now
+    )
+    if new.portability.portable:
+        await _orders.move(tx, order, S.PENDING, Actor.SERVICE, None, now)
+    else:
+        await _not_portable(tx, order, new.portability, now)
     return order
 
 
-async def update_port_order(
+async def create_port_order(svc: Services, caller: Caller, raw: Mapping[str, object]) -> PortOrder:
+    return await svc.run(create, svc, await prepare_create(svc, caller, raw))
+
+
+# --- update ------------------------------------------------------------------------------------
+
+
+async def prepare_update(
     svc: Services, caller: Caller, sid: str, raw: Mapping[str, object]
-) -> PortOrder:
-    try:
-        return await _update(svc, caller, sid, raw)
-    except IntegrityError as exc:
-        conflict = _number_conflict(exc)
-        if conflict is not None:
-            raise conflict from None
-        if _is_loa_race(exc):
-            raise PortingError(20409) from None
-        raise
-
-
-async def _update(svc: Services, caller: Caller, sid: str, raw: Mapping[str, object]) -> PortOrder:
+) -> OrderUpdate:
     async with svc.db.read() as s:
         current = await queries.port_order(s, sid, caller.visible)
     if current is None:
@@ -203,96 +183,97 @@ async def _update(svc: Services, caller: Caller, sid: str, raw: Mapping[str, obj
     if new.number != current.number or current.status == S.REJECTED.value:
         # A rejected order goes back to PENDING only if its number passes the check now.
         portability = await svc.carrier.check_portability(new.number)
+    return OrderUpdate(caller, sid, current.version, new, portability)
+
+
+async def update(tx: Tx, svc: Services, u: OrderUpdate) -> PortOrder:
+    caller, new, portability = u.caller, u.fields, u.portability
     now = svc.clock()
-    async with svc.transaction() as tx:
-        order = await queries.port_order(tx, sid, caller.visible)
-        if order is None:
-            raise PortingError(20404, field="sid")
-        if order.version != current.version:
-            # `new` was merged over the row as it was before this transaction: applying it now
-            # would undo a concurrent change (a lost update).
-            raise PortingError(20409)
-        await _orders.claim(tx, order)
-        refusal = update_refusal(S(order.status))
-        if refusal is not None:
-            raise refusal
-        old = _orders.fields_of(order, svc)
-        if new.number != old.number:
-            await _check_number_free(tx, new.number, order.sid)
-        old_foc = order.activation_date
-        old_loa_sid = order.loa_sid
-        earliest, activation = _dates(svc, new)
-        _orders.apply_fields(order, new, svc)
-        order.activation_date = activation
-        order.earliest_activation_date = earliest
-        order.date_updated = now
-        if portability is not None:
-            order.current_carrier = portability.current_carrier
-        order.active_number = new.number
-        rejected = order.status == S.REJECTED.value
-        regroup = _orders.group_key(order.account_sid, old) != _orders.group_key(
-            order.account_sid, new
-        )
-        if rejected or regroup:
-            # A rejected order needs a fresh LOA; a changed signer/address/type needs its group's.
-            loa = await _orders.attach_loa(tx, svc, order.account_sid, new, now)
-            order.loa_sid = loa.sid
-        foc_changed = old_foc != order.activation_date
-        if portability is not None and not portability.portable:
-            if order.status != S.REJECTED.value:
-                await _orders.move(
-                    tx,
-                    svc,
-                    order,
-                    S.REJECTED,
-                    Actor.SERVICE,
-                    None,
-                    now,
-                    reason_code=portability.error_code,
-                    reason=portability.reason,
-                    error_code=portability.error_code or 21827,
-                    foc_changed=foc_changed,
-                )
-            else:
-                tx.add(
-                    PortOrderError(
-                        port_order_sid=order.sid,
-                        code=21827,
-                        reason=portability.reason or "",
-                        date=now,
-                    )
-                )
-                await _orders.record_order_event(
-                    tx, svc, order, "port_order.updated", [], caller.actor, caller.sid, now
-                )
-        elif rejected:
-            await _orders.move(
-                tx, svc, order, S.PENDING, caller.actor, caller.sid, now, foc_changed=foc_changed
-            )
+    order = await queries.port_order(tx, u.sid, caller.visible)
+    if order is None:
+        raise PortingError(20404, field="sid")
+    if order.version != u.version:
+        # `new` was merged over the row as it was before this transaction: applying it now
+        # would undo a concurrent change (a lost update).
+        raise PortingError(20409)
+    await _orders.claim(tx, order)
+    refusal = update_refusal(S(order.status))
+    if refusal is not None:
+        raise refusal
+    old = _orders.fields_of(order, svc)
+    if new.number != old.number:
+        await _check_number_free(tx, new.number, order.sid)
+    old_foc = order.activation_date
+    old_loa_sid = order.loa_sid
+    earliest, activation = _dates(svc, new)
+    _orders.apply_fields(order, new, svc)
+    order.activation_date = activation
+    order.earliest_activation_date = earliest
+    order.date_updated = now
+    if portability is not None:
+        order.current_carrier = portability.current_carrier
+    order.active_number = new.number
+    rejected = order.status == S.REJECTED.value
+    if rejected or group_key(order.account_sid, old) != group_key(order.account_sid, new):
+        # A rejected order needs a fresh LOA; a changed signer/address/type needs its group's.
+        loa = await _orders.attach_loa(tx, order.account_sid, new, now)
+        order.loa_sid = loa.sid
+    foc_changed = old_foc != order.activation_date
+    if portability is not None and not portability.portable:
+        if order.status != S.REJECTED.value:
+            await _not_portable(tx, order, portability, now, foc_changed=foc_changed)
         else:
-            types = [_orders.ACTIVATION_DATE_UPDATE] if foc_changed else []
-            await _orders.record_order_event(
-                tx, svc, order, "port_order.updated", types, caller.actor, caller.sid, now
+            tx.add(
+                PortOrderError(
+                    port_order_sid=order.sid,
+                    code=21827,
+                    reason=portability.reason or "",
+                    date=now,
+                )
             )
-        if order.loa_sid != old_loa_sid:
-            await tx.flush()
-            await _orders.cancel_loa_if_done(tx, old_loa_sid, caller.actor, caller.sid, now)
+            await _orders.record_order_event(
+                tx, order, "port_order.updated", [], caller.actor, caller.sid, now
+            )
+    elif rejected:
+        await _orders.move(
+            tx, order, S.PENDING, caller.actor, caller.sid, now, foc_changed=foc_changed
+        )
+    else:
+        types = [_orders.ACTIVATION_DATE_UPDATE] if foc_changed else []
+        await _orders.record_order_event(
+            tx, order, "port_order.updated", types, caller.actor, caller.sid, now
+        )
+    if order.loa_sid != old_loa_sid:
+        await _orders.leave_loa(tx, old_loa_sid, caller.actor, caller.sid, now)
+    return order
+
+
+async def update_port_order(
+    svc: Services, caller: Caller, sid: str, raw: Mapping[str, object]
+) -> PortOrder:
+    prepared = await prepare_update(svc, caller, sid, raw)
+    return await svc.run_with(UPDATE_CONFLICTS, update, svc, prepared)
+
+
+# --- cancel ------------------------------------------------------------------------------------
+
+
+async def cancel(tx: Tx, svc: Services, caller: Caller, sid: str) -> PortOrder:
+    """The customer cancels (CONTRACT.md section 5); the carrier is told if it has the order,
+    and an LOA left covering no open order is canceled with it."""
+    now = svc.clock()
+    order = await queries.port_order(tx, sid, caller.visible)
+    if order is None:
+        raise PortingError(20404, field="sid")
+    await _orders.claim(tx, order)
+    status = S(order.status)
+    foc = binding_foc(status, order.activation_date)
+    refusal = cancel_refusal(status, PortType(order.port_type), foc, now)
+    if refusal is not None:
+        raise refusal
+    await _orders.move(tx, order, S.CANCELED, Actor.CUSTOMER, caller.sid, now)
     return order
 
 
 async def cancel_port_order(svc: Services, caller: Caller, sid: str) -> PortOrder:
-    now = svc.clock()
-    async with svc.transaction() as tx:
-        order = await queries.port_order(tx, sid, caller.visible)
-        if order is None:
-            raise PortingError(20404, field="sid")
-        await _orders.claim(tx, order)
-        status = S(order.status)
-        foc = binding_foc(status, order.activation_date)
-        refusal = cancel_refusal(status, PortType(order.port_type), foc, now)
-        if refusal is not None:
-            raise refusal
-        await _orders.move(tx, svc, order, S.CANCELED, Actor.CUSTOMER, caller.sid, now)
-        await carrier_jobs.follow_up(tx, order, status, now)  # tell the carrier if it has it
-        await _orders.cancel_loa_if_done(tx, order.loa_sid, Actor.CUSTOMER, caller.sid, now)
-    return order
+    return await svc.run(cancel, svc, caller, sid)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.delivery import signing
 from app.porting import sids
 from app.porting.errors import PortingError
+from app.services import signing
 from app.services.context import Caller, Services
 from app.store import queries
 from app.store.tables import Account

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
@@ -477,39 +477,6 @@ async def count_incoming_phone_numbers(
 # --- jobs (carrier scheduler) --------------------------------------------------------------
 
 
-def _claimable(now: datetime) -> list[ColumnElement[bool]]:
-    lease: Any = Job.lease_until
-    return [
-        Job.state == "pending",
-        Job.run_at <= now,  # type: ignore[operator]
-        lease.is_(None) | (lease <= now),
-    ]
-
-
-async def claimable_jobs(session: AsyncSession, now: datetime, limit: int) -> Sequence[Job]:
-    """Due jobs nobody holds, oldest due first, locked for the caller's transaction. On
-    PostgreSQL rows another replica is claiming right now are skipped (SKIP LOCKED); SQLite has
-    one writer at a time, so the write transaction is the lock."""
-    run_at: Any = Job.run_at
-    stmt = (
-        select(Job)
-        .where(*_claimable(now))
-        .order_by(run_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return (await session.execute(stmt)).scalars().all()
-
-
-async def next_job_due(session: AsyncSession) -> datetime | None:
-    """When the earliest pending job can be claimed (due, and its lease, if any, ran out)."""
-    run_at: Any = Job.run_at
-    lease: Any = Job.lease_until
-    claimable_at = case((lease.is_not(None) & (lease > run_at), lease), else_=run_at)
-    stmt = select(func.min(claimable_at)).where(Job.state == "pending")
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def jobs_of_order(session: AsyncSession, order_sid: str) -> Sequence[Job]:
     stmt = select(Job).where(Job.port_order_sid == order_sid).order_by(Job.id)  # type: ignore[arg-type]
     return (await session.execute(stmt)).scalars().all()
@@ -580,26 +547,6 @@ async def count_events_of_resources(
 
 
 # --- deliveries (status callbacks and email) ---------------------------------------------
-
-
-async def claimable_deliveries(
-    session: AsyncSession, now: datetime, limit: int
-) -> Sequence[Delivery]:
-    """Due, pending deliveries nobody holds a live lease on, oldest due first. On PostgreSQL
-    the rows stay locked until the claiming transaction ends and rows other claimers hold
-    are skipped (FOR UPDATE SKIP LOCKED); SQLite serialises writers anyway."""
-    stmt = (
-        select(Delivery)
-        .where(
-            col(Delivery.state) == "pending",
-            col(Delivery.next_attempt_at) <= now,
-            col(Delivery.lease_until).is_(None) | (col(Delivery.lease_until) < now),
-        )
-        .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return (await session.execute(stmt)).scalars().all()
 
 
 async def event_by_id(session: AsyncSession, event_id: int) -> Event | None:

@@ -228,15 +228,17 @@ class DeliveryAttempt(SQLModel, table=True):
 
 
 class Job(SQLModel, table=True):
-    """Due work for the scheduler (carrier answers, completion at FOC). Claimed once."""
+    """Due carrier steps for the scheduler (app/store/work.py JOBS). Each step happens once."""
 
     __tablename__ = "jobs"
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)
     port_order_sid: str | None = Field(default=None, max_length=34, index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    state: str = Field(max_length=16, index=True)  # pending | done | failed
+    state: str = Field(max_length=16, index=True)  # pending | done | failed | retired
     run_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     lease_until: datetime | None = _dt()
+    # Who holds the lease: every write of a claimed job is fenced on it (app/store/work.py).
+    lease_token: str | None = Field(default=None, max_length=32)
     attempts: int = 0
     date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.services import port_orders
-from app.services.context import Services
 from app.store import queries
+from app.wiring import build_services
 from tests.bench.harness import Options, settings_for, sqlite_database, workdir
 from tests.bench.serving import new_account, number, server
 from tests.builders import order_input
@@ -80,7 +80,7 @@ class Receiver:
 
 async def seed(url: str, var_dir: Path) -> tuple[int, str]:
     """One account with one order (no callback of its own): (its event id, account SID)."""
-    svc = Services.from_settings(settings_for(url, var_dir))
+    svc = build_services(settings_for(url, var_dir))
     try:
         caller, _ = await new_account(svc)
         await port_orders.create_port_order(svc, caller, order_input(number=number()))

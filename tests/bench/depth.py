@@ -23,8 +23,8 @@ from typing import Any
 
 import asyncpg
 
-from app.services.context import Services
 from app.store.migrate import upgrade
+from app.wiring import build_services
 from tests.bench.harness import (
     Options,
     _admin,
@@ -114,7 +114,7 @@ def _creds_path(dialect: str) -> Path:
 
 
 async def _account(url: str) -> dict[str, str]:
-    svc = Services.from_settings(settings_for(url, BASE))
+    svc = build_services(settings_for(url, BASE))
     try:
         caller, authorization = await new_account(svc)
     finally:

@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.services import accounts, port_orders
-from app.services.context import Services
 from app.store import queries
 from app.store.migrate import upgrade
+from app.wiring import build_services
 from tests.builders import order_input
 from tests.graphql.support import basic
 
@@ -129,7 +129,7 @@ class Seed:
 
 async def seed(settings: Settings) -> Seed:
     """An account with one order, straight through the services."""
-    svc = Services.from_settings(settings)
+    svc = build_services(settings)
     try:
         _, creds = await accounts.create_account(svc, "bench", None)
         caller = await accounts.authenticate(svc, creds.sid, creds.secret)
@@ -145,7 +145,7 @@ async def seed(settings: Settings) -> Seed:
 async def event_time(settings: Settings, cursor: str) -> float:
     """An event's date_created (the writer's clock at the start of its transaction, just
     before the commit) as a UNIX time."""
-    svc = Services.from_settings(settings)
+    svc = build_services(settings)
     try:
         async with svc.db.read() as s:
             (event,) = await queries.events_after(s, int(cursor) - 1, 1)

@@ -12,7 +12,7 @@ import asyncio
 from pathlib import Path
 
 from app.services import port_orders
-from app.services.context import Services
+from app.wiring import build_services
 from tests.bench.harness import Options, settings_for, sqlite_database, workdir
 from tests.bench.serving import Series, client, new_account, number, server, timed
 from tests.builders import order_input
@@ -36,7 +36,7 @@ PAGE = 50
 
 async def seed_orders(database_url: str, var_dir: Path, n: int) -> str:
     """An account with n orders (through the services); its Authorization header."""
-    svc = Services.from_settings(settings_for(database_url, var_dir))
+    svc = build_services(settings_for(database_url, var_dir))
     try:
         caller, authorization = await new_account(svc)
         for i in range(n):

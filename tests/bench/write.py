@@ -8,7 +8,7 @@ import asyncio
 import time
 from pathlib import Path
 
-from app.services.context import Services
+from app.wiring import build_services
 from tests.bench.harness import (
     Options,
     postgres_available,
@@ -44,7 +44,7 @@ def _input() -> dict[str, str]:
 
 
 async def measure(url: str, var_dir: Path, per_client: int) -> dict[str, float]:
-    svc = Services.from_settings(settings_for(url, var_dir))
+    svc = build_services(settings_for(url, var_dir))
     try:
         _, authorization = await new_account(svc)
     finally:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.carrier.scheduler import Scheduler
 from app.config import Settings
 from app.porting.statuses import PortOrderStatus
+from app.runners.scheduler import Scheduler
 from app.services import loas, port_orders, reads
 from app.services.context import Caller, Services
 from app.services.loas import Signature

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from app.carrier.scheduler import Scheduler
 from app.config import Settings
 from app.porting.statuses import PortOrderStatus
+from app.runners.scheduler import Scheduler
 from app.services import inventory, loas, port_orders, reads
-from app.services.context import Services
 from app.store import queries
 from app.store.queries import PortOrderFilter
+from app.wiring import build_services
 from tests.builders import account, order_input
 from tests.carrier.conftest import DEADLINE, SIGNATURE, STEP
 from tests.conftest import SECRET
@@ -32,7 +32,7 @@ async def test_two_replicas_complete_50_orders_each_exactly_once(pg_database: st
         sandbox_step_seconds=STEP,
         scheduler_batch_size=5,  # small batches: the replicas interleave
     )
-    a, b = Services.from_settings(settings), Services.from_settings(settings)
+    a, b = build_services(settings), build_services(settings)
     await a.start()
     await b.start()
     replicas = [Scheduler(a), Scheduler(b)]

@@ -7,14 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.carrier import jobs
-from app.carrier.adapter import CarrierOrder, Complete, Reply, Submitted
-from app.carrier.sandbox import SandboxCarrier
-from app.carrier.scheduler import Scheduler
+from app.adapters.sandbox import SandboxCarrier
+from app.porting.carrier import CarrierOrder, Complete, Reply, Submitted
 from app.porting.statuses import PortOrderStatus
+from app.runners.scheduler import Scheduler
 from app.services import operators, port_orders, reads
 from app.services.context import Services
-from app.store import queries
+from app.store import jobs, queries
 from app.store.tables import Job
 from tests.builders import account, operator, order_input
 from tests.carrier.conftest import STEP, ManualClock, signed_order, statuses_of
@@ -114,7 +113,8 @@ async def test_a_runner_whose_lease_ran_out_changes_nothing(svc):
         assert await b.claim() == []  # leased to a
         clock.advance(6)  # a stalls past its lease
         [taken_by_b] = await b.claim()
-        assert taken_by_b.id == held_by_a.id and taken_by_b.attempts == held_by_a.attempts + 1
+        assert taken_by_b.id == held_by_a.id  # the same job, leased to b's token now
+        assert taken_by_b.lease_token == b.token != a.token
         assert await b.run(taken_by_b) in ("submitted", "accept")
         assert await a.run(held_by_a) == "lost", stage
         if stage == "submit":
@@ -128,11 +128,11 @@ async def test_a_runner_whose_lease_ran_out_changes_nothing(svc):
 
 async def test_sign_wakes_the_local_scheduler(svc):
     caller = await account(svc)
-    svc.jobs_written.clear()
+    svc.wakeups["jobs"].clear()
     await port_orders.create_port_order(svc, caller, order_input())
-    assert not svc.jobs_written.is_set()  # no carrier work yet
+    assert not svc.wakeups["jobs"].is_set()  # no carrier work yet
     await signed_order(svc, caller, NUMBER)
-    assert svc.jobs_written.is_set()
+    assert svc.wakeups["jobs"].is_set()
 
 
 async def test_canceling_a_submitted_order_tells_the_carrier(svc):

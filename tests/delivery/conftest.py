@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 import pytest
 
+from app.adapters.recording import RecordingEmailSender
 from app.config import Settings
-from app.delivery.recording import RecordingEmailSender
-from app.delivery.worker import DeliveryWorker
+from app.runners.worker import DeliveryWorker
 from app.services import accounts
 from app.services.context import Caller, Services
 from app.store import queries
+from app.wiring import build_services
 from tests.delivery.receiver import Receiver
 
 
@@ -58,7 +59,7 @@ def mailbox() -> RecordingEmailSender:
 async def nsvc(settings: Settings, mailbox: RecordingEmailSender) -> AsyncIterator[Services]:
     """Services with the real (pinned) HTTP sender and a recording email sender."""
     s = fast(settings)
-    services = Services.from_settings(s)
+    services = build_services(s)
     services.email_sender = mailbox
     try:
         yield services

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from app.delivery.worker import DeliveryWorker
 from app.porting.errors import PortingError
+from app.runners.worker import DeliveryWorker
 from app.services import deliveries, loas, port_orders, webhook_secrets
-from app.services.context import Services
 from app.services.loas import Signature
 from app.store import queries
+from app.wiring import build_services
 from tests.builders import operator, order_input
 from tests.delivery.conftest import both_dialects, drain, fast, owner
 from tests.delivery.receiver import Receiver
@@ -128,7 +128,7 @@ def _free_port() -> int:
 
 
 async def test_refused_connection_is_retried_until_the_receiver_is_up(settings, mailbox):
-    svc = Services.from_settings(fast(settings, callback_retry_schedule="0.3,0.3,0.3"))
+    svc = build_services(fast(settings, callback_retry_schedule="0.3,0.3,0.3"))
     svc.email_sender = mailbox
     port = _free_port()
     late = Receiver(bind_port=port)
@@ -156,9 +156,7 @@ async def test_refused_connection_is_retried_until_the_receiver_is_up(settings, 
 
 
 async def test_timeout_is_an_attempt_with_an_error(settings, mailbox):
-    svc = Services.from_settings(
-        fast(settings, callback_timeout_seconds=0.3, callback_retry_schedule="")
-    )
+    svc = build_services(fast(settings, callback_timeout_seconds=0.3, callback_retry_schedule=""))
     svc.email_sender = mailbox
     slow = Receiver(delay=1.5).start()
     try:

@@ -19,7 +19,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from app.main import create_app
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
-from app.services.context import Services
+from app.wiring import build_services
 from tests.builders import mobile_input, order_input
 from tests.delivery.conftest import drain, fast, owner
 from tests.delivery.receiver import Receiver
@@ -91,7 +91,7 @@ def parts(msg: EmailMessage) -> tuple[str, str]:
 
 async def test_smtp_gets_signature_request_status_mail_and_cc(settings, smtp):
     inbox, port = smtp
-    svc = Services.from_settings(fast(settings, smtp_url=f"smtp://127.0.0.1:{port}"))
+    svc = build_services(fast(settings, smtp_url=f"smtp://127.0.0.1:{port}"))
     try:
         who = await owner(svc)
         raw = order_input(company_name="Acme Telecom", cc_emails=["boss@example.com"])
@@ -148,7 +148,7 @@ async def test_smtp_login_never_logs_the_password(settings, smtp, caplog):
     caplog.set_level(logging.DEBUG)
     inbox, port = smtp
     url = f"smtp://porting%40example.com:s3cr3t-pw@127.0.0.1:{port}"
-    svc = Services.from_settings(fast(settings, smtp_url=url))
+    svc = build_services(fast(settings, smtp_url=url))
     try:
         assert "s3cr3t-pw" not in repr(svc.settings) and "s3cr3t-pw" not in repr(svc.email_sender)
         who = await owner(svc)
@@ -165,7 +165,7 @@ async def test_smtp_login_never_logs_the_password(settings, smtp, caplog):
 async def test_smtp_refusal_is_recorded_and_retried(settings, smtp):
     inbox, port = smtp
     wrong = f"smtp://someone:wrong-pw@127.0.0.1:{port}"
-    svc = Services.from_settings(fast(settings, smtp_url=wrong, callback_retry_schedule="0.05"))
+    svc = build_services(fast(settings, smtp_url=wrong, callback_retry_schedule="0.05"))
     try:
         who = await owner(svc)
         order = await port_orders.create_port_order(svc, who.caller, order_input())
@@ -182,8 +182,8 @@ async def test_smtp_refusal_is_recorded_and_retried(settings, smtp):
 
 
 async def test_outbox_writes_eml_files_and_logs_one_line_each(settings, caplog):
-    caplog.set_level(logging.INFO, logger="app.delivery.mailer")
-    svc = Services.from_settings(fast(settings))  # no PORTICO_SMTP_URL: the outbox
+    caplog.set_level(logging.INFO, logger="app.adapters.mailer")
+    svc = build_services(fast(settings))  # no PORTICO_SMTP_URL: the outbox
     try:
         who = await owner(svc)
         order = await port_orders.create_port_order(
@@ -199,7 +199,7 @@ async def test_outbox_writes_eml_files_and_logs_one_line_each(settings, caplog):
         email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files
     ]
     assert {m["To"] for m in messages} == {"ops@example.com", "james.smith@example.com"}
-    lines = [r.getMessage() for r in caplog.records if r.name == "app.delivery.mailer"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.adapters.mailer"]
     assert len(lines) == 2
     assert all("written to" in line and "/loa/sign/" not in line for line in lines)
 
@@ -207,7 +207,7 @@ async def test_outbox_writes_eml_files_and_logs_one_line_each(settings, caplog):
 async def test_no_secret_in_callbacks_emails_or_logs(settings, caplog):
     caplog.set_level(logging.DEBUG)
     receiver = Receiver().start()
-    svc = Services.from_settings(fast(settings))
+    svc = build_services(fast(settings))
     secret_values = ["PinSecret918273", "AcctSecret-55501"]
     try:
         who = await owner(svc)
@@ -267,7 +267,7 @@ async def test_mail_and_jitter_leave_the_global_random_state_alone(nsvc, mailbox
     import random
     from datetime import UTC, datetime
 
-    from app.delivery import retry
+    from app.store import work
 
     who = await owner(nsvc)
     await port_orders.create_port_order(nsvc, who.caller, order_input())
@@ -275,5 +275,5 @@ async def test_mail_and_jitter_leave_the_global_random_state_alone(nsvc, mailbox
     await drain(nsvc)
     (message,) = mailbox.messages
     message.as_bytes()
-    retry.next_step(retry.Outcome(False, 500), 1, [10.0], datetime.now(UTC))
+    work.next_step(work.Outcome(False, 500), 1, work.RetryPolicy((10.0,)), datetime.now(UTC))
     assert random.getstate() == state

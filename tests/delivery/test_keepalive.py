@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 
-from app.delivery.http_client import PinnedHttpSender
+from app.adapters.http import PinnedHttpSender
 
 
 class KeepAliveReceiver:

@@ -21,6 +21,7 @@ from app.config import Settings
 from app.services import port_orders
 from app.services.context import Services
 from app.store import queries
+from app.wiring import build_services
 from tests.builders import order_input
 from tests.conftest import SECRET
 from tests.delivery.conftest import owner
@@ -112,7 +113,7 @@ async def test_killed_server_delivers_everything_after_a_restart(sqlite_database
         PORTICO_DELIVERY_LEASE_SECONDS="1",
     )
     settings = Settings(database_url=sqlite_database, secret_key=SECRET, var_dir=tmp_path / "var")
-    svc = Services.from_settings(settings)
+    svc = build_services(settings)
     server = None
     try:
         who = await owner(svc)
@@ -160,7 +161,7 @@ async def test_two_workers_on_postgres_deliver_200_callbacks_exactly_once(pg_dat
     receiver = Receiver(delay=0.01).start()
     env = _env(pg_database, tmp_path)
     settings = Settings(database_url=pg_database, secret_key=SECRET, var_dir=tmp_path / "var")
-    svc = Services.from_settings(settings)
+    svc = build_services(settings)
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
     workers = [
         _spawn(["worker", "--no-migrate", "--name", name, "--concurrency", "4"], env, log)

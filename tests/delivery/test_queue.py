@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.delivery import queue, retry
-from app.delivery.recording import RecordingHttpSender
-from app.delivery.worker import DeliveryWorker
+from app.adapters.recording import RecordingHttpSender
+from app.runners import worker as queue
+from app.runners.worker import DeliveryWorker
 from app.services import deliveries, port_orders
 from app.services.context import Services
+from app.store import work
+from app.store import work as retry
+from app.wiring import build_services
 from tests.builders import order_input
 from tests.delivery.conftest import both_dialects, drain, fast, owner
 
 
 async def _queued(settings) -> tuple[Services, RecordingHttpSender]:
-    svc = Services.from_settings(fast(settings, delivery_lease_seconds=30))
+    svc = build_services(fast(settings, delivery_lease_seconds=30))
     http = RecordingHttpSender()
     svc.http_sender = http
     return svc, http
@@ -28,9 +31,9 @@ async def test_a_dead_workers_claim_expires_and_is_taken_over(settings):
         order = await port_orders.create_port_order(
             svc, who.caller, order_input(status_callback="https://hooks.example.com/cb")
         )
-        dead = await queue.claim(svc, 10, queue.new_lease_token())  # ...and never finishes
+        dead = await queue.claim(svc, 10, work.new_token())  # ...and never finishes
         assert len(dead) == 3  # two callbacks, one status mail
-        assert await queue.claim(svc, 10, queue.new_lease_token()) == []
+        assert await queue.claim(svc, 10, work.new_token()) == []
         assert await DeliveryWorker(svc).run_once() == 0
         assert http.requests == []
 
@@ -53,11 +56,11 @@ async def test_a_success_is_final_even_after_the_lease_was_lost(settings):
         await port_orders.create_port_order(
             svc, who.caller, order_input(status_callback="https://hooks.example.com/cb")
         )
-        slow_token = queue.new_lease_token()
+        slow_token = work.new_token()
         (first, *_) = await queue.claim(svc, 1, slow_token)
         real_clock = svc.clock
         svc.clock = lambda: real_clock() + timedelta(seconds=31)
-        fast_token = queue.new_lease_token()
+        fast_token = work.new_token()
         (again,) = await queue.claim(svc, 1, fast_token)
         assert again.sid == first.sid  # the lease expired: claimed again
 
@@ -69,7 +72,7 @@ async def test_a_success_is_final_even_after_the_lease_was_lost(settings):
         assert record is not None
         assert record.delivery.state == "delivered"
         assert [a.status_code for a in record.attempts] == [200, 500]
-        claimed = await queue.claim(svc, 10, queue.new_lease_token())
+        claimed = await queue.claim(svc, 10, work.new_token())
         assert first.sid not in {d.sid for d in claimed}
     finally:
         await svc.close()
@@ -81,11 +84,11 @@ async def test_a_failure_reported_after_losing_the_lease_does_not_reschedule(set
     try:
         who = await owner(svc)
         await port_orders.create_port_order(svc, who.caller, order_input())
-        old_token = queue.new_lease_token()
+        old_token = work.new_token()
         (d,) = await queue.claim(svc, 1, old_token)
         real_clock = svc.clock
         svc.clock = lambda: real_clock() + timedelta(seconds=31)
-        new_token = queue.new_lease_token()
+        new_token = work.new_token()
         (same,) = await queue.claim(svc, 1, new_token)
         await queue.finish(svc, d, old_token, retry.Outcome(False, None, "connection failed"))
         record = await deliveries.delivery_by_sid(svc, who.caller, d.sid)
@@ -105,14 +108,17 @@ def test_schedule_and_jitter():
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     fail = retry.Outcome(False, 500, "HTTP 500")
-    assert retry.next_step(fail, 1, [10, 20], now, lambda: 0.5).next_attempt_at == now + timedelta(
-        seconds=10
-    )
-    low = retry.next_step(fail, 2, [10, 20], now, lambda: 0.0).next_attempt_at
-    high = retry.next_step(fail, 2, [10, 20], now, lambda: 1.0).next_attempt_at
+    assert retry.next_step(
+        fail, 1, work.RetryPolicy((10, 20)), now, lambda: 0.5
+    ).next_attempt_at == now + timedelta(seconds=10)
+    low = retry.next_step(fail, 2, work.RetryPolicy((10, 20)), now, lambda: 0.0).next_attempt_at
+    high = retry.next_step(fail, 2, work.RetryPolicy((10, 20)), now, lambda: 1.0).next_attempt_at
     assert low == now + timedelta(seconds=16) and high == now + timedelta(seconds=24)
-    assert retry.next_step(fail, 3, [10, 20], now).state == "failed"
-    assert retry.next_step(retry.Outcome(True, 204), 3, [10, 20], now).state == "delivered"
+    assert retry.next_step(fail, 3, work.RetryPolicy((10, 20)), now).state == "failed"
+    assert (
+        retry.next_step(retry.Outcome(True, 204), 3, work.RetryPolicy((10, 20)), now).state
+        == "delivered"
+    )
 
 
 def test_the_default_schedule_lasts_about_three_days():

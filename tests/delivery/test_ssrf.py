@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from app.adapters.http import PinnedHttpSender
+from app.adapters.ssrf import Resolver, StaticResolver, non_public_reason
 from app.config import Settings
-from app.delivery.http_client import PinnedHttpSender
-from app.delivery.ssrf import Resolver, StaticResolver, non_public_reason
 from app.services import deliveries, port_orders
 from app.services.context import Services
 from app.services.deliveries import DeliveryRecord
+from app.wiring import build_services
 from tests.builders import order_input
 from tests.delivery.conftest import drain, fast, owner
 from tests.delivery.receiver import Receiver
@@ -63,7 +64,7 @@ class CountingResolver:
 
 def services(settings: Settings, allowed: str, resolver: Resolver | None = None) -> Services:
     s = fast(settings, callback_allowed_networks=allowed, callback_retry_schedule="0.05")
-    svc = Services.from_settings(s)
+    svc = build_services(s)
     svc.http_sender = PinnedHttpSender.from_settings(s, resolver)
     return svc
 

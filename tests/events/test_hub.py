@@ -11,10 +11,11 @@ import asyncpg
 import pytest
 
 from app.config import Settings
-from app.events.pgbus import APPLICATION_NAME, PostgresBus, asyncpg_dsn
 from app.services import loas, port_orders
 from app.services.context import Services
+from app.store.pgbus import APPLICATION_NAME, PostgresBus, asyncpg_dsn
 from app.store.tables import Event
+from app.wiring import build_services
 from tests.builders import account, order_input
 from tests.conftest import SECRET
 
@@ -94,7 +95,7 @@ async def test_connect_drop_cycles_leave_nothing_behind(svc: Services) -> None:
 async def pg_svc(pg_database: str, tmp_path: Path) -> AsyncIterator[Services]:
     """LISTEN/NOTIFY is PostgreSQL's: these tests run on PostgreSQL only."""
     settings = Settings(database_url=pg_database, secret_key=SECRET, var_dir=tmp_path / "var")
-    services = Services.from_settings(settings)
+    services = build_services(settings)
     try:
         yield services
     finally:
@@ -104,7 +105,7 @@ async def pg_svc(pg_database: str, tmp_path: Path) -> AsyncIterator[Services]:
 @pytest.mark.postgres
 async def test_change_on_one_replica_reaches_the_other(pg_svc: Services) -> None:
     svc = pg_svc
-    replica_b = Services.from_settings(svc.settings)
+    replica_b = build_services(svc.settings)
     await svc.start()
     await replica_b.start()
     try:
@@ -142,7 +143,7 @@ async def test_listener_reconnects_and_catches_up(pg_svc: Services) -> None:
     finally:
         await conn.close()
     # A change committed by another replica while this one is not listening.
-    other = Services.from_settings(svc.settings)
+    other = build_services(svc.settings)
     try:
         order = await port_orders.create_port_order(other, caller, order_input())
     finally:

@@ -31,7 +31,7 @@ from app.rest.openapi import (
 )
 from app.rest.serializers import LOA_FIELDS, PORT_ORDER_FIELDS
 from app.services import accounts, port_orders
-from app.services.context import Services
+from app.wiring import build_services
 from tests.builders import order_input
 from tests.rest.conftest import LiveServer, sqlite_only
 
@@ -71,7 +71,7 @@ def _seed(live: Settings) -> tuple[str, str, dict[str, str]]:
     """An account with orders, so the fuzzing meets real rows too: (sid, token, path sids)."""
 
     async def go() -> tuple[str, str, dict[str, str]]:
-        svc = Services.from_settings(live)
+        svc = build_services(live)
         try:
             _, creds = await accounts.create_account(svc)
             caller = await accounts.authenticate(svc, creds.sid, creds.secret)

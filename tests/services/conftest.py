@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.services.context import Services
+from app.wiring import build_services
 from tests.conftest import SECRET, _pg_admin, _pg_dsn
 
 
@@ -109,7 +110,7 @@ async def shared_svc(shared_database_url: str, tmp_path: Path) -> AsyncIterator[
         var_dir=tmp_path / "var",
         public_url="http://testserver",
     )
-    services = Services.from_settings(settings)
+    services = build_services(settings)
     try:
         yield services
     finally:

@@ -15,6 +15,7 @@ from app.services import loas, operators, port_orders, reads
 from app.services.context import Services
 from app.store.queries import PortOrderFilter
 from app.store.tables import PortOrder
+from app.wiring import build_services
 from tests.builders import account, next_number, operator, order_input
 from tests.services.helpers import SIGNATURE, pending, status_of
 from tests.services.overlap import race
@@ -24,7 +25,7 @@ S = PortOrderStatus
 
 @pytest.fixture
 async def svc2(svc: Services) -> AsyncIterator[Services]:
-    other = Services.from_settings(svc.settings)
+    other = build_services(svc.settings)
     try:
         yield other
     finally:

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from app.events import log
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
+from app.store import events as log
 from app.store import queries
 from app.store.tables import Event
 from tests.builders import account, order_input

@@ -15,6 +15,7 @@ from app.services import _orders, loas, operators, port_orders, reads
 from app.services.context import Caller, Services
 from app.store.queries import LoaFilter, PortOrderFilter
 from app.store.tables import PortOrder
+from app.wiring import build_services
 from tests.builders import account, order_input
 from tests.services.helpers import SIGNATURE, Clock, pending, submitted
 from tests.services.overlap import lock_waiters
@@ -25,7 +26,7 @@ ALL = PortOrderFilter()
 
 @pytest.fixture
 async def svc2(svc: Services) -> AsyncIterator[Services]:
-    other = Services.from_settings(svc.settings)
+    other = build_services(svc.settings)
     try:
         yield other
     finally:

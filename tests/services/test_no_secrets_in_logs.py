@@ -14,6 +14,7 @@ import pytest
 from app.porting.errors import PortingError, PortingErrors
 from app.services import accounts, loas, port_orders, reads
 from app.services.context import Services
+from app.wiring import build_services
 from tests.builders import mobile_input
 from tests.services.helpers import SIGNATURE
 
@@ -70,7 +71,7 @@ def leaks(text: str, secrets: list[str]) -> list[str]:
 
 async def test_no_secret_reaches_any_log(svc: Services, debug_output, capfd) -> None:
     # a fresh Services, built after logging was turned up, so its engines log from the start
-    svc = Services.from_settings(svc.settings)
+    svc = build_services(svc.settings)
     log = logging.getLogger("tests.no_secrets")
     try:
         _, creds = await accounts.create_account(svc, "Main")

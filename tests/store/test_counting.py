@@ -10,8 +10,8 @@ import httpx
 from app.config import Settings
 from app.main import create_app
 from app.services import port_orders
-from app.services.context import Services
 from app.store.counting import HEADER
+from app.wiring import build_services
 from tests.builders import order_input
 from tests.graphql.support import basic
 
@@ -33,7 +33,7 @@ async def _client(settings: Settings, auth: str) -> tuple[Any, httpx.AsyncClient
 async def _seed(settings: Settings, n: int) -> str:
     from app.services import accounts
 
-    svc = Services.from_settings(settings)
+    svc = build_services(settings)
     try:
         _, creds = await accounts.create_account(svc, "counting", None)
         caller = await accounts.authenticate(svc, creds.sid, creds.secret)

@@ -17,10 +17,10 @@ import asyncpg
 import httpx
 import pytest
 
-from app.events.pgbus import APPLICATION_NAME, asyncpg_dsn
 from app.services import port_orders
 from app.services.context import Services
 from app.store import queries
+from app.store.pgbus import APPLICATION_NAME, asyncpg_dsn
 from tests.builders import order_input
 from tests.conftest import SECRET
 from tests.graphql.support import Tenant

@@ -18,7 +18,7 @@ from app.config import Settings
 from app.main import create_app
 from app.porting.statuses import PortOrderStatus
 from app.services import loas, port_orders, reads
-from app.services.context import Services
+from app.wiring import build_services
 from tests.builders import account, order_input
 
 CHROMIUM = "/usr/bin/chromium"
@@ -71,10 +71,10 @@ async def test_chromium_signs_from_the_email_link(settings: Settings):
             "delivery_poll_seconds": 0.05,
         }
     )
-    setup = Services.from_settings(live)
+    setup = build_services(live)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(live, Services.from_settings(live)),
+            create_app(live, build_services(live)),
             host="127.0.0.1",
             port=port,
             lifespan="on",

@@ -16,6 +16,7 @@ from app.main import create_app
 from app.porting.statuses import LoaStatus, PortOrderStatus
 from app.services import loa_signing, loas, port_orders, reads
 from app.services.context import Caller, Services
+from app.wiring import build_services
 from tests.builders import account, order_input
 from tests.web.conftest import both_dialects
 
@@ -192,7 +193,7 @@ async def test_link_of_another_secret_key_is_not_valid(svc, client):
     from app.config import Settings
 
     caller, orders, loa_sid, path = await signing(svc)
-    other = Services.from_settings(
+    other = build_services(
         Settings(
             database_url=svc.settings.database_url,
             secret_key="another-secret-key-0123456789abcdef",

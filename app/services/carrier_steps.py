@@ -1,9 +1,9 @@
-"""Carrier use cases: what the scheduler runs for each due job, and the carrier's answers.
+"""Carrier use cases: what the scheduler runs for each due carrier step, and the answers.
 
-A job runs in two parts: the call to the carrier (no transaction open, since it may be slow),
-then one transaction that finishes the job (fenced: only while the runner still holds it) and
-makes the change the carrier's reply implies. A runner that lost its job rolls back, so each
-step happens once, whichever replica runs it.
+A step runs in two parts: the call to the carrier (no transaction open, since it may be slow),
+then one transaction that finishes the step's job (fenced on the runner's lease token: only
+while it still holds the job) and makes the change the carrier's reply implies. A runner that
+lost its job rolls back (work.Lost), so each step happens once, whichever replica runs it.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from app.carrier import jobs
-from app.carrier.adapter import (
+from app.porting.carrier import (
     Accept,
     Answer,
     CarrierOrder,
@@ -27,8 +26,7 @@ from app.porting.errors import PortingError
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import _orders
 from app.services.context import Services
-from app.services.operators import apply_status
-from app.store import queries
+from app.store import jobs, queries, work
 from app.store.engine import Tx
 from app.store.tables import Job, PortOrder
 
@@ -64,41 +62,61 @@ def _expected(job: Job) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def run_job(svc: Services, job: Job) -> str:
-    """Run one claimed job; returns what happened (for logs and tests). Raises LostJob when
+async def finish(tx: Tx, job: Job, token: str, state: str = jobs.DONE, note: str = "") -> None:
+    """Finish a claimed job (fenced on `token`: work.Lost when it is no longer ours)."""
+    payload = dict(job.payload)
+    if note:
+        payload["note"] = note[:500]
+    await work.JOBS.settle_or_lose(tx, job, token, state, payload=payload)
+
+
+async def retry(tx: Tx, job: Job, token: str, run_at: datetime, error: str) -> None:
+    """Give a claimed job back, due again at `run_at` (fenced on `token`)."""
+    payload = {**job.payload, "last_error": error[:500]}
+    await work.JOBS.settle_or_lose(tx, job, token, work.PENDING, due=run_at, payload=payload)
+
+
+async def run_job(svc: Services, job: Job, token: str) -> str:
+    """Run one claimed job; returns what happened (for logs and tests). Raises work.Lost when
     the job was no longer ours (nothing changed), anything else for the scheduler to retry."""
     order = await _read_order(svc, job.port_order_sid)
     if job.kind == jobs.CANCEL:
         if order is not None:
             await svc.carrier.cancel(carrier_order(svc, order))
-        async with svc.transaction() as tx:
-            await jobs.finish(tx, job)
+        await svc.run(finish, job, token)
         return "canceled at carrier"
     if job.kind not in (jobs.SUBMIT, jobs.ANSWER):
-        async with svc.transaction() as tx:
-            await jobs.finish(tx, job, jobs.FAILED, f"unknown job kind {job.kind!r}")
+        await svc.run(finish, job, token, jobs.FAILED, f"unknown job kind {job.kind!r}")
         return "unknown kind"
     if order is None or order.status != _expected(job):
-        async with svc.transaction() as tx:
-            await jobs.finish(tx, job, jobs.RETIRED, "order moved on")
+        await svc.run(finish, job, token, jobs.RETIRED, "order moved on")
         return "moot"
     now = svc.clock()
     if job.kind == jobs.SUBMIT:
         submitted = await svc.carrier.submit(carrier_order(svc, order), now)
-        async with svc.transaction() as tx:
-            await jobs.finish(tx, job)
-            order = await _reload(tx, order.sid, job)
-            if order is not None:
-                jobs.enqueue(tx, jobs.ANSWER, order.sid, submitted.answer_at, now, job.payload)
+        await svc.run(_submitted, job, token, order.sid, submitted.answer_at, now)
         return "submitted"
     reply = await svc.carrier.answer(carrier_order(svc, order), now)
-    async with svc.transaction() as tx:
-        await jobs.finish(tx, job)
-        order = await _reload(tx, order.sid, job)
-        if order is None:
-            return "moot"
-        await apply_reply(tx, svc, order, reply, svc.clock())
-    return type(reply).__name__.lower()
+    applied = await svc.run(_answered, svc, job, token, order.sid, reply)
+    return type(reply).__name__.lower() if applied else "moot"
+
+
+async def _submitted(
+    tx: Tx, job: Job, token: str, sid: str, answer_at: datetime, now: datetime
+) -> None:
+    await finish(tx, job, token)
+    order = await _reload(tx, sid, job)
+    if order is not None:
+        jobs.enqueue(tx, jobs.ANSWER, order.sid, answer_at, now, job.payload)
+
+
+async def _answered(tx: Tx, svc: Services, job: Job, token: str, sid: str, reply: Reply) -> bool:
+    await finish(tx, job, token)
+    order = await _reload(tx, sid, job)
+    if order is None:
+        return False
+    await apply_reply(tx, svc, order, reply, svc.clock())
+    return True
 
 
 async def _reload(tx: Tx, sid: str, job: Job) -> PortOrder | None:
@@ -115,22 +133,19 @@ async def apply_reply(tx: Tx, svc: Services, order: PortOrder, reply: Reply, now
         jobs.enqueue(tx, jobs.ANSWER, order.sid, reply.until, now, {"status": order.status})
         return
     await _orders.claim(tx, order)
-    await _apply_answer(tx, svc, order, reply, now)
+    await _apply_answer(tx, order, reply, now)
 
 
-async def _apply_answer(
-    tx: Tx, svc: Services, order: PortOrder, answer: Answer, now: datetime
-) -> None:
+async def _apply_answer(tx: Tx, order: PortOrder, answer: Answer, now: datetime) -> None:
     carrier = Actor.CARRIER
     if isinstance(answer, Accept):
         foc_changed = order.activation_date != answer.foc_date
         order.activation_date = answer.foc_date
-        await apply_status(tx, svc, order, S.ACCEPTED, carrier, None, now, foc_changed=foc_changed)
+        await _orders.move(tx, order, S.ACCEPTED, carrier, None, now, foc_changed=foc_changed)
     elif isinstance(answer, Reject | Fail):
         # A refusal (21831) and an unrecoverable fault (21835) both append the carrier's error.
-        await apply_status(
+        await _orders.move(
             tx,
-            svc,
             order,
             S.REJECTED if isinstance(answer, Reject) else S.FAILED,
             carrier,
@@ -141,20 +156,22 @@ async def _apply_answer(
             error_code=answer.error_code,
         )
     elif isinstance(answer, Review):
-        await apply_status(tx, svc, order, S.REVIEW, carrier, None, now, reason=answer.reason)
+        await _orders.move(tx, order, S.REVIEW, carrier, None, now, reason=answer.reason)
     elif isinstance(answer, Complete):
-        await apply_status(tx, svc, order, S.COMPLETED, carrier, None, now)
+        await _orders.move(tx, order, S.COMPLETED, carrier, None, now)
     else:  # pragma: no cover - the Answer union is closed
         raise TypeError(f"not a carrier answer: {answer!r}")
 
 
 async def apply_answer(svc: Services, sid: str, answer: Answer) -> PortOrder:
     """An answer the carrier pushed (a webhook adapter): one transaction, same moves."""
-    now = svc.clock()
-    async with svc.transaction() as tx:
+
+    async def apply(tx: Tx) -> PortOrder:
         order = await queries.port_order(tx, sid, None)
         if order is None:
             raise PortingError(20404, field="sid")
         await _orders.claim(tx, order)
-        await _apply_answer(tx, svc, order, answer, now)
-    return order
+        await _apply_answer(tx, order, answer, svc.clock())
+        return order
+
+    return await svc.run(apply)

@@ -1,4 +1,5 @@
-"""The email sender: a protocol, SMTP (aiosmtplib) and the embedded outbox (.eml files).
+"""The email senders (app/services/ports.EmailSender): SMTP (aiosmtplib) and the embedded
+outbox (.eml files).
 
 PORTICO_SMTP_URL: `smtp://user:pass@host:port` (STARTTLS when the server offers it, login
 when a user is given; `smtp://host:port` sends without login) or `smtps://...` (TLS from the
@@ -14,27 +15,14 @@ import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
 from app.config import Settings
+from app.services.ports import EmailSender, MailError
 
 log = logging.getLogger(__name__)
-
-
-class MailError(Exception):
-    """Sending failed; `permanent` when the server refused for good (5xx)."""
-
-    def __init__(self, message: str, permanent: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
-
-
-class EmailSender(Protocol):
-    async def send(self, message: EmailMessage) -> None:
-        """Send or store one message; MailError when it did not go."""
 
 
 class SmtpSender:

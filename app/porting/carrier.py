@@ -1,6 +1,6 @@
 """The carrier adapter protocol: how Portico talks to a losing carrier.
 
-There is no real carrier here; `app.carrier.sandbox` implements this protocol with the same
+There is no real carrier here; `app.adapters.sandbox` implements this protocol with the same
 interface a real integration would have. The conversation goes:
 
 1. `check_portability(number)` when an order is created or its number changes.
@@ -9,7 +9,7 @@ interface a real integration would have. The conversation goes:
 3. `answer(order, now)` when that time comes (and again at the FOC date of an accepted order):
    the carrier's answer as data (`Accept`, `Reject`, `Review`, `Fail`, `Complete`), or `Wait`
    when it has nothing to say yet. A carrier that pushes answers instead (webhooks) maps each
-   push to the same data and hands it to `app.services.carrier.apply_answer`.
+   push to the same data and hands it to `app.services.carrier_steps.apply_answer`.
 4. `cancel(order)` when the customer cancels an order the carrier already has.
 
 Calls may be repeated (a scheduler replica that dies mid-call leaves its job to another one),

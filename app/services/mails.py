@@ -17,14 +17,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.delivery import retry
-from app.delivery.mailer import MailError
-from app.delivery.plan import KIND_CC_MAIL, KIND_LOA_SIGNATURE, KIND_STATUS_MAIL
 from app.porting.isotime import parse_utc
+from app.porting.notifications import KIND_CC_MAIL, KIND_LOA_SIGNATURE, KIND_STATUS_MAIL
 from app.porting.statuses import LoaStatus
 from app.services import loa_signing
 from app.services.context import Services
-from app.store import queries
+from app.services.ports import MailError
+from app.store import queries, work
 from app.store.tables import Delivery
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -155,16 +154,16 @@ async def compose(svc: Services, d: Delivery) -> EmailMessage:
     return message
 
 
-async def send(svc: Services, d: Delivery) -> retry.Outcome:
+async def send(svc: Services, d: Delivery) -> work.Outcome:
     started = time.monotonic()
     try:
         message = await compose(svc, d)
     except NotSent as exc:
-        return retry.Outcome(False, error=str(exc), final=True)
+        return work.Outcome(False, error=str(exc), final=True)
     assert svc.email_sender is not None
     try:
         await svc.email_sender.send(message)
     except MailError as exc:
         latency = round((time.monotonic() - started) * 1000, 1)
-        return retry.Outcome(False, error=str(exc), latency_ms=latency, final=exc.permanent)
-    return retry.Outcome(True, latency_ms=round((time.monotonic() - started) * 1000, 1))
+        return work.Outcome(False, error=str(exc), latency_ms=latency, final=exc.permanent)
+    return work.Outcome(True, latency_ms=round((time.monotonic() - started) * 1000, 1))

@@ -1,4 +1,5 @@
-"""Appending to the event log, inside the writer's transaction.
+"""Appending to the event log, and queueing the deliveries an event implies, inside the writer's
+transaction.
 
 On PostgreSQL, ids come from sequences and concurrent transactions could commit out of id
 order, so a reader at "after id N" (the event log, or a keyset page) might skip a late commit.
@@ -16,9 +17,12 @@ from typing import Any
 
 from sqlalchemy import text
 
+from app.porting import sids
+from app.porting.notifications import Planned
 from app.porting.statuses import Actor
+from app.store import work
 from app.store.engine import Tx
-from app.store.tables import Event
+from app.store.tables import Delivery, Event
 
 EVENT_LOG_LOCK = 727_001  # pg_advisory_xact_lock key of the event log
 
@@ -60,3 +64,30 @@ async def append(
     assert event.id is not None
     tx.info.setdefault("events", []).append(event)
     return event
+
+
+def queue_deliveries(tx: Tx, event: Event, planned: list[Planned]) -> list[Delivery]:
+    """The deliveries `event` implies, as rows of the DELIVERIES queue (due at once)."""
+    assert event.id is not None
+    rows = [
+        Delivery(
+            sid=sids.mint(sids.DELIVERY),
+            event_id=event.id,
+            account_sid=event.account_sid,
+            channel=p.channel,
+            kind=p.kind,
+            target=p.target,
+            state=work.PENDING,
+            attempts=0,
+            next_attempt_at=event.date_created,
+            date_created=event.date_created,
+            date_updated=event.date_created,
+            port_order_sid=p.port_order_sid,
+            loa_sid=p.loa_sid,
+        )
+        for p in planned
+    ]
+    if rows:
+        tx.add_all(rows)
+        work.written(tx, work.DELIVERIES)
+    return rows

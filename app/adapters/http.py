@@ -1,4 +1,4 @@
-"""The HTTP sender of status callbacks: a protocol, and the real one that pins addresses.
+"""The HTTP sender of status callbacks (app/services/ports.HttpSender) that pins addresses.
 
 `PinnedHttpSender.post` resolves the host once, checks every answer (app/delivery/ssrf.py) and
 connects to a checked address only: the TCP connection goes to that IP while the URL, the Host
@@ -18,36 +18,20 @@ import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
+from app.adapters.ssrf import Blocked, IPNetwork, Resolver, SystemResolver, resolve_checked
 from app.config import Settings
-from app.delivery.ssrf import Blocked, IPNetwork, Resolver, SystemResolver, resolve_checked
+from app.services.ports import HttpResult
 
 MAX_ANSWER_BYTES = 64 * 1024
 USER_AGENT = "Portico-Callbacks/1.0"
 KEEPALIVE_SECONDS = 5.0
 MAX_POOLS = 64  # addresses with kept-alive connections; the least recently used goes first
 MAX_CONNECTIONS_PER_ADDRESS = 32
-
-
-@dataclass(frozen=True)
-class HttpResult:
-    """What happened to one POST: a status code, or an error (None when an answer came)."""
-
-    status_code: int | None = None
-    error: str | None = None
-    # True when trying again cannot help (the target is not allowed at all).
-    permanent: bool = False
-    latency_ms: float | None = None
-
-
-class HttpSender(Protocol):
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> HttpResult: ...
 
 
 class _PinnedBackend(httpcore.AsyncNetworkBackend):

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from app.events.bus import MemoryBus
+from app.store.bus import MemoryBus
 
 log = logging.getLogger(__name__)
 CHANNEL = "portico_events"

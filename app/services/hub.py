@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from app.events.bus import Bus
 from app.store import queries
+from app.store.bus import Bus
 from app.store.engine import Database
 from app.store.tables import Event
 

@@ -1,10 +1,16 @@
-"""The delivery worker: claims due deliveries and sends them, up to N at a time.
+"""The delivery worker: claims due deliveries (the DELIVERIES queue, app/store/work.py) and
+sends them, up to N at a time.
 
 It runs inside `portico serve` (app/main.py lifespan, unless PORTICO_DELIVERY_WORKER=false)
 and alone as `portico worker`; any number of them may share one PostgreSQL database (claims
-use FOR UPDATE SKIP LOCKED and a lease, app/delivery/queue.py). It wakes up when the bus
-announces new events (same process), when a send finishes (a slot is free), and every
-PORTICO_DELIVERY_POLL_SECONDS otherwise (other processes' events, retries coming due).
+use FOR UPDATE SKIP LOCKED and a lease). It wakes up when this process commits deliveries,
+when the bus announces new events (any replica), when a send finishes (a slot is free), and
+every PORTICO_DELIVERY_POLL_SECONDS otherwise (retries coming due).
+
+The send happens outside any transaction; `finish_many` records each attempt and moves the
+delivery. A worker that dies keeps nothing: its lease expires and another worker claims the
+row again. A success is final even if the lease was lost meanwhile (pending -> delivered only),
+so nothing is sent again after one; a failure only reschedules while the lease is still ours.
 """
 
 from __future__ import annotations
@@ -12,11 +18,89 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
+from datetime import timedelta
 
-from app.delivery import callbacks, mails, queue, retry
-from app.delivery.plan import CALLBACK
+from app.porting.notifications import CALLBACK
+from app.services import callbacks, mails
 from app.services.context import Services
-from app.store.tables import Delivery
+from app.store import work
+from app.store.tables import Delivery, DeliveryAttempt
+
+Q = work.DELIVERIES
+
+
+def _lease(svc: Services) -> timedelta:
+    return timedelta(seconds=svc.settings.delivery_lease_seconds)
+
+
+def policy(svc: Services) -> work.RetryPolicy:
+    return work.RetryPolicy(tuple(svc.settings.retry_schedule))
+
+
+async def claim(svc: Services, limit: int, token: str) -> list[Delivery]:
+    async with svc.db.write() as tx:
+        return await Q.claim(tx, svc.clock(), limit, token, _lease(svc))
+
+
+def fresh(svc: Services, d: Delivery) -> bool:
+    """True when our lease on callback `d` (just claimed) still has at least half its time and
+    more than a callback's timeout left: nobody else can claim it before that, no renewal."""
+    if d.lease_until is None:
+        return False
+    settings = svc.settings
+    left = (d.lease_until - svc.clock()).total_seconds()
+    return left >= settings.delivery_lease_seconds / 2 and left > settings.callback_timeout_seconds
+
+
+async def renew(svc: Services, d: Delivery, token: str) -> bool:
+    """Extend our lease right before sending; False when it is no longer ours (expired and
+    claimed by another worker, or already done)."""
+    async with svc.db.write() as tx:
+        return await Q.renew(tx, d, token, svc.clock(), _lease(svc))
+
+
+async def finish(svc: Services, d: Delivery, token: str, outcome: work.Outcome) -> work.Step:
+    (step,) = await finish_many(svc, [(d, token, outcome)])
+    return step
+
+
+async def finish_many(
+    svc: Services, done: Sequence[tuple[Delivery, str, work.Outcome]]
+) -> list[work.Step]:
+    """Record each attempt and move each delivery, all in one transaction (the worker hands
+    over every send that finished while its previous commit was being written)."""
+    now = svc.clock()
+    retries = policy(svc)
+    steps: list[work.Step] = []
+    async with svc.db.write() as tx:
+        for d, token, outcome in done:
+            step = work.next_step(outcome, d.attempts + 1, retries, now, queue=Q)
+            steps.append(step)
+            error = outcome.error
+            if step.note:
+                error = f"{error}; {step.note}" if error else step.note
+            assert d.id is not None
+            tx.add(
+                DeliveryAttempt(
+                    delivery_id=d.id,
+                    date=now,
+                    status_code=outcome.status_code,
+                    error=error,
+                    latency_ms=outcome.latency_ms,
+                )
+            )
+            await Q.settle(
+                tx,
+                d,
+                token,
+                step.state,
+                due=step.next_attempt_at,
+                fenced=not outcome.ok,
+                date_updated=now,
+            )
+    return steps
+
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +111,7 @@ class DeliveryWorker:
         self.name = name
         self.concurrency = concurrency or svc.settings.delivery_concurrency
         self.poll = svc.settings.delivery_poll_seconds
-        self.token = queue.new_lease_token()
+        self.token = work.new_token()
         self.sent = 0
         self._inflight: set[asyncio.Task[None]] = set()
         self._busy = 0  # deliveries claimed and not finished
@@ -36,7 +120,7 @@ class DeliveryWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         # Group commit of finished sends: each waits for the commit that records it.
-        self._finished: list[tuple[Delivery, retry.Outcome, asyncio.Future[retry.Step]]] = []
+        self._finished: list[tuple[Delivery, work.Outcome, asyncio.Future[work.Step]]] = []
         self._recorder: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -81,7 +165,7 @@ class DeliveryWorker:
 
     async def _fill(self) -> int:
         free = self.concurrency - self._busy
-        claimed = await queue.claim(self.svc, free, self.token)
+        claimed = await claim(self.svc, free, self.token)
         self._busy += len(claimed)
         for d in claimed:
             key = (d.port_order_sid or d.loa_sid or d.sid, d.channel, d.target)
@@ -114,31 +198,23 @@ class DeliveryWorker:
             del self._lines[key]
 
     async def _run(self) -> None:
-        bus = self.svc.bus
-        seen = bus.last_id
+        seen = self.svc.bus.last_id
+        written = self.svc.wakeups[Q.name]
         while not self._stopping:
             self._wake.clear()
+            written.clear()
             try:
                 await self._fill()
             except Exception:
                 log.exception("delivery %s: claiming failed; trying again", self.name)
-            # Sleep until a send finishes (a slot is free: _wake), new events are announced,
-            # or the poll interval passes (retries coming due, other processes' events).
-            bus_wait = asyncio.create_task(bus.wait_beyond(seen, self.poll))
-            woken = asyncio.create_task(self._wake.wait())
-            try:
-                await asyncio.wait({bus_wait, woken}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for t in (bus_wait, woken):
-                    t.cancel()
-                await asyncio.gather(bus_wait, woken, return_exceptions=True)
-            if bus_wait.done() and not bus_wait.cancelled() and bus_wait.exception() is None:
-                seen = bus_wait.result()
+            # Sleep until a send finishes (a slot is free: _wake), this process commits
+            # deliveries, new events are announced, or the poll interval passes.
+            seen = await work.wait([self._wake, written], self.svc.bus, seen, self.poll)
 
-    async def _record(self, d: Delivery, outcome: retry.Outcome) -> retry.Step:
-        """queue.finish, grouped: sends finishing while a commit is being written are all
-        recorded by the next one (each attempt and move as queue.finish would do it)."""
-        future: asyncio.Future[retry.Step] = asyncio.get_running_loop().create_future()
+    async def _record(self, d: Delivery, outcome: work.Outcome) -> work.Step:
+        """`finish`, grouped: sends finishing while a commit is being written are all
+        recorded by the next one (each attempt and move as `finish` would do it)."""
+        future: asyncio.Future[work.Step] = asyncio.get_running_loop().create_future()
         self._finished.append((d, outcome, future))
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.create_task(self._write_finished())
@@ -148,7 +224,7 @@ class DeliveryWorker:
         while self._finished:
             batch, self._finished = self._finished, []
             try:
-                steps = await queue.finish_many(
+                steps = await finish_many(
                     self.svc, [(d, self.token, outcome) for d, outcome, _ in batch]
                 )
             except Exception as exc:
@@ -166,7 +242,7 @@ class DeliveryWorker:
         # still holds at least half its lease (no one else can claim it before lease_until),
         # which outlasts a callback's timeout: no renewal, one write transaction less.
         try:
-            ours = (d.channel == CALLBACK and queue.fresh(self.svc, d)) or await queue.renew(
+            ours = (d.channel == CALLBACK and fresh(self.svc, d)) or await renew(
                 self.svc, d, self.token
             )
         except Exception:
@@ -186,7 +262,7 @@ class DeliveryWorker:
             raise
         except Exception as exc:
             log.exception("delivery %s: sending %s failed unexpectedly", self.name, d.sid)
-            outcome = retry.Outcome(False, error=f"internal error: {type(exc).__name__}")
+            outcome = work.Outcome(False, error=f"internal error: {type(exc).__name__}")
         try:
             step = await self._record(d, outcome)
         except Exception:

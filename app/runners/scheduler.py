@@ -1,16 +1,16 @@
-"""The scheduler: claims due carrier jobs and runs each in its own transaction.
+"""The scheduler: claims due carrier steps (the JOBS queue, app/store/work.py) and runs each.
 
 One loop per process (an asyncio task started by the server's lifespan, or standalone:
-`python -m app.carrier.scheduler`). Claiming takes due jobs nobody holds and leases them
-(`lease_until`, `attempts` + 1) in one short transaction: on PostgreSQL with
-`FOR UPDATE SKIP LOCKED`, so replicas never wait on each other; on SQLite the single writer
-serialises claims. A job is finished in the same transaction as its change, fenced on
-`attempts`, so a runner whose lease ran out and was taken over changes nothing (LostJob), and
-every step happens once however many replicas run.
+`python -m app.runners.scheduler`). Claiming leases due jobs nobody holds to this scheduler's
+token in one short transaction (on PostgreSQL `FOR UPDATE SKIP LOCKED`, so replicas never wait
+on each other). A job is finished in the same transaction as its change, fenced on the token,
+so a runner whose lease ran out and was taken over changes nothing (work.Lost), and every step
+happens once however many replicas run. A step that fails unexpectedly is retried after the
+delays of PORTICO_SCHEDULER_RETRY_SCHEDULE and given up (failed) after the last one.
 
 An idle loop sleeps until the next job falls due, at most `scheduler_poll_interval`; a commit in
-this process that wrote jobs (`Services.jobs_written`) wakes it at once. Jobs written by another
-replica are picked up within one poll interval.
+this process that wrote jobs wakes it at once (`Services.wakeups`), and so does the bus (new
+events, from any replica). Otherwise jobs are picked up within one poll interval.
 """
 
 from __future__ import annotations
@@ -21,18 +21,14 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from app.carrier import jobs
-from app.carrier.jobs import LostJob
 from app.porting.errors import PortingError
-from app.services.carrier import run_job
+from app.services import carrier_steps
 from app.services.context import Services
-from app.store import queries
+from app.store import jobs, work
 from app.store.tables import Job
+from app.wiring import build_services
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 8
-RETRY_BASE_SECONDS = 1.0
 
 
 class Scheduler:
@@ -49,6 +45,8 @@ class Scheduler:
         self.poll = poll_seconds or settings.scheduler_poll_interval
         self.lease = timedelta(seconds=lease_seconds or settings.scheduler_lease_seconds)
         self.batch = batch_size or settings.scheduler_batch_size
+        self.policy = work.RetryPolicy(tuple(settings.scheduler_retries))
+        self.token = work.new_token()
         self.outcomes: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
 
@@ -57,11 +55,7 @@ class Scheduler:
     async def claim(self) -> list[Job]:
         now = self.svc.clock()
         async with self.svc.db.write() as tx:
-            claimed = list(await queries.claimable_jobs(tx, now, self.batch))
-            for job in claimed:
-                job.attempts += 1
-                job.lease_until = now + self.lease
-        return claimed
+            return await work.JOBS.claim(tx, now, self.batch, self.token, self.lease)
 
     async def run_due(self) -> int:
         """Claim one batch of due jobs and run them one by one; the number claimed."""
@@ -72,8 +66,8 @@ class Scheduler:
 
     async def run(self, job: Job) -> str:
         try:
-            outcome = await run_job(self.svc, job)
-        except LostJob:
+            outcome = await carrier_steps.run_job(self.svc, job, self.token)
+        except work.Lost:
             outcome = "lost"
         except PortingError as exc:
             outcome = await self._refused(job, exc)
@@ -91,23 +85,20 @@ class Scheduler:
         return await self._settle(job, jobs.FAILED, str(exc))
 
     async def _retry_or_fail(self, job: Job, error: str, delay: timedelta | None = None) -> str:
-        if job.attempts >= MAX_ATTEMPTS:
+        now = self.svc.clock()
+        run_at = now + delay if delay is not None else self.policy.next_try(job.attempts + 1, now)
+        if run_at is None:
             return await self._settle(job, jobs.FAILED, error)
-        run_at = self.svc.clock() + (
-            delay if delay is not None else jobs.backoff(job.attempts, RETRY_BASE_SECONDS)
-        )
         try:
-            async with self.svc.transaction() as tx:
-                await jobs.retry(tx, job, run_at, error)
-        except LostJob:
+            await self.svc.run(carrier_steps.retry, job, self.token, run_at, error)
+        except work.Lost:
             return "lost"
         return "retry"
 
     async def _settle(self, job: Job, state: str, note: str) -> str:
         try:
-            async with self.svc.transaction() as tx:
-                await jobs.finish(tx, job, state, note)
-        except LostJob:
+            await self.svc.run(carrier_steps.finish, job, self.token, state, note)
+        except work.Lost:
             return "lost"
         return state
 
@@ -116,11 +107,12 @@ class Scheduler:
     async def _next_due_in(self) -> float | None:
         """Seconds until the next job can be claimed (<= 0: now); None when there is none."""
         async with self.svc.db.read() as s:
-            due = await queries.next_job_due(s)
+            due = await work.JOBS.next_due(s)
         return None if due is None else (due - self.svc.clock()).total_seconds()
 
     async def run_forever(self) -> None:
-        wake = self.svc.jobs_written
+        wake = self.svc.wakeups[work.JOBS.name]
+        seen = self.svc.bus.last_id
         while True:
             wake.clear()
             try:
@@ -131,8 +123,7 @@ class Scheduler:
                 log.exception("scheduler round failed")
                 due_in = None
             timeout = self.poll if due_in is None or due_in <= 0 else min(self.poll, due_in)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout)
+            seen = await work.wait([wake], self.svc.bus, seen, timeout)
 
     @property
     def running(self) -> bool:
@@ -157,7 +148,7 @@ async def main() -> None:
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper())
-    svc = Services.from_settings(settings)
+    svc = build_services(settings)
     try:
         await Scheduler(svc).run_forever()
     finally:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from app.carrier.adapter import (
+from app.porting.carrier import (
     Accept,
     CarrierOrder,
     Complete,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 
-from app.delivery import retry, signing
-from app.services import webhook_secrets
+from app.services import signing, webhook_secrets
 from app.services.context import Services
-from app.store import queries
+from app.services.ports import HttpResult
+from app.store import queries, work
 from app.store.tables import Delivery
 
 log = logging.getLogger(__name__)
@@ -18,12 +18,26 @@ def body_of(payload: dict[str, object]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
 
 
-async def send(svc: Services, d: Delivery) -> retry.Outcome:
+def from_http(result: HttpResult) -> work.Outcome:
+    """Only 2xx succeeds; 410 Gone stops at once, as does a target the SSRF guard refuses.
+    Anything else is retried by the delivery's retry policy."""
+    code = result.status_code
+    if result.error is None and code is not None and 200 <= code < 300:
+        return work.Outcome(True, code, None, result.latency_ms)
+    if code == 410:
+        return work.Outcome(
+            False, code, "410 Gone: the receiver asked us to stop", result.latency_ms, True
+        )
+    error = result.error or f"HTTP {code}: only 2xx counts as delivered"
+    return work.Outcome(False, code, error, result.latency_ms, result.permanent)
+
+
+async def send(svc: Services, d: Delivery) -> work.Outcome:
     async with svc.db.read() as s:
         event = await queries.event_by_id(s, d.event_id)
         account = await queries.account_by_sid(s, d.account_sid)
     if event is None or account is None:
-        return retry.Outcome(False, error="event or account no longer exists", final=True)
+        return work.Outcome(False, error="event or account no longer exists", final=True)
     body = body_of(event.payload)
     url = signing.url_with_body_hash(d.target, body)
     headers = signing.callback_headers(
@@ -35,7 +49,7 @@ async def send(svc: Services, d: Delivery) -> retry.Outcome:
         webhook_keys=await webhook_secrets.signing_keys(svc, account),
     )
     assert svc.http_sender is not None
-    outcome = retry.from_http(await svc.http_sender.post(url, body, headers))
+    outcome = from_http(await svc.http_sender.post(url, body, headers))
     log.info(
         "callback %s (attempt %d): %s",
         d.sid,

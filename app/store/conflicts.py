@@ -1,0 +1,46 @@
+"""Which unique constraint a failed write ran into, read from the driver's error.
+
+A unique constraint is the last word on races that a read-then-write cannot close (two
+creates of one number, one open LOA per group, one idempotency key). The use-case runner
+(`Services.run`) maps the constraint, by name, to the answer: a PortingError, or a retry.
+
+The names are the tables' unique constraints, as `table.column[,column]`: PostgreSQL reports
+the constraint's name (asyncpg's `constraint_name`, e.g. `port_orders_active_number_key`),
+SQLite the columns (`UNIQUE constraint failed: port_orders.active_number`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.exc import IntegrityError
+
+ACTIVE_NUMBER = "port_orders.active_number"
+INVENTORY_NUMBER = "incoming_phone_numbers.number"
+LOA_GROUP = "loas.open_group_key"
+IDEMPOTENCY_KEY = "idempotency_keys.account_sid,key"
+
+# PostgreSQL's default names of the unique constraints above (`<table>_<columns>_key`).
+_POSTGRES = {
+    "port_orders_active_number_key": ACTIVE_NUMBER,
+    "incoming_phone_numbers_number_key": INVENTORY_NUMBER,
+    "loas_open_group_key_key": LOA_GROUP,
+    "idempotency_keys_account_sid_key_key": IDEMPOTENCY_KEY,
+}
+_SQLITE = re.compile(r"UNIQUE constraint failed: ((?:\w+\.\w+(?:, )?)+)")
+
+
+def unique_constraint(exc: IntegrityError) -> str | None:
+    """`table.column[,column]` of the unique constraint `exc` violated, or None (another
+    integrity error, or a constraint not named here)."""
+    orig = exc.orig
+    cause = getattr(orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None) or getattr(orig, "constraint_name", None)
+    if isinstance(name, str):
+        return _POSTGRES.get(name)
+    match = _SQLITE.search(str(orig))
+    if match is None:
+        return None
+    columns = [c.strip() for c in match.group(1).split(",")]
+    table = columns[0].split(".")[0]
+    return table + "." + ",".join(c.split(".")[1] for c in columns)

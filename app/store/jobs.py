@@ -1,0 +1,79 @@
+"""Carrier steps as rows of the `jobs` queue (app/store/work.py JOBS), written in the
+transaction of the change that implies them (what they are: app/porting/changes.py).
+
+`payload.status` is the order status a step was written for; a step that finds its order
+elsewhere does nothing. States: `pending` -> `done` | `failed`, or `retired` when a later move
+of the order made it moot.
+
+Everything here runs inside the caller's transaction and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from app.porting.changes import Step, StepPlan, When
+from app.store import work
+from app.store.engine import Tx
+from app.store.tables import Job, PortOrder
+
+SUBMIT = Step.SUBMIT.value
+ANSWER = Step.ANSWER.value
+CANCEL = Step.CANCEL.value
+KINDS = (SUBMIT, ANSWER, CANCEL)
+
+PENDING = work.PENDING
+DONE = work.JOBS.done
+FAILED = work.JOBS.dead
+RETIRED = "retired"
+
+
+def enqueue(
+    tx: Tx,
+    kind: str,
+    order_sid: str,
+    run_at: datetime,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+) -> Job:
+    job = Job(
+        kind=kind,
+        port_order_sid=order_sid,
+        payload=payload or {},
+        state=PENDING,
+        run_at=run_at,
+        attempts=0,
+        date_created=now,
+    )
+    tx.add(job)
+    work.written(tx, work.JOBS)
+    return job
+
+
+async def retire(tx: Tx, order_sid: str, kinds: Iterable[str]) -> None:
+    """Pending steps of these kinds for the order are moot now."""
+    kinds = [str(k) for k in kinds]
+    if not kinds:
+        return
+    await tx.execute(
+        update(Job)
+        .where(
+            col(Job.port_order_sid) == order_sid,
+            col(Job.state) == PENDING,
+            col(Job.kind).in_(kinds),
+        )
+        .values(state=RETIRED, lease_until=None, lease_token=None)
+    )
+
+
+def write(tx: Tx, order: PortOrder, plans: Iterable[StepPlan], now: datetime) -> None:
+    """Write the planned steps of `order`."""
+    for plan in plans:
+        run_at = (order.activation_date or now) if plan.when is When.FOC else now
+        payload = {} if plan.for_status is None else {"status": plan.for_status.value}
+        enqueue(tx, plan.step.value, order.sid, run_at, now, payload)
