@@ -1,6 +1,6 @@
 """The HTTP sender of status callbacks (app/services/ports.HttpSender) that pins addresses.
 
-`PinnedHttpSender.post` resolves the host once, checks every answer (app/delivery/ssrf.py) and
+`PinnedHttpSender.post` resolves the host once, checks every answer (app/adapters/ssrf.py) and
 connects to a checked address only: the TCP connection goes to that IP while the URL, the Host
 header and TLS (SNI and certificate name) keep the host name. Redirects are never followed (a
 3xx is an unsuccessful answer), proxies from the environment are ignored, the whole exchange is

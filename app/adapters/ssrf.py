@@ -1,8 +1,8 @@
-"""Where a status callback may go: the SSRF guard (DESIGN section 6).
+"""Where a status callback may go: the SSRF guard (ARCHITECTURE.md section 6).
 
 At send time the host is resolved once; every address it resolves to must be public, unless it
 lies in PORTICO_CALLBACK_ALLOWED_NETWORKS. The caller then connects to one of exactly these
-checked addresses (app/delivery/http_client.py pins them), so a second, different DNS answer
+checked addresses (app/adapters/http.py pins them), so a second, different DNS answer
 (DNS rebinding) never gets a say.
 """
 

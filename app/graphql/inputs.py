@@ -1,7 +1,7 @@
-"""Input types: list filters (SPEC section 8) and the create/update parameters (SPEC section 2).
+"""Input types: list filters (CONTRACT.md section 8) and the create/update parameters (CONTRACT.md section 2).
 
 Mutation inputs are all optional at the GraphQL level on purpose: the services validate every
-field and report all failures at once as `userErrors` with SPEC codes (21801 number missing,
+field and report all failures at once as `userErrors` with the contract's codes (21801 number missing,
 ...). An omitted field is left as it is; on update, an explicit null clears it.
 """
 

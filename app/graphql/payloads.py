@@ -1,5 +1,5 @@
 """Mutation payloads: the object (null on failure) and `userErrors`, every expected failure
-(PortingError / PortingErrors) with its SPEC code and the input it concerns."""
+(PortingError / PortingErrors) with its contract code and the input it concerns."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Every subscriber an event reaches used to execute its selection for that event o
 thousand sockets of one caller with the same document meant a thousand identical executions.
 `SharedEventExecution` executes an event once per (event, document text, operation,
 variables, caller) and hands the same result to each of those subscribers (through
-`hub.reads`, app/events/hub.SharedReads, which already shares the event's row read). The
+`hub.reads`, app/services/hub.SharedReads, which already shares the event's row read). The
 result is the same as each would have computed: same caller (so the same visibility and
 permissions), same selection and arguments, same event, and the rows it reads are read once
 after the event for all of them anyway (app/graphql/subscriptions.event_row). Anything else

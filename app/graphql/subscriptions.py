@@ -1,6 +1,6 @@
 """Subscription: live status of port orders and LOAs, from the event log, replayable by cursor.
 
-- `portOrderStatusChanged(sid, after)`: the events a status callback is POSTed for (SPEC
+- `portOrderStatusChanged(sid, after)`: the events a status callback is POSTed for (CONTRACT.md
   section 9): every status change and every FOC date change, i.e. the port-order events whose
   `callback_type` is not empty. The log's other order events (`port_order.updated` with an empty
   `callback_type`: edits of other fields, a new error without a status change) are timeline
@@ -11,7 +11,7 @@
   answer either way.
 - `after`: a cursor (an event's `cursor`, or a timeline cursor of `PortOrder.events`). The
   subscription first sends the matching events after it from the log, then continues live,
-  with no gap and no duplicate at the seam (app/events/hub.py). To miss nothing, a client reads
+  with no gap and no duplicate at the seam (app/services/hub.py). To miss nothing, a client reads
   what it shows together with the newest cursor, and subscribes (or reconnects) with that
   cursor as `after`.
 - The event's own fields are the payload recorded at the change. `portOrder` / `loa` are read
@@ -68,7 +68,7 @@ def _required_time(event: Event, key: str) -> datetime:
 @strawberry.type(
     name="PortOrderEvent",
     description="A port order's status or FOC date changed: the status callback's payload "
-    "(SPEC section 9), its cursor, and the order as it is now.",
+    "(CONTRACT.md section 9), its cursor, and the order as it is now.",
 )
 class PortOrderEvent:
     row: strawberry.Private[Event]
@@ -157,7 +157,7 @@ class LoaEvent:
 
 async def event_row(ctx: Context, event: Event) -> PortOrder | Loa | None:
     """The event's order or LOA, read once after the event for all the subscribers it reaches
-    (app/events/hub.SharedReads), through the first one's loader. Every one of them may read
+    (app/services/hub.SharedReads), through the first one's loader. Every one of them may read
     it: the hub sends an event only to callers who may read its account, and the row belongs
     to that account."""
 

@@ -8,7 +8,7 @@ after a successful commit and are dropped on rollback.
 SQLite: WAL, foreign keys, busy timeout; writes go through one connection with
 `BEGIN IMMEDIATE`, so writers queue instead of failing with "database is locked".
 PostgreSQL: one pool; the event log serialises its inserts with an advisory lock so event ids
-commit in order (see app/events/log.py).
+commit in order (see app/store/events.py).
 """
 
 from __future__ import annotations
