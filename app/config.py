@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     log_level: str = "INFO"
 
-    # CONTRACT.md section 6: business days before the earliest activation date, per port type.
+    # CONTRACT.md §6: business days before the earliest activation date, per port type.
     business_days_landline: int = 3
     business_days_mobile: int = 1
     business_days_toll_free: int = 5

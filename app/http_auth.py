@@ -1,7 +1,7 @@
 """HTTP Basic `AccountSid:AuthToken` (or `OperatorSid:Token`) for every transport.
 
 REST, GraphQL over HTTP and websocket `connection_init` all resolve credentials here, so the
-tenant rules (ARCHITECTURE.md section 6) are decided in one place: app/services/accounts.authenticate.
+tenant rules (ARCHITECTURE.md §6) are decided in one place: app/services/accounts.authenticate.
 """
 
 from __future__ import annotations

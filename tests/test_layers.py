@@ -1,4 +1,4 @@
-"""The layers the folders show import only downwards (app/ARCHITECTURE.md section 2).
+"""The layers the folders show import only downwards (app/ARCHITECTURE.md §2).
 
 rules (app.porting) < settings (app.config) < storage (app.store) < use cases (app.services)
 < adapters (app.adapters) < wiring (app.wiring) < the processes: the transports' shared

@@ -1,4 +1,4 @@
-"""Where a status callback may go: the SSRF guard (ARCHITECTURE.md section 6).
+"""Where a status callback may go: the SSRF guard (ARCHITECTURE.md §6).
 
 At send time the host is resolved once; every address it resolves to must be public, unless it
 lies in PORTICO_CALLBACK_ALLOWED_NETWORKS. The caller then connects to one of exactly these

@@ -1,4 +1,4 @@
-"""One dataloader per relation, built per request (ARCHITECTURE.md section 3.5).
+"""One dataloader per relation, built per request (ARCHITECTURE.md §3.5).
 
 Each batch runs one read in a session of its own (through app/services/reads) and returns its
 results in key order. Nested connections are keyed by (parent SID, page arguments): the keys of

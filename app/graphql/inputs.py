@@ -1,8 +1,8 @@
-"""Input types: list filters (CONTRACT.md section 8) and the create/update parameters (CONTRACT.md section 2).
+"""Input types: list filters (CONTRACT.md §8) and the create/update parameters (CONTRACT.md §2).
 
 Mutation inputs are all optional at the GraphQL level on purpose: the services validate every
-field and report all failures at once as `userErrors` with the contract's codes (21801 number missing,
-...). An omitted field is left as it is; on update, an explicit null clears it.
+field and report all failures at once as `userErrors` with the contract's codes (21801
+number missing, ...). An omitted field is left as it is; on update, an explicit null clears it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Object types. Each wraps its row as a private field and exposes fields explicitly
-(ARCHITECTURE.md section 3.4): table classes never reach the schema, so write-only values cannot leak.
+(ARCHITECTURE.md §3.4): table classes never reach the schema, so write-only values cannot leak.
 Relations load through the request's dataloaders, never lazily from a row.
 """
 

@@ -1,4 +1,4 @@
-"""Keyset connections (ARCHITECTURE.md section 4): a cursor is the row's SID (an event's id for
+"""Keyset connections (ARCHITECTURE.md §4): a cursor is the row's SID (an event's id for
 timelines), `after` is AfterSid and `before` is BeforeSid on the REST list order. No OFFSET.
 
 Strawberry's `ListConnection` is offset-based, so these connections are built here.

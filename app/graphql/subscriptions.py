@@ -68,7 +68,7 @@ def _required_time(event: Event, key: str) -> datetime:
 @strawberry.type(
     name="PortOrderEvent",
     description="A port order's status or FOC date changed: the status callback's payload "
-    "(CONTRACT.md section 9), its cursor, and the order as it is now.",
+    "(CONTRACT.md §9), its cursor, and the order as it is now.",
 )
 class PortOrderEvent:
     row: strawberry.Private[Event]

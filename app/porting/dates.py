@@ -1,4 +1,4 @@
-"""Activation dates (CONTRACT.md section 6): business days, public holidays, the earliest FOC date.
+"""Activation dates (CONTRACT.md §6): business days, public holidays, the earliest FOC date.
 
 Pure: no I/O (the holiday calendars are computed by the `holidays` package, in memory).
 Days are counted on the UTC calendar: the start is converted to UTC, whole days are added,

@@ -1,4 +1,4 @@
-"""One error type with a code: the catalog of CONTRACT.md section 7 plus Twilio's generic codes.
+"""One error type with a code: the catalog of CONTRACT.md §7 plus Twilio's generic codes.
 
 Services raise `PortingError` (one failure) or `PortingErrors` (a validation run's list).
 Each transport maps them once: REST to Twilio's error body, GraphQL to `userErrors`.

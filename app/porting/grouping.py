@@ -1,4 +1,4 @@
-"""Which LOA an order joins (CONTRACT.md section 3).
+"""Which LOA an order joins (CONTRACT.md §3).
 
 One LOA covers the open orders of one account that share the signer (first and last name,
 email), the service address and the port type. The key compares names and addresses without

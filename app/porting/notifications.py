@@ -2,14 +2,14 @@
 transaction that writes the event.
 
 - A status callback when the order has `status_callback` and the event is a status or FOC
-  date change (its payload's `callback_type` is not empty): CONTRACT.md section 9.
+  date change (its payload's `callback_type` is not empty): CONTRACT.md §9.
 - Status mail to `status_updates_email`, else `email`, on every status move of an order
   (`port_order.status_changed`; the creation step CREATED is announced by the move that
   follows it in the same transaction, PENDING or REJECTED, so one create sends one mail).
 - Mail to each address of `cc_emails` on SUBMITTED, FAILED and COMPLETED (an address that
   already gets the status mail is not mailed twice).
 - The LOA signature request, with its signing link, when an LOA goes open -> signing.
-CONTRACT.md section 10. The rows commit with the event or not at all.
+CONTRACT.md §10. The rows commit with the event or not at all.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Statuses, the transition table of CONTRACT.md section 4, and the update/cancel guards of section 5.
+"""Statuses, the transition table of CONTRACT.md §4, and the update/cancel guards of section 5.
 
 Pure: no I/O. A move that is not in TRANSITIONS is refused with 21822, whoever asks.
 """
@@ -127,7 +127,7 @@ def update_refusal(status: PortOrderStatus) -> PortingError | None:
 
 
 def binding_foc(status: PortOrderStatus, activation_date: datetime | None) -> datetime | None:
-    """The FOC date that binds a cancel (CONTRACT.md section 5): it exists once the carrier has the
+    """The FOC date that binds a cancel (CONTRACT.md §5): it exists once the carrier has the
     order; before that the requested activation date is only a wish."""
     return activation_date if status in (S.SUBMITTED, S.ACCEPTED, S.REVIEW) else None
 
@@ -138,7 +138,7 @@ def cancel_refusal(
     foc_date: datetime | None,
     now: datetime,
 ) -> PortingError | None:
-    """CONTRACT.md section 5: why a customer's cancel is refused now, or None when it is allowed."""
+    """CONTRACT.md §5: why a customer's cancel is refused now, or None when it is allowed."""
     if status in TERMINAL:
         return PortingError(21830, f"Order can no longer be canceled: it is {status.value}")
     if port_type is PortType.MOBILE and status not in MOBILE_CANCELABLE:

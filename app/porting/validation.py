@@ -1,4 +1,4 @@
-"""Input checks for port orders (CONTRACT.md sections 2 and 7): raw values in, normalized fields out.
+"""Input checks for port orders (CONTRACT.md §2, §7): raw values in, normalized fields out.
 
 Pure: no I/O. Every failure of one request is collected and raised together as
 `PortingErrors`, ordered by field (the order of `PortOrderFields`). Messages never echo the

@@ -1,4 +1,4 @@
-"""Twilio's error body, mapped once for the REST surface (ARCHITECTURE.md section 3, point 3).
+"""Twilio's error body, mapped once for the REST surface (ARCHITECTURE.md §3, point 3).
 
 Every REST error answers `{"code", "message", "more_info", "status"}`; a validation run adds
 every failure under `details` as `[{"code", "message", "field"}]`, the first of them being the

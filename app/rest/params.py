@@ -2,7 +2,7 @@
 
 Body parameters: the source document's snake_case names and Twilio's PascalCase forms
 (`IsoCountry`, `PostalCode`, `CcEmails`, ...) both map to the snake_case names the services
-take. List filters (CONTRACT.md section 8) are case-sensitive, as the document says.
+take. List filters (CONTRACT.md §8) are case-sensitive, as the document says.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def paging(query: QueryParams) -> Paging:
     return Paging(min(size, MAX_PAGE_SIZE), page, after, before)
 
 
-# Filter name -> attribute of the query filter, in the order of CONTRACT.md section 8.
+# Filter name -> attribute of the query filter, in the order of CONTRACT.md §8.
 ORDER_FILTERS: dict[str, str] = {
     "Sid": "sid",
     "AccountSid": "account_sid",

@@ -1,4 +1,4 @@
-"""Rows -> the JSON of the source document (CONTRACT.md sections 2, 3 and 8).
+"""Rows -> the JSON of the source document (CONTRACT.md §2, 3 and 8).
 
 Every field is written explicitly: a field not listed here cannot reach a response, so the
 write-only values (ssn_last_four, account_number, pin_number) never do. Absent values are
@@ -20,7 +20,7 @@ from app.store.tables import Loa, PortOrder, PortOrderError
 ORDERS_PATH = "/porting/PortOrders"
 LOAS_PATH = "/porting/Loas"
 
-# The instance fields, in the order of CONTRACT.md section 2 (the OpenAPI document lists the same).
+# The instance fields, in the order of CONTRACT.md §2 (the OpenAPI document lists the same).
 PORT_ORDER_FIELDS: tuple[str, ...] = (
     "sid",
     "account_sid",

@@ -129,7 +129,7 @@ def apply_fields(order: PortOrder, f: PortOrderFields, svc: Services) -> None:
 def order_payload(
     order: PortOrder, errors: list[PortOrderError], callback_types: list[str]
 ) -> dict[str, Any]:
-    """The status callback payload of CONTRACT.md section 9 (also the event's payload)."""
+    """The status callback payload of CONTRACT.md §9 (also the event's payload)."""
     return {
         "port_order_sid": order.sid,
         "callback_type": callback_types,

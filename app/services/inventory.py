@@ -1,6 +1,6 @@
 """Reads of the inventory: the numbers completed ports put into accounts (`PN` SIDs).
 
-Newest first with keyset pagination, like every list (ARCHITECTURE.md section 4): `after_sid` gives the
+Newest first with keyset pagination, like every list (ARCHITECTURE.md §4): `after_sid` gives the
 rows after that number in list order, `before_sid` the rows before it. An account sees its own
 numbers and its subaccounts'; an operator sees every account's.
 """

@@ -259,7 +259,7 @@ async def update_port_order(
 
 
 async def cancel(tx: Tx, svc: Services, caller: Caller, sid: str) -> PortOrder:
-    """The customer cancels (CONTRACT.md section 5); the carrier is told if it has the order,
+    """The customer cancels (CONTRACT.md §5); the carrier is told if it has the order,
     and an LOA left covering no open order is canceled with it."""
     now = svc.clock()
     order = await queries.port_order(tx, sid, caller.visible)

@@ -1,4 +1,4 @@
-"""Reads: one order or LOA, and the lists of CONTRACT.md section 8 with keyset pagination."""
+"""Reads: one order or LOA, and the lists of CONTRACT.md §8 with keyset pagination."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ async def list_port_orders(
     from_end: bool = False,
 ) -> Page[PortOrder]:
     """`from_end`: the last rows of the list (GraphQL `last` without `before`)."""
-    if f.status is not None:  # any letter case (CONTRACT.md section 8); unknown values are 21822
+    if f.status is not None:  # any letter case (CONTRACT.md §8); unknown values are 21822
         f = replace(f, status=parse_status(f.status).value)
     async with svc.db.read() as s:
         after_key, before_key = await _cursor_keys(
@@ -207,7 +207,7 @@ async def count_events_of_orders(
 
 
 def allowed_actions(svc: Services, order: PortOrder, loa: Loa) -> list[Action]:
-    """What a customer may do with the order now (the guards of CONTRACT.md section 5)."""
+    """What a customer may do with the order now (the guards of CONTRACT.md §5)."""
     status = PortOrderStatus(order.status)
     return statuses.allowed_actions(
         status,

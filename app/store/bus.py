@@ -1,4 +1,4 @@
-"""The bus only says "new events exist up to id N" (ARCHITECTURE.md section 1).
+"""The bus only says "new events exist up to id N" (ARCHITECTURE.md §1).
 
 `MemoryBus` serves one process (the embedded SQLite setup). A listener that wakes up re-reads
 the event log from its own last id, so a missed or coalesced wake-up loses nothing.

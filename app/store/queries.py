@@ -1,4 +1,4 @@
-"""Every SELECT of Portico lives here, keyset pagination included (ARCHITECTURE.md sections 3 and 4).
+"""Every SELECT of Portico lives here, keyset pagination included (ARCHITECTURE.md §3, §4).
 
 Visibility: `visible` is the set of account SIDs a caller may read, or None for operators
 (every account). A row outside it behaves exactly like a row that does not exist.

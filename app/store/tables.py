@@ -1,8 +1,8 @@
 """Every table of Portico (SQLModel, table=True). Nothing else defines tables.
 
 Conventions:
-- `id` is an integer sequence: the immutable keyset key for "newest first" lists (ARCHITECTURE.md section 4).
-  The public handle is `sid`.
+- `id` is an integer sequence: the immutable keyset key for "newest first" lists
+  (ARCHITECTURE.md §4). The public handle is `sid`.
 - Times are stored as UTC (`UTCDateTime`) and come back timezone-aware.
 - Write-only values live only in `*_enc` columns (Fernet ciphertext, app/store/secrets.py).
 - `version` is the optimistic-concurrency counter of rows that move through states.
@@ -159,7 +159,7 @@ class Event(SQLModel, table=True):
     resource_sid: str = Field(max_length=34, index=True)
     account_sid: str = Field(max_length=34, index=True)
     type: str = Field(max_length=48)  # e.g. "port_order.status_changed"
-    # Status callback payload of CONTRACT.md section 9 (port orders) or {status, date_updated} (LOAs).
+    # Status callback payload of CONTRACT.md §9 (port orders) or {status, date_updated} (LOAs).
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     actor: str = Field(max_length=16)  # customer | service | carrier | operator
     actor_sid: str | None = Field(default=None, max_length=34)

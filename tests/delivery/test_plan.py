@@ -1,4 +1,4 @@
-"""Each event queues the deliveries CONTRACT.md sections 9 and 10 ask for, in its own transaction."""
+"""Each event queues the deliveries CONTRACT.md §9, §10 ask for, in its own transaction."""
 
 from __future__ import annotations
 

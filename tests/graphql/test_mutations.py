@@ -1,4 +1,4 @@
-"""Every mutation path: success, and each user error of CONTRACT.md section 7 a mutation can hit.
+"""Every mutation path: success, and each user error of CONTRACT.md §7 a mutation can hit.
 
 A refused mutation returns every userError at once, `portOrder`/`loa` null, and stores nothing.
 Runs on SQLite and PostgreSQL.

@@ -1,4 +1,4 @@
-"""Earliest activation dates: business days, weekends and public holidays (CONTRACT.md section 6)."""
+"""Earliest activation dates: business days, weekends and public holidays (CONTRACT.md §6)."""
 
 from __future__ import annotations
 

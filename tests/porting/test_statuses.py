@@ -1,4 +1,4 @@
-"""The transition table of CONTRACT.md section 4 and the guards of section 5, exhaustively.
+"""The transition table of CONTRACT.md §4 and the guards of section 5, exhaustively.
 
 The expected table is built here from the the contract's own rows (copied as text below), not from
 `TRANSITIONS`, so a slip in either one shows up as a failing triple.
@@ -30,7 +30,7 @@ from app.porting.statuses import (
 
 S = PortOrderStatus
 
-# CONTRACT.md section 4, row by row: "from -> to | who". "(new) -> CREATED" is not a move of an
+# CONTRACT.md §4, row by row: "from -> to | who". "(new) -> CREATED" is not a move of an
 # existing order and is left out.
 SPEC_ROWS = """
 CREATED -> PENDING | service
@@ -133,7 +133,7 @@ def test_parse_loa_status() -> None:
     assert (info.value.code, info.value.field) == (21904, "status")
 
 
-# --- update guard (CONTRACT.md section 5) ------------------------------------------------------------------
+# --- update guard (CONTRACT.md §5) ----------------------------------------------------------------
 
 UPDATABLE = {S.CREATED, S.PENDING, S.REJECTED}
 
@@ -147,7 +147,7 @@ def test_update_guard(status: PortOrderStatus) -> None:
         assert refusal is not None and refusal.code == 21829
 
 
-# --- cancel guard (CONTRACT.md section 5) ------------------------------------------------------------------
+# --- cancel guard (CONTRACT.md §5) ----------------------------------------------------------------
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 FAR = NOW + timedelta(days=30)
@@ -232,7 +232,7 @@ def test_allowed_actions_examples() -> None:
         Action.UPDATE,
         Action.CANCEL,
     ]
-    # CONTRACT.md section 5: a MOBILE order cancels only while CREATED or PENDING
+    # CONTRACT.md §5: a MOBILE order cancels only while CREATED or PENDING
     assert allowed_actions(S.REJECTED, PortType.MOBILE, None, LoaStatus.CANCELED, NOW) == [
         Action.UPDATE
     ]

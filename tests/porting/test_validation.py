@@ -1,4 +1,4 @@
-"""Port order input validation: codes, fields, normalization (CONTRACT.md sections 2, 5 and 7)."""
+"""Port order input validation: codes, fields, normalization (CONTRACT.md §2, 5 and 7)."""
 
 from __future__ import annotations
 

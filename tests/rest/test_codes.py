@@ -1,4 +1,4 @@
-"""Every CONTRACT.md section 7 code the REST surface can trigger: the code, and nothing stored.
+"""Every CONTRACT.md §7 code the REST surface can trigger: the code, and nothing stored.
 
 Codes only a carrier or operator can cause (21831, 21835) are shown in the order's `errors`.
 """

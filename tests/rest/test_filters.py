@@ -1,4 +1,4 @@
-"""Every list filter of CONTRACT.md section 8, on both dialects (dates and text compare in the DB)."""
+"""Every list filter of CONTRACT.md §8, on both dialects (dates and text compare in the DB)."""
 
 from __future__ import annotations
 

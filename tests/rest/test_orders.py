@@ -1,5 +1,5 @@
 """Port order instance routes: create (JSON, form, PascalCase), get, update (POST/PUT), cancel;
-the instance JSON of CONTRACT.md section 2; write-only fields never in a response."""
+the instance JSON of CONTRACT.md §2; write-only fields never in a response."""
 
 from __future__ import annotations
 

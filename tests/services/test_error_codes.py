@@ -1,4 +1,4 @@
-"""One test per error code of CONTRACT.md section 7 that the services can raise.
+"""One test per error code of CONTRACT.md §7 that the services can raise.
 
 Each checks the code, the field it concerns, and (through `refused`) that every table is exactly
 as before: a refused request stores nothing and changes nothing. Runs on SQLite and PostgreSQL.

@@ -1,5 +1,6 @@
-"""The event log (CONTRACT.md section 9, ARCHITECTURE.md section 1): every status change and every FOC change appends an event
-row in the same transaction as the change; a failed request leaves no row of any kind."""
+"""The event log (CONTRACT.md §9, ARCHITECTURE.md §1): every status change and every FOC
+change appends an event row in the same transaction as the change; a failed request leaves no
+row of any kind."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ async def test_every_change_appends_one_event(svc) -> None:
         ("port_order.status_changed", "COMPLETED", ["status_update"], "carrier")
     ]
     assert events[0].payload["phone_number_sid"] == done.incoming_phone_number_sid
-    # the payload is exactly CONTRACT.md section 9's, nothing more (no write-only fields, no addresses)
+    # the payload is exactly CONTRACT.md §9's, nothing more (no write-only fields, no addresses)
     assert set(events[0].payload) == {
         "port_order_sid",
         "callback_type",

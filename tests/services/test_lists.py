@@ -1,4 +1,4 @@
-"""Lists of CONTRACT.md section 8: every filter, and keyset pagination (newest first) that stays stable
+"""Lists of CONTRACT.md §8: every filter, and keyset pagination (newest first) that stays stable
 while rows are being inserted: no duplicates, no gaps, forward and backward."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""LOA grouping, the signature flow, and REJECTED -> PENDING on a fresh LOA (CONTRACT.md section 1, 3, 4, 5, 6)."""
+"""LOA grouping, the signature flow, and REJECTED -> PENDING on a fresh LOA (CONTRACT.md
+§1, §3-§6)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Who sees what (ARCHITECTURE.md section 6): an account sees its own rows and its subaccounts'; a subaccount only
-its own; anyone else nothing (a foreign SID behaves like a missing one). Operators see all."""
+"""Who sees what (ARCHITECTURE.md §6): an account sees its own rows and its subaccounts';
+a subaccount only its own; anyone else nothing (a foreign SID behaves like a missing one).
+Operators see all."""
 
 from __future__ import annotations
 

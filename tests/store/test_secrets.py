@@ -1,4 +1,4 @@
-"""Write-only storage (CONTRACT.md section 2, issue 2 item 10): PIN, account number, SSN last four and auth
+"""Write-only storage (CONTRACT.md §2, issue 2 item 10): PIN, account number, SSN last four and auth
 tokens are stored encrypted; the raw rows hold ciphertext only; tokens compare in constant time."""
 
 from __future__ import annotations
