@@ -53,7 +53,7 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
             self._address, port, timeout=timeout, local_address=local_address
         )
 
-    async def connect_unix_socket(  # type: ignore[override]
+    async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: object = None
     ) -> httpcore.AsyncNetworkStream:
         raise httpcore.ConnectError("unix sockets are not callback targets")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from app.adapters.http import HttpResult
+from app.services.ports import HttpResult
 
 
 @dataclass

@@ -52,7 +52,7 @@ def unauthorized(request: Request) -> Response:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    websocket_adapter_class = SocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = SocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 

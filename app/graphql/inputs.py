@@ -135,5 +135,5 @@ class CreatePortOrderInput(UpdatePortOrderInput):
     )
 
 
-CREATE_FIELDS = frozenset(f.name for f in fields(CreatePortOrderInput))  # type: ignore[arg-type]
-UPDATE_FIELDS = frozenset(f.name for f in fields(UpdatePortOrderInput))  # type: ignore[arg-type]
+CREATE_FIELDS = frozenset(f.name for f in fields(CreatePortOrderInput))
+UPDATE_FIELDS = frozenset(f.name for f in fields(UpdatePortOrderInput))

@@ -244,7 +244,7 @@ MAX_IDEMPOTENCY_KEY = 255
 
 
 def idempotency_key(headers: Any) -> str | None:
-    keys = {headers[h].strip() for h in IDEMPOTENCY_HEADERS if h in headers}
+    keys: set[str] = {headers[h].strip() for h in IDEMPOTENCY_HEADERS if h in headers}
     if not keys:
         return None
     if len(keys) > 1:

@@ -157,7 +157,7 @@ async def idempotency_key(
     stmt = select(IdempotencyKey).where(
         IdempotencyKey.account_sid == account_sid,
         IdempotencyKey.key == key,
-        IdempotencyKey.date_created >= since,  # type: ignore[operator]
+        IdempotencyKey.date_created >= since,
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -167,9 +167,9 @@ async def delete_expired_idempotency_key(
 ) -> None:
     await session.execute(
         delete(IdempotencyKey).where(
-            IdempotencyKey.account_sid == account_sid,  # type: ignore[arg-type]
-            IdempotencyKey.key == key,  # type: ignore[arg-type]
-            IdempotencyKey.date_created < before,  # type: ignore[operator]
+            IdempotencyKey.account_sid == account_sid,
+            IdempotencyKey.key == key,
+            IdempotencyKey.date_created < before,
         )
     )
 
@@ -192,18 +192,19 @@ def _order_conditions(f: PortOrderFilter) -> list[ColumnElement[bool]]:
     ]
     conds.extend(col == value for col, value in pairs if value is not None)
     if f.activation_date_min is not None:
-        conds.append(c.activation_date >= f.activation_date_min)  # type: ignore[operator]
+        conds.append(c.activation_date >= f.activation_date_min)
     if f.activation_date_max is not None:
-        conds.append(c.activation_date <= f.activation_date_max)  # type: ignore[operator]
+        conds.append(c.activation_date <= f.activation_date_max)
     return conds
 
 
 async def key_of(session: AsyncSession, model: type[T], sid: str, visible: Visible) -> int | None:
     """The keyset key (id) of a visible row, or None when it does not exist for this caller."""
-    col_sid: Any = model.sid  # type: ignore[attr-defined]
-    col_acc: Any = model.account_sid  # type: ignore[attr-defined]
-    stmt = select(model.id).where(col_sid == sid, *_visible(col_acc, visible))  # type: ignore[attr-defined]
-    return (await session.execute(stmt)).scalar_one_or_none()
+    col_sid: Any = model.sid
+    col_acc: Any = model.account_sid
+    stmt = select(model.id).where(col_sid == sid, *_visible(col_acc, visible))
+    key: int | None = (await session.execute(stmt)).scalar_one_or_none()
+    return key
 
 
 async def _keyset(
@@ -217,7 +218,7 @@ async def _keyset(
 ) -> Page[T]:
     """Newest first. `from_end` reads the last (oldest) rows, as GraphQL `last` without
     `before` does; `before_key` reads the rows just before it, both returned in list order."""
-    key: Any = model.id  # type: ignore[attr-defined]
+    key: Any = model.id
     if before_key is not None or from_end:
         if before_key is not None:
             conds = [*conds, key > before_key]
@@ -264,7 +265,7 @@ async def _windowed(
     out: dict[str, Page[T]] = {p: Page([], False, backward=w.backward) for p in parents}
     if not parents:
         return out
-    key: Any = model.id  # type: ignore[attr-defined]
+    key: Any = model.id
     # Reading direction: forward on a newest-first list reads ids downwards, and so on.
     descending = newest_first != w.backward
     conds = [*conds, parent.in_(list(parents))]
@@ -478,7 +479,7 @@ async def count_incoming_phone_numbers(
 
 
 async def jobs_of_order(session: AsyncSession, order_sid: str) -> Sequence[Job]:
-    stmt = select(Job).where(Job.port_order_sid == order_sid).order_by(Job.id)  # type: ignore[arg-type]
+    stmt = select(Job).where(Job.port_order_sid == order_sid).order_by(Job.id)
     return (await session.execute(stmt)).scalars().all()
 
 
@@ -494,13 +495,13 @@ async def events_after(
     resource_sid: str | None = None,
     resource_type: str | None = None,
 ) -> Sequence[Event]:
-    conds: list[ColumnElement[bool]] = [Event.id > after_id]  # type: ignore[operator]
+    conds: list[ColumnElement[bool]] = [Event.id > after_id]
     conds += _visible(Event.account_sid, visible)
     if resource_sid is not None:
         conds.append(Event.resource_sid == resource_sid)
     if resource_type is not None:
         conds.append(Event.resource_type == resource_type)
-    stmt = select(Event).where(*conds).order_by(Event.id).limit(limit)  # type: ignore[arg-type]
+    stmt = select(Event).where(*conds).order_by(Event.id).limit(limit)
     return (await session.execute(stmt)).scalars().all()
 
 

@@ -144,7 +144,8 @@ class Queue(Generic[R]):
         lease: Any = self.model.lease_until
         at = case((lease.is_not(None) & (lease > due), lease), else_=due)
         stmt = select(func.min(at)).where(col(self.model.state) == PENDING)
-        return (await session.execute(stmt)).scalar_one_or_none()
+        when: datetime | None = (await session.execute(stmt)).scalar_one_or_none()
+        return when
 
     async def backlog(self, session: AsyncSession, now: datetime) -> tuple[int, datetime | None]:
         """How many pending items are due now, and the due time of the oldest."""
