@@ -7,8 +7,12 @@ its job and applies the carrier's answer in one transaction). The transaction is
 the boundary, by `Services.run` (or `Services.transaction()` where a boundary needs the block):
 it commits when the use case returns and, after the commit, tells the bus about the events
 written and wakes this process's runners of the work written (nothing is announced on rollback).
-Use cases are serialised: by `BEGIN IMMEDIATE` on SQLite, by the event-log lock taken when the
-transaction begins on PostgreSQL (app/store/events.py). Keep network I/O out of the block.
+On SQLite writers are serialised (`BEGIN IMMEDIATE`: one writer at a time). On PostgreSQL
+they are not: writers of different orders run at the same time, conflicts on one row are
+decided by the row (optimistic `version` claims: one winner, 20409 for the other), and a
+deadlock or serialization failure between two use cases runs the loser again. Readers of the
+event log never miss an event that commits late (app/store/events.py). Keep network I/O out of
+the block.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.config import Settings
 from app.porting.carrier import CarrierAdapter
@@ -30,7 +34,6 @@ from app.porting.statuses import Actor
 from app.services.hub import Hub
 from app.services.ports import EmailSender, HttpSender
 from app.store import conflicts, work
-from app.store import events as log
 from app.store.bus import Bus, MemoryBus
 from app.store.engine import Database, Tx
 from app.store.pgbus import CHANNEL
@@ -42,6 +45,8 @@ T = TypeVar("T")
 
 RETRY: Literal["retry"] = "retry"
 ATTEMPTS = 3
+# PostgreSQL's "try the transaction again" answers: serialization_failure, deadlock_detected.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 # What a unique constraint means: a refusal, or RETRY (run the use case again).
 Conflicts = Mapping[str, Callable[[], PortingError] | Literal["retry"]]
 # For writes of port orders: the number is held by an open order (21837) or already in an
@@ -101,7 +106,6 @@ class Services:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.db.write() as tx:
-            await log.serialize(tx)
             yield tx
             events: list[Event] = tx.info.get("events", [])
             if events:
@@ -145,8 +149,11 @@ class Services:
                 answer = on_conflict.get(conflicts.unique_constraint(exc) or "")
                 if answer is None:
                     raise
-                if answer != RETRY:
+                if not isinstance(answer, str):
                     raise answer() from None
+            except DBAPIError as exc:
+                if conflicts.sqlstate(exc) not in RETRYABLE_SQLSTATES:
+                    raise
         raise PortingError(20409)
 
     async def start(self) -> None:

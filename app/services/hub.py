@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from app.store import queries
+from app.store import events as event_log
 from app.store.bus import Bus
 from app.store.engine import Database
 from app.store.tables import Event
@@ -28,6 +28,7 @@ from app.store.tables import Event
 log = logging.getLogger(__name__)
 BATCH = 500
 QUEUE_LIMIT = 1000
+HELD_BACK_POLL = 0.02  # seconds: how soon to look again for events behind an open transaction
 SHARED_READS = 1024
 T = TypeVar("T")
 
@@ -92,7 +93,7 @@ class Hub:
         self._bus = bus
         self._idle_poll = idle_poll
         self._subs: set[Subscription] = set()
-        self._cursor = 0
+        self._cursor = event_log.START
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self.reads = SharedReads()
@@ -116,35 +117,42 @@ class Hub:
 
     async def _run(self) -> None:
         async with self._db.read() as s:
-            self._cursor = await queries.last_event_id(s)
-        self._ready.set()
+            self._cursor = await event_log.newest_position(s)
         while True:
             try:
-                await self._bus.wait_beyond(self._cursor, timeout=self._idle_poll)
-                await self._dispatch_new()
+                seen = self._bus.last_id  # (read first: a later wake-up is not lost)
+                # waiting: events committed behind an older open transaction
+                waiting = await self._dispatch_new()
+                timeout = HELD_BACK_POLL if waiting else self._idle_poll
+                self._ready.set()  # (from the first wait on: subscribers may join)
+                await self._bus.wait_beyond(seen, timeout=timeout)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("event hub: reading the log failed; retrying")
+                self._ready.set()  # subscribers wait on their queues meanwhile
                 await asyncio.sleep(1)
 
-    async def _dispatch_new(self) -> None:
+    async def _dispatch_new(self) -> bool:
+        """Hand every new event to its subscriptions; True when some wait behind an older
+        transaction still open (look again soon)."""
         while True:
             async with self._db.read() as s:
-                rows = await queries.events_after(s, self._cursor, BATCH)
+                rows = await event_log.read_after(s, self._cursor, BATCH)
+                last = event_log.position(rows[-1]) if rows else self._cursor
+                waiting = len(rows) < BATCH and await event_log.held_back(s, last)
             for event in rows:
-                assert event.id is not None
-                self._cursor = event.id
+                self._cursor = event_log.position(event)
                 for sub in self._subs:
                     if sub.matches(event):
                         sub.offer(event)
             if len(rows) < BATCH:
-                return
+                return waiting
 
-    async def _replay(self, sub: Subscription, cursor: int) -> AsyncIterator[Event]:
+    async def _replay(self, sub: Subscription, cursor: event_log.Position) -> AsyncIterator[Event]:
         while True:
             async with self._db.read() as s:
-                rows = await queries.events_after(
+                rows = await event_log.read_after(
                     s,
                     cursor,
                     BATCH,
@@ -154,8 +162,7 @@ class Hub:
                 )
             for event in rows:
                 yield event
-                assert event.id is not None
-                cursor = event.id
+                cursor = event_log.position(event)
             if len(rows) < BATCH:
                 return
 
@@ -167,16 +174,18 @@ class Hub:
         resource_sid: str | None = None,
         after: int | None = None,
     ) -> AsyncIterator[Event]:
-        """Matching events: first those after `after` from the log (when given), then live."""
+        """Matching events: first those after `after` (an event id, the public cursor) from the
+        log (when given), then live."""
         await self.start()
         sub = Subscription(visible, resource_type, resource_sid)
         self._subs.add(sub)
         try:
-            cursor = after if after is not None else self._cursor
+            cursor = self._cursor
             if after is not None:
+                async with self._db.read() as s:
+                    cursor = await event_log.position_of(s, after)
                 async for event in self._replay(sub, cursor):
-                    assert event.id is not None
-                    cursor = event.id
+                    cursor = event_log.position(event)
                     yield event
             while True:
                 if sub.overflowed:
@@ -184,15 +193,13 @@ class Hub:
                     sub.queue = asyncio.Queue(QUEUE_LIMIT)
                     sub.overflowed = False
                     async for event in self._replay(sub, cursor):
-                        assert event.id is not None
-                        cursor = event.id
+                        cursor = event_log.position(event)
                         yield event
                     continue
                 event = await sub.queue.get()
-                assert event.id is not None
-                if event.id <= cursor:
+                if event_log.position(event) <= cursor:
                     continue
-                cursor = event.id
+                cursor = event_log.position(event)
                 yield event
         finally:
             self._subs.discard(sub)

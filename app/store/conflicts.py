@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 ACTIVE_NUMBER = "port_orders.active_number"
 INVENTORY_NUMBER = "incoming_phone_numbers.number"
@@ -44,3 +44,12 @@ def unique_constraint(exc: IntegrityError) -> str | None:
     columns = [c.strip() for c in match.group(1).split(",")]
     table = columns[0].split(".")[0]
     return table + "." + ",".join(c.split(".")[1] for c in columns)
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """The SQLSTATE of a PostgreSQL error (asyncpg's `sqlstate`), None elsewhere."""
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+    return None

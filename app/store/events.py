@@ -1,21 +1,26 @@
-"""Appending to the event log, and queueing the deliveries an event implies, inside the writer's
-transaction.
+"""The event log: appending inside the writer's transaction, and reading it without gaps.
 
-On PostgreSQL, ids come from sequences and concurrent transactions could commit out of id
-order, so a reader at "after id N" (the event log, or a keyset page) might skip a late commit.
-A transaction-scoped advisory lock makes writers commit in id order: the lock is held until
-commit. `Services.transaction()` takes it when the transaction begins (`serialize`), so every
-use case's writes are serialised on PostgreSQL as SQLite's `BEGIN IMMEDIATE` serialises them:
-no use case can hold the lock while waiting for a row another one has locked (no deadlocks),
-and rows of every table (port orders, LOAs, events) commit in id order.
+Writers are not serialised. On PostgreSQL, event ids come from a sequence, so concurrent
+transactions commit out of id order: a reader at "after id N" could move past an id that a
+transaction still running fills in later. So every event also records the id of the
+transaction that wrote it (`xact_id`, from `pg_current_xact_id()`), and readers go through the
+log in (`xact_id`, `id`) order, only up to the oldest transaction still running
+(`pg_snapshot_xmin` of the reader's snapshot): every transaction below that has ended, so no
+event can appear there later. A reader's position is such a pair (`Position`); the public
+cursor stays the event's id, and `position_of` turns it back into a position. An event
+committed while an older transaction is still open waits for it (milliseconds) and is never
+skipped. SQLite has one writer, which commits in id order: there `xact_id` is 0 and the
+position is the id.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, Text, cast, func, literal_column, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.porting import sids
 from app.porting.notifications import Planned
@@ -24,16 +29,37 @@ from app.store import work
 from app.store.engine import Tx
 from app.store.tables import Delivery, Event
 
-EVENT_LOG_LOCK = 727_001  # pg_advisory_xact_lock key of the event log
+# The writing transaction's id, as a number (xid8 has no cast to bigint but through text).
+_XACT_ID = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
+# The horizon: the oldest transaction that was still running when this statement's snapshot
+# was taken, or, when none was, the next xid to be assigned. Every transaction below it has
+# ended, and its events are visible to the same statement. Transactions that pg_stat_activity
+# shows running in another database of the server are left out, so they never hold Portico's
+# readers back; one that has just ended stays in, which only delays a reader until its next
+# read (never lets it skip).
+_HORIZON: Any = literal_column(
+    """(
+    SELECT coalesce(
+        min(x::text::bigint),
+        pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+    )
+    FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE x::text::bigint % 4294967296 NOT IN (
+        SELECT backend_xid::text::bigint FROM pg_stat_activity
+        WHERE datname <> current_database() AND backend_xid IS NOT NULL
+    )
+)"""
+)
 
 
-async def serialize(tx: Tx) -> None:
-    """Hold the event-log lock until this transaction ends (PostgreSQL; a no-op on SQLite)."""
-    if tx.info.get("event_lock"):
-        return
-    if tx.get_bind().dialect.name == "postgresql":
-        await tx.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK})
-    tx.info["event_lock"] = True
+class Position(NamedTuple):
+    """A place in the log, in reading order."""
+
+    xact_id: int
+    id: int
+
+
+START = Position(-1, 0)  # before every event
 
 
 async def append(
@@ -48,7 +74,6 @@ async def append(
     actor_sid: str | None,
     now: datetime,
 ) -> Event:
-    await serialize(tx)
     event = Event(
         resource_type=resource_type,
         resource_sid=resource_sid,
@@ -59,11 +84,84 @@ async def append(
         actor_sid=actor_sid,
         date_created=now,
     )
+    if tx.get_bind().dialect.name == "postgresql":
+        setattr(event, "xact_id", _XACT_ID)  # rendered into the INSERT  # noqa: B010
     tx.add(event)
     await tx.flush()
     assert event.id is not None
     tx.info.setdefault("events", []).append(event)
     return event
+
+
+def _postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def below_horizon(session: AsyncSession) -> list[Any]:
+    """The condition that keeps a read of events to the settled part of the log (PostgreSQL):
+    a read with it hands out no position or cursor that a late commit could still precede."""
+    return [col(Event.xact_id) < _HORIZON] if _postgres(session) else []
+
+
+def _after(position: Position) -> Any:
+    return tuple_(col(Event.xact_id), col(Event.id)) > tuple_(position.xact_id, position.id)
+
+
+async def read_after(
+    session: AsyncSession,
+    position: Position,
+    limit: int,
+    *,
+    visible: frozenset[str] | None = None,
+    resource_sid: str | None = None,
+    resource_type: str | None = None,
+) -> list[Event]:
+    """The events after `position` in reading order, up to the horizon (at most `limit`)."""
+    conds: list[Any] = [_after(position), *below_horizon(session)]
+    if visible is not None:
+        conds.append(col(Event.account_sid).in_(visible))
+    if resource_sid is not None:
+        conds.append(col(Event.resource_sid) == resource_sid)
+    if resource_type is not None:
+        conds.append(col(Event.resource_type) == resource_type)
+    stmt = select(Event).where(*conds).order_by(col(Event.xact_id), col(Event.id)).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def held_back(session: AsyncSession, position: Position) -> bool:
+    """True when events after `position` are committed but wait behind an older transaction
+    still running (PostgreSQL): a reader should look again soon."""
+    if not _postgres(session):
+        return False
+    stmt = select(col(Event.id)).where(_after(position)).limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def newest_position(session: AsyncSession) -> Position:
+    """The position of the last event below the horizon: a reader starting there misses
+    nothing that commits later."""
+    stmt = select(col(Event.xact_id), col(Event.id)).where(*below_horizon(session))
+    stmt = stmt.order_by(col(Event.xact_id).desc(), col(Event.id).desc()).limit(1)
+    row = (await session.execute(stmt)).first()
+    return START if row is None else Position(row[0], row[1] or 0)
+
+
+async def position_of(session: AsyncSession, event_id: int) -> Position:
+    """The position of the event with this (public cursor) id; for an id that names no event,
+    the position of the newest event before it (START when there is none)."""
+    stmt = (
+        select(col(Event.xact_id), col(Event.id))
+        .where(col(Event.id) <= event_id)
+        .order_by(col(Event.id).desc())
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).first()
+    return START if row is None else Position(row[0], row[1] or 0)
+
+
+def position(event: Event) -> Position:
+    assert event.id is not None
+    return Position(event.xact_id, event.id)
 
 
 def queue_deliveries(tx: Tx, event: Event, planned: list[Planned]) -> list[Delivery]:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
+from app.store.events import below_horizon
 from app.store.tables import (
     Account,
     Delivery,
@@ -495,6 +496,8 @@ async def events_after(
     resource_sid: str | None = None,
     resource_type: str | None = None,
 ) -> Sequence[Event]:
+    """Events by id, for inspection (tests, the CLI). Readers that must not miss a late commit
+    (the hub, replays) go through app/store/events.read_after instead."""
     conds: list[ColumnElement[bool]] = [Event.id > after_id]
     conds += _visible(Event.account_sid, visible)
     if resource_sid is not None:
@@ -516,8 +519,10 @@ async def events_of_resource(
     after_id: int | None = None,
     before_id: int | None = None,
 ) -> Page[Event]:
-    """An order's or LOA's timeline, oldest first (events are read in the order they happened)."""
+    """An order's or LOA's timeline, oldest first (events are read in the order they happened),
+    up to the log's horizon (app/store/events.py)."""
     conds: list[ColumnElement[bool]] = [Event.resource_sid == resource_sid]
+    conds += below_horizon(session)
     key: Any = Event.id
     if before_id is not None:
         stmt = select(Event).where(*conds, key < before_id).order_by(key.desc()).limit(limit + 1)
@@ -534,7 +539,7 @@ async def events_of_resources(
     session: AsyncSession, resource_sids: Collection[str], visible: Visible, w: Window
 ) -> dict[str, Page[Event]]:
     """Each resource's timeline, oldest first, one page per resource, in one statement."""
-    conds = _visible(Event.account_sid, visible)
+    conds = _visible(Event.account_sid, visible) + below_horizon(session)
     return await _windowed(
         session, Event, Event.resource_sid, resource_sids, conds, w, newest_first=False
     )
@@ -543,7 +548,7 @@ async def events_of_resources(
 async def count_events_of_resources(
     session: AsyncSession, resource_sids: Collection[str], visible: Visible
 ) -> dict[str, int]:
-    conds = _visible(Event.account_sid, visible)
+    conds = _visible(Event.account_sid, visible) + below_horizon(session)
     return await _count_per_parent(session, Event, Event.resource_sid, resource_sids, conds)
 
 

@@ -150,11 +150,19 @@ class PortOrderError(SQLModel, table=True):
 
 
 class Event(SQLModel, table=True):
-    """The event log: what happened, in commit order. `id` is the cursor."""
+    """The event log: what happened. `id` is the public cursor; readers go through the log in
+    (`xact_id`, `id`) order, which a late commit cannot fill in behind them
+    (app/store/events.py)."""
 
     __tablename__ = "events"
-    __table_args__ = (sa.Index("ix_events_resource_sid_id", "resource_sid", "id"),)
+    __table_args__ = (
+        sa.Index("ix_events_resource_sid_id", "resource_sid", "id"),
+        sa.Index("ix_events_xact_id_id", "xact_id", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
+    # The writing transaction's id on PostgreSQL (pg_current_xact_id()); 0 on SQLite, where
+    # the single writer commits in id order.
+    xact_id: int = Field(default=0, sa_column=Column(sa.BigInteger(), nullable=False))
     resource_type: str = Field(max_length=16)  # "port_order" | "loa"
     resource_sid: str = Field(max_length=34, index=True)
     account_sid: str = Field(max_length=34, index=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -14,11 +15,10 @@ from app.porting.statuses import Actor, PortOrderStatus
 from app.services import _orders, loas, operators, port_orders, reads
 from app.services.context import Caller, Services
 from app.store.queries import LoaFilter, PortOrderFilter
-from app.store.tables import PortOrder
+from app.store.tables import Event, PortOrder
 from app.wiring import build_services
 from tests.builders import account, order_input
 from tests.services.helpers import SIGNATURE, Clock, pending, submitted
-from tests.services.overlap import lock_waiters
 
 S = PortOrderStatus
 ALL = PortOrderFilter()
@@ -130,16 +130,16 @@ async def test_concurrent_writers_and_a_reader(svc, svc2) -> None:
     assert bwd == everything[start - len(bwd) : start]
 
 
-async def test_a_late_commit_cannot_hide_behind_a_cursor(svc, svc2, monkeypatch) -> None:
-    """Order A gets its id, then order B is created while A's transaction is still open. B must
-    not commit before A: a reader who saw B first would page backward from B and never see A."""
-    caller = await account(svc)
-    oldest = (await pending(svc, caller)).sid
+async def _hold_the_first_create(
+    svc: Services, svc2: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
+) -> tuple[asyncio.Task[PortOrder], asyncio.Task[PortOrder], asyncio.Event]:
+    """Order A is written (its rows have their ids) and its transaction held open; then order B
+    is created through another engine. Returns the two create tasks and A's release."""
     a_inserted, release = asyncio.Event(), asyncio.Event()
     real = _orders.record_order_event
-    holder: dict[str, asyncio.Task[object] | None] = {"a": None}
+    holder: dict[str, asyncio.Task[PortOrder] | None] = {"a": None}
 
-    async def record(*args, **kwargs):
+    async def record(*args: Any, **kwargs: Any) -> Any:
         if asyncio.current_task() is holder["a"] and not a_inserted.is_set():
             a_inserted.set()  # A's order row is flushed: it has its id
             await release.wait()
@@ -149,22 +149,19 @@ async def test_a_late_commit_cannot_hide_behind_a_cursor(svc, svc2, monkeypatch)
     a = asyncio.create_task(port_orders.create_port_order(svc, caller, order_input()))
     holder["a"] = a
     await asyncio.wait_for(a_inserted.wait(), 20)
-    b_entered = asyncio.Event()
-    real_tx = svc2.transaction
-
-    def tx():
-        b_entered.set()
-        return real_tx()
-
-    svc2.transaction = tx  # type: ignore[method-assign]
     b = asyncio.create_task(port_orders.create_port_order(svc2, caller, order_input()))
-    await asyncio.wait_for(b_entered.wait(), 20)
+    return a, b, release
+
+
+async def test_sqlite_writers_take_turns(svc, svc2, monkeypatch) -> None:
+    """SQLite has one writer: B waits for A, so rows commit in id order and a keyset cursor
+    taken mid-flight misses nothing."""
     if not svc.db.is_sqlite:
-        for _ in range(2000):
-            if await lock_waiters(svc):
-                break
-            await asyncio.sleep(0.01)
-    # what a reader sees now, mid-flight: neither A nor B (B cannot commit while A is open)
+        return  # PostgreSQL: test_postgres_writers_of_different_orders_overlap
+    caller = await account(svc)
+    oldest = (await pending(svc, caller)).sid
+    a, b, release = await _hold_the_first_create(svc, svc2, caller, monkeypatch)
+    await asyncio.sleep(0.2)
     seen_now = await sids(svc, caller)
     assert seen_now == [oldest]
     assert not b.done()
@@ -172,8 +169,51 @@ async def test_a_late_commit_cannot_hide_behind_a_cursor(svc, svc2, monkeypatch)
     order_a, order_b = await asyncio.gather(a, b)
     everything = await sids(svc, caller)
     assert everything == [order_b.sid, order_a.sid, oldest]
-    cursor = seen_now[0]
-    assert await walk_backward(svc, caller, 1, cursor) == everything[: everything.index(cursor)]
+    assert await walk_backward(svc, caller, 1, oldest) == everything[:2]
+
+
+async def test_postgres_writers_of_different_orders_overlap(svc, svc2, monkeypatch) -> None:
+    """No global write lock: B commits while A's transaction is still open. The event log's
+    readers still miss nothing: a live subscriber and one replaying from a cursor taken while
+    A was open each get A's and B's events exactly once, in log order (A's first: its
+    transaction began first), and B's only once A has ended."""
+    if svc.db.is_sqlite:
+        return  # SQLite: test_sqlite_writers_take_turns
+    caller = await account(svc)
+    oldest = await pending(svc, caller)
+    cursor = (await reads.order_events(svc, caller, oldest.sid)).items[-1].id
+    assert cursor is not None
+    live: list[Event] = []
+
+    async def follow(into: list[Event], after: int | None) -> None:
+        stream = svc.hub.events(visible=caller.visible, resource_type="port_order", after=after)
+        async for event in stream:
+            into.append(event)
+
+    await svc.hub.start()
+    followers = [asyncio.create_task(follow(live, None))]
+    a, b, release = await _hold_the_first_create(svc, svc2, caller, monkeypatch)
+    order_b = await asyncio.wait_for(b, 20)  # committed while A is open
+    assert not a.done()
+    replayed: list[Event] = []
+    followers.append(asyncio.create_task(follow(replayed, cursor)))
+    await asyncio.sleep(0.3)
+    assert live == [] and replayed == []  # B's events wait behind A's open transaction
+    release.set()
+    order_a = await a
+    expected = 4  # each create: port_order.created, then the move to PENDING
+    for _ in range(200):
+        if len(live) >= expected and len(replayed) >= expected:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)  # (nothing more may arrive)
+    for task in followers:
+        task.cancel()
+    await asyncio.gather(*followers, return_exceptions=True)
+    for got in (live, replayed):
+        assert [e.resource_sid for e in got] == [order_a.sid] * 2 + [order_b.sid] * 2
+        assert len({e.id for e in got}) == expected
+    assert await sids(svc, caller) == [order_b.sid, order_a.sid, oldest.sid]
 
 
 async def set_columns(svc: Services, sid: str, **values: object) -> None:
