@@ -3,8 +3,8 @@
 Every layer takes its field lists from here: validation (`PortOrderFields`), the storage
 mapping (`stored_values`, `write_only_values`, `fields_from`), the GraphQL object types, inputs
 and filters, the REST serializer, the OpenAPI document and the REST list filters. A field is
-write-only here and nowhere else, and the outputs are built from `readable` fields only, so no
-layer can leak a write-only value by forgetting to leave it out.
+write-only here and nowhere else, and the outputs take their fields from `rest_fields` and
+`graphql_fields`, which never hold one: no layer can leak a write-only value by forgetting it.
 
 Pure: no I/O, no framework; imports only app.porting.*.
 """
@@ -58,7 +58,9 @@ def enum_of(cls: type[enum.StrEnum]) -> Kind:
 
 @dataclass(frozen=True)
 class Field:
-    """One field. Descriptions are the texts each surface shows (None: no description)."""
+    """One field. The descriptions (`*_doc`) are the texts each surface shows, None for none;
+    where a surface has no text of its own, the layer writes one from the kind (e.g. a date's
+    "ISO 8601, UTC", an enum's values) or from the flags ("Required.", the write-only note)."""
 
     name: str  # snake_case: the column, the REST key, the GraphQL name (camelCased)
     kind: Kind
@@ -68,7 +70,7 @@ class Field:
     rest: bool = True  # a key of the REST JSON (and of the OpenAPI object schema)
     graphql: bool = True  # a field of the GraphQL object type
     computed: bool = False  # not a column: the layer computes it (url, errors); no plain value
-    doc: str | None = None  # OpenAPI object property
+    openapi_doc: str | None = None  # OpenAPI object property
     graphql_doc: str | None = None  # GraphQL object type field
     # -- inputs --
     create: bool = False  # a create parameter
@@ -76,9 +78,8 @@ class Field:
     required: bool = False  # required on create (validation reports the SPEC code)
     write_only: bool = False  # input only: stored encrypted, in no output, ever
     also_integer: bool = False  # OpenAPI: a JSON integer is accepted too (as text)
-    input_doc: str | None = None  # OpenAPI request parameter (write-only: WRITE_ONLY_NOTE)
-    graphql_input_doc: str | None = None  # GraphQL input field ("Required." and the
-    # write-only note are added by the GraphQL layer)
+    openapi_input_doc: str | None = None  # OpenAPI request parameter (write-only: the note)
+    graphql_input_doc: str | None = None  # GraphQL input field, after "Required." (if so)
     # -- storage --
     loa: bool = False  # the order's LOA keeps a copy, in its column of the same name
 
@@ -108,7 +109,7 @@ class Filter:
     """A list filter (SPEC section 8): equality on a field, or one end of a range of it."""
 
     field: Field
-    doc: str  # the OpenAPI description of the REST query parameter
+    openapi_doc: str  # the REST query parameter's
     bound: str = ""  # "min" / "max": the lower / upper end of a range of the field
     graphql_doc: str | None = None
 
@@ -156,189 +157,128 @@ def _named(declared: tuple[Field, ...]) -> Callable[[str], Field]:
 # A Port Order
 
 
+def _value(name: str, kind: Kind, **more: Any) -> Field:
+    """A value of the order (`PortOrderFields`): a create and an update parameter."""
+    return Field(name, kind, create=True, update=True, **more)
+
+
+def _required(name: str, kind: Kind, **more: Any) -> Field:
+    """A value the create must give (the update may change it, never clear it)."""
+    return _value(name, kind, required=True, **more)
+
+
+def _write_only(name: str, graphql_input_doc: str) -> Field:
+    """A secret value: an optional parameter, stored encrypted, in no output."""
+    return _value(name, TEXT, nullable=True, write_only=True, graphql_input_doc=graphql_input_doc)
+
+
 PORT_ORDER: tuple[Field, ...] = (
-    Field("sid", sid(sids.PORT_ORDER), doc="The order's SID"),
+    Field("sid", sid(sids.PORT_ORDER), openapi_doc="The order's SID"),
     Field(
         "account_sid",
         sid(sids.ACCOUNT),
-        doc="The owning account or subaccount",
+        openapi_doc="The owning account or subaccount",
         create=True,
-        input_doc="A subaccount to own the order (default: the caller)",
+        openapi_input_doc="A subaccount to own the order (default: the caller)",
         graphql_input_doc="The owning account: default the caller; a subaccount of it; "
         "required for operators.",
     ),
-    Field(
+    _required(
         "number",
         E164,
-        doc="The number being ported, E.164",
+        openapi_doc="The number being ported, E.164",
         graphql_doc="E.164, e.g. +14155550123.",
-        create=True,
-        update=True,
-        required=True,
-        input_doc="E.164, e.g. +14155550123",
+        openapi_input_doc="E.164, e.g. +14155550123",
         graphql_input_doc="The number to port, E.164 (e.g. +14155550123).",
     ),
-    Field(
+    _value(
         "friendly_name",
         TEXT,
         max_length=MAX_FRIENDLY_NAME,
-        create=True,
-        update=True,
-        input_doc=f"At most {MAX_FRIENDLY_NAME} characters",
+        openapi_input_doc=f"At most {MAX_FRIENDLY_NAME} characters",
         graphql_input_doc=f"At most {MAX_FRIENDLY_NAME} characters; default: the number, "
         "formatted.",
     ),
     Field("status", enum_of(PortOrderStatus)),
-    Field(
+    _value(
         "port_type",
         enum_of(PortType),
-        create=True,
-        update=True,
         graphql_input_doc="Default: detected from the number where the plan tells.",
         loa=True,
     ),
     Field("date_created", DATETIME),
     Field("date_updated", DATETIME),
-    Field("loa_sid", sid(sids.LOA), doc="The LOA that covers the order"),
-    Field(
+    Field("loa_sid", sid(sids.LOA), openapi_doc="The LOA that covers the order"),
+    _required(
         "iso_country",
         COUNTRY,
         graphql_doc="Service address country (ISO 3166-1 alpha-2).",
-        create=True,
-        update=True,
-        required=True,
-        input_doc="ISO 3166-1 alpha-2 (IsoCountry)",
+        openapi_input_doc="ISO 3166-1 alpha-2 (IsoCountry)",
         graphql_input_doc="Service address country, ISO 3166-1 alpha-2.",
         loa=True,
     ),
-    Field(
+    _required(
         "region",
         TEXT,
-        create=True,
-        update=True,
-        required=True,
-        input_doc="For US, a two-letter state code",
+        openapi_input_doc="For US, a two-letter state code",
         graphql_input_doc="Service address region (US: the state code).",
         loa=True,
     ),
-    Field("city", TEXT, create=True, update=True, required=True, loa=True),
-    Field(
+    _required("city", TEXT, loa=True),
+    _required(
         "postal_code",
         TEXT,
-        create=True,
-        update=True,
-        required=True,
         also_integer=True,
-        input_doc="A string, or a number as in the source document's example",
+        openapi_input_doc="A string, or a number as in the source document's example",
         loa=True,
     ),
-    Field("street", TEXT, create=True, update=True, required=True, loa=True),
-    Field(
+    _required("street", TEXT, loa=True),
+    _value(
         "company_name",
         TEXT,
         nullable=True,
-        create=True,
-        update=True,
         graphql_input_doc="Shown as Business Name on the LOA.",
         loa=True,
     ),
-    Field(
-        "first_name",
-        TEXT,
-        create=True,
-        update=True,
-        required=True,
-        graphql_input_doc="The authorised signer.",
-        loa=True,
-    ),
-    Field("last_name", TEXT, create=True, update=True, required=True, loa=True),
-    Field(
-        "email",
-        TEXT,
-        create=True,
-        update=True,
-        required=True,
-        graphql_input_doc="The signer's address.",
-        loa=True,
-    ),
-    Field(
+    _required("first_name", TEXT, graphql_input_doc="The authorised signer.", loa=True),
+    _required("last_name", TEXT, loa=True),
+    _required("email", TEXT, graphql_input_doc="The signer's address.", loa=True),
+    _value(
         "status_updates_email",
         TEXT,
         nullable=True,
-        create=True,
-        update=True,
         graphql_input_doc="Status mail goes here instead of email.",
     ),
-    Field(
-        "ssn_last_four",
-        TEXT,
-        nullable=True,
-        create=True,
-        update=True,
-        write_only=True,
-        graphql_input_doc="Required for MOBILE orders.",
-    ),
-    Field(
-        "account_number",
-        TEXT,
-        nullable=True,
-        create=True,
-        update=True,
-        write_only=True,
-        graphql_input_doc="Losing-carrier account number. Required for MOBILE orders.",
-    ),
-    Field(
-        "pin_number",
-        TEXT,
-        nullable=True,
-        create=True,
-        update=True,
-        write_only=True,
-        graphql_input_doc="Losing-carrier PIN. Required for MOBILE orders.",
-    ),
-    Field(
-        "billing_phone_number",
-        E164,
-        nullable=True,
-        create=True,
-        update=True,
-        graphql_input_doc="E.164.",
-    ),
-    Field(
+    _write_only("ssn_last_four", "Required for MOBILE orders."),
+    _write_only("account_number", "Losing-carrier account number. Required for MOBILE orders."),
+    _write_only("pin_number", "Losing-carrier PIN. Required for MOBILE orders."),
+    _value("billing_phone_number", E164, nullable=True, graphql_input_doc="E.164."),
+    _value(
         "activation_date",
         DATETIME,
         nullable=True,
         graphql_doc="The requested FOC date (never before earliestActivationDate).",
-        create=True,
-        update=True,
-        input_doc="ISO 8601 date-time with a zone",
+        openapi_input_doc="ISO 8601 date-time with a zone",
         graphql_input_doc="Requested FOC: an ISO 8601 date-time with a zone, "
         "e.g. 2026-12-01T15:00:00Z.",
     ),
     Field("earliest_activation_date", DATETIME, nullable=True),
     Field(
-        "submitted_date",
-        DATETIME,
-        nullable=True,
-        graphql_doc="When the order went to the carrier.",
+        "submitted_date", DATETIME, nullable=True, graphql_doc="When the order went to the carrier."
     ),
     Field("current_carrier", TEXT, nullable=True),
     Field("incoming_phone_number_sid", sid(sids.INCOMING_PHONE_NUMBER), nullable=True),
-    Field(
+    _value(
         "status_callback",
         TEXT,
         nullable=True,
-        create=True,
-        update=True,
-        input_doc="http(s) URL",
+        openapi_input_doc="http(s) URL",
         graphql_input_doc="An http(s) URL; status changes are POSTed to it.",
     ),
-    Field(
+    _value(
         "cc_emails",
         TEXT_LIST,
-        create=True,
-        update=True,
-        input_doc="JSON array, or repeated form fields (CcEmails=a&CcEmails=b)",
+        openapi_input_doc="JSON array, or repeated form fields (CcEmails=a&CcEmails=b)",
         graphql_input_doc="Copied on SUBMITTED, FAILED and COMPLETED.",
     ),
     Field("reason_code", INT, nullable=True, graphql_doc="Why the last status change happened."),
@@ -383,8 +323,13 @@ PORT_ORDER_FILTERS: tuple[Filter, ...] = (
 
 
 LOA: tuple[Field, ...] = (
-    Field("sid", sid(sids.LOA), doc="The LOA's SID"),
-    Field("account_sid", sid(sids.ACCOUNT), doc="The owning account or subaccount", graphql=False),
+    Field("sid", sid(sids.LOA), openapi_doc="The LOA's SID"),
+    Field(
+        "account_sid",
+        sid(sids.ACCOUNT),
+        openapi_doc="The owning account or subaccount",
+        graphql=False,
+    ),
     Field("status", enum_of(LoaStatus)),
     Field("first_name", TEXT),
     Field("last_name", TEXT),

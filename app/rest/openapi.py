@@ -47,8 +47,8 @@ def _property(f: fields.Field) -> dict[str, Any]:
     schema = dict(_output_schema(f.kind))
     if f.max_length is not None:
         schema["maxLength"] = f.max_length
-    if f.doc is not None:
-        schema["description"] = f.doc
+    if f.openapi_doc is not None:
+        schema["description"] = f.openapi_doc
     if f.nullable:
         schema["type"] = [schema["type"], "null"]
     return schema
@@ -61,7 +61,7 @@ def _parameter(f: fields.Field) -> dict[str, Any]:
         schema = {"type": "array", "items": {"type": "string"}}
     else:
         schema = {"type": ["string", "integer"] if f.also_integer else "string"}
-    description = f.input_doc
+    description = f.openapi_input_doc
     if f.write_only:
         schema["writeOnly"] = True
         description = fields.WRITE_ONLY_NOTE
@@ -290,8 +290,8 @@ def _update(op_id: str) -> dict[str, Any]:
 
 
 def paths() -> dict[str, Any]:
-    order_filters = [_query(f.rest_name, f.doc) for f in fields.PORT_ORDER_FILTERS]
-    loa_filters = [_query(f.rest_name, f.doc) for f in fields.LOA_FILTERS]
+    order_filters = [_query(f.rest_name, f.openapi_doc) for f in fields.PORT_ORDER_FILTERS]
+    loa_filters = [_query(f.rest_name, f.openapi_doc) for f in fields.LOA_FILTERS]
     return {
         "/porting/PortOrders": {
             "get": {
