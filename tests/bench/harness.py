@@ -22,8 +22,7 @@ from app.services import accounts, port_orders
 from app.services.context import Services
 from app.store import queries
 from app.store.migrate import upgrade
-from tests.builders import order_input
-from tests.graphql.support import basic
+from tests.builders import basic, order_input
 
 SECRET = "bench-secret-key-0123456789abcdef-0123456789"
 PG_URL = os.environ.get(

@@ -20,7 +20,7 @@ import httpx
 from app.services import accounts
 from app.services.context import Caller, Services
 from tests.bench.harness import env_for, percentile
-from tests.graphql.support import basic
+from tests.builders import basic
 from tests.subscriptions.support import PORTICO, free_port
 
 SQL_HEADER = "x-portico-sql-statements"

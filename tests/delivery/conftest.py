@@ -1,33 +1,18 @@
-"""Fixtures for deliveries: fast settings, a loopback receiver, an account with its token."""
+"""Fixtures for deliveries: fast settings, services with a recording mailbox, a drained queue.
+(The receiver on loopback: tests/conftest.py's `receiver`.)"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 
 import pytest
 
 from app.config import Settings
 from app.delivery.recording import RecordingEmailSender
 from app.delivery.worker import DeliveryWorker
-from app.services import accounts
-from app.services.context import Caller, Services
+from app.services.context import Services
 from app.store import queries
-from tests.delivery.receiver import Receiver
-
-
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> str:
-    """SQLite unless a test asks for both dialects (`both_dialects`): the delivery logic is
-    the same SQL on both except the queue's claims, which the worker tests run on both."""
-    kind = getattr(request, "param", "sqlite")
-    return str(request.getfixturevalue("sqlite_database" if kind == "sqlite" else "pg_database"))
-
-
-both_dialects = pytest.mark.parametrize(
-    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
-)
 
 
 def fast(settings: Settings, **overrides: object) -> Settings:
@@ -40,13 +25,6 @@ def fast(settings: Settings, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings.model_validate({**settings.model_dump(), **values})
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 @pytest.fixture
@@ -64,19 +42,6 @@ async def nsvc(settings: Settings, mailbox: RecordingEmailSender) -> AsyncIterat
         yield services
     finally:
         await services.close()
-
-
-@dataclass(frozen=True)
-class Owner:
-    caller: Caller
-    auth_token: str
-
-
-async def owner(svc: Services) -> Owner:
-    _, creds = await accounts.create_account(svc)
-    caller = await accounts.authenticate(svc, creds.sid, creds.secret)
-    assert caller is not None
-    return Owner(caller, creds.secret)
 
 
 async def pending_count(svc: Services) -> int:

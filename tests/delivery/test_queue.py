@@ -4,27 +4,30 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from app.config import Settings
 from app.delivery import queue, retry
 from app.delivery.recording import RecordingHttpSender
 from app.delivery.worker import DeliveryWorker
 from app.services import deliveries, port_orders
 from app.services.context import Services
-from tests.builders import order_input
-from tests.delivery.conftest import both_dialects, drain, fast, owner
+from tests.builders import order_input, tenant
+from tests.delivery.conftest import drain, fast
 
 
-async def _queued(settings) -> tuple[Services, RecordingHttpSender]:
+async def _queued(settings: Settings) -> tuple[Services, RecordingHttpSender]:
     svc = Services.from_settings(fast(settings, delivery_lease_seconds=30))
     http = RecordingHttpSender()
     svc.http_sender = http
     return svc, http
 
 
-@both_dialects
-async def test_a_dead_workers_claim_expires_and_is_taken_over(settings):
+@pytest.mark.dialects("sqlite", "postgres")
+async def test_a_dead_workers_claim_expires_and_is_taken_over(settings: Settings) -> None:
     svc, http = await _queued(settings)
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         order = await port_orders.create_port_order(
             svc, who.caller, order_input(status_callback="https://hooks.example.com/cb")
         )
@@ -45,11 +48,11 @@ async def test_a_dead_workers_claim_expires_and_is_taken_over(settings):
         await svc.close()
 
 
-@both_dialects
-async def test_a_success_is_final_even_after_the_lease_was_lost(settings):
+@pytest.mark.dialects("sqlite", "postgres")
+async def test_a_success_is_final_even_after_the_lease_was_lost(settings: Settings) -> None:
     svc, http = await _queued(settings)
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         await port_orders.create_port_order(
             svc, who.caller, order_input(status_callback="https://hooks.example.com/cb")
         )
@@ -75,11 +78,13 @@ async def test_a_success_is_final_even_after_the_lease_was_lost(settings):
         await svc.close()
 
 
-@both_dialects
-async def test_a_failure_reported_after_losing_the_lease_does_not_reschedule(settings):
+@pytest.mark.dialects("sqlite", "postgres")
+async def test_a_failure_reported_after_losing_the_lease_does_not_reschedule(
+    settings: Settings,
+) -> None:
     svc, _ = await _queued(settings)
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         await port_orders.create_port_order(svc, who.caller, order_input())
         old_token = queue.new_lease_token()
         (d,) = await queue.claim(svc, 1, old_token)
@@ -100,7 +105,7 @@ async def test_a_failure_reported_after_losing_the_lease_does_not_reschedule(set
         await svc.close()
 
 
-def test_schedule_and_jitter():
+def test_schedule_and_jitter() -> None:
     from datetime import UTC, datetime
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
@@ -115,7 +120,7 @@ def test_schedule_and_jitter():
     assert retry.next_step(retry.Outcome(True, 204), 3, [10, 20], now).state == "delivered"
 
 
-def test_the_default_schedule_lasts_about_three_days():
+def test_the_default_schedule_lasts_about_three_days() -> None:
     from app.config import Settings
 
     total = sum(Settings().retry_schedule)

@@ -12,8 +12,7 @@ from app.main import create_app
 from app.services import port_orders
 from app.services.context import Services
 from app.store.counting import HEADER
-from tests.builders import order_input
-from tests.graphql.support import basic
+from tests.builders import basic, order_input
 
 QUERY = "{ portOrders(first: 50) { edges { node { sid status loa { sid status } } } } }"
 
