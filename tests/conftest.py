@@ -84,6 +84,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     wanted = [n for n in ("database_url", "shared_database_url") if n in metafunc.fixturenames]
     if not wanted:
         return
+    assert len(wanted) == 1, f"{metafunc.definition.nodeid}: a fresh database or the shared one"
     names = dialects_of(metafunc.definition)
     if names is None:
         return
@@ -91,9 +92,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pytest.param(n, marks=[pytest.mark.postgres] if n == "postgres" else [], id=n)
         for n in names
     ]
-    for fixture in wanted:
-        # indirect: the fixture's own scope (a module's for the shared database)
-        metafunc.parametrize(fixture, params, indirect=True)
+    # indirect: in the fixture's own scope (a module's for the shared database)
+    metafunc.parametrize(wanted[0], params, indirect=True)
 
 
 def _dialect(request: pytest.FixtureRequest) -> str:

@@ -14,6 +14,8 @@ from app.delivery.worker import DeliveryWorker
 from app.services.context import Services
 from app.store import queries
 
+Mailbox = RecordingEmailSender  # what `mailbox` records: the messages, in order
+
 
 def fast(settings: Settings, **overrides: object) -> Settings:
     """Settings for delivery tests: loopback allowed, quick retries, quick polling."""
@@ -28,12 +30,12 @@ def fast(settings: Settings, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def mailbox() -> RecordingEmailSender:
-    return RecordingEmailSender()
+def mailbox() -> Mailbox:
+    return Mailbox()
 
 
 @pytest.fixture
-async def nsvc(settings: Settings, mailbox: RecordingEmailSender) -> AsyncIterator[Services]:
+async def nsvc(settings: Settings, mailbox: Mailbox) -> AsyncIterator[Services]:
     """Services with the real (pinned) HTTP sender and a recording email sender."""
     s = fast(settings)
     services = Services.from_settings(s)

@@ -11,14 +11,13 @@ import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from app.config import Settings
-from app.delivery.recording import RecordingEmailSender
 from app.delivery.worker import DeliveryWorker
 from app.porting.errors import PortingError
 from app.services import deliveries, loas, port_orders, webhook_secrets
 from app.services.context import Services
 from app.store import queries
 from tests.builders import operator, order_input, signature, tenant
-from tests.delivery.conftest import drain, fast
+from tests.delivery.conftest import Mailbox, drain, fast
 from tests.delivery.receiver import Received, Receiver
 
 SIGNATURE = signature(ip="192.0.2.7")
@@ -135,7 +134,7 @@ def _free_port() -> int:
 
 
 async def test_refused_connection_is_retried_until_the_receiver_is_up(
-    settings: Settings, mailbox: RecordingEmailSender
+    settings: Settings, mailbox: Mailbox
 ) -> None:
     svc = Services.from_settings(fast(settings, callback_retry_schedule="0.3,0.3,0.3"))
     svc.email_sender = mailbox
@@ -164,9 +163,7 @@ async def test_refused_connection_is_retried_until_the_receiver_is_up(
         await svc.close()
 
 
-async def test_timeout_is_an_attempt_with_an_error(
-    settings: Settings, mailbox: RecordingEmailSender
-) -> None:
+async def test_timeout_is_an_attempt_with_an_error(settings: Settings, mailbox: Mailbox) -> None:
     svc = Services.from_settings(
         fast(settings, callback_timeout_seconds=0.3, callback_retry_schedule="")
     )

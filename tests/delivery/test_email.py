@@ -17,13 +17,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from app.config import Settings
-from app.delivery.recording import RecordingEmailSender
 from app.main import create_app
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
 from app.services.context import Services
 from tests.builders import mobile_input, order_input, signature, tenant
-from tests.delivery.conftest import drain, fast
+from tests.delivery.conftest import Mailbox, drain, fast
 from tests.delivery.receiver import Receiver
 
 LINK = re.compile(r"https?://\S+/loa/sign/[A-Za-z0-9_\-.]+")
@@ -266,7 +265,7 @@ async def test_no_secret_in_callbacks_emails_or_logs(
 
 
 async def test_signature_request_for_a_letter_signed_meanwhile_is_not_sent(
-    nsvc: Services, mailbox: RecordingEmailSender
+    nsvc: Services, mailbox: Mailbox
 ) -> None:
     who = await tenant(nsvc)
     order = await port_orders.create_port_order(nsvc, who.caller, order_input())
@@ -279,7 +278,7 @@ async def test_signature_request_for_a_letter_signed_meanwhile_is_not_sent(
 
 
 async def test_mail_and_jitter_leave_the_global_random_state_alone(
-    nsvc: Services, mailbox: RecordingEmailSender
+    nsvc: Services, mailbox: Mailbox
 ) -> None:
     # Hypothesis (the REST contract tests) flags any use of `random` while it generates data,
     # and the server's worker runs meanwhile: boundaries and jitter use generators of their own.

@@ -22,6 +22,7 @@ from tests.builders import (
     operator_tenant,
     order_input,
     signature,
+    tenant,
 )
 from tests.conftest import GraphQL, snapshot
 
@@ -235,8 +236,6 @@ async def test_create_for_a_number_already_in_our_inventory(
 async def test_create_for_a_subaccount_and_not_for_a_stranger(
     svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
 ) -> None:
-    from tests.builders import tenant
-
     child = await tenant(svc, parent=alice)
     ok = await gql(CREATE, {"input": camel(order_input(account_sid=child.sid))}, as_=alice)
     assert ok["createPortOrder"]["portOrder"]["accountSid"] == child.sid

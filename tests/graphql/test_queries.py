@@ -11,7 +11,7 @@ from app.porting.isotime import format_utc
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders
 from app.services.context import Services
-from tests.builders import Tenant, mobile_input, order_input, signature, tenant
+from tests.builders import Tenant, mobile_input, operator_tenant, order_input, signature, tenant
 from tests.conftest import GraphQL
 
 PORT_ORDER = """
@@ -313,8 +313,6 @@ async def test_loa_filters(svc: Services, gql: GraphQL, alice: Tenant) -> None:
 async def test_an_operator_sees_every_account(
     svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
 ) -> None:
-    from tests.builders import operator_tenant
-
     op = await operator_tenant(svc)
     a = await port_orders.create_port_order(svc, alice.caller, order_input())
     b = await port_orders.create_port_order(svc, bob.caller, order_input())
