@@ -138,7 +138,7 @@ async def test_connect_subscribe_drop_cycles_leave_nothing_behind(
     assert len(asyncio.all_tasks()) == len(before)
     # The hub's wait on the bus is a task that is renewed on every wake-up; nothing else new.
     new = [t.get_coro() for t in asyncio.all_tasks() - before]
-    names = [cast(CoroutineType[Any, Any, Any], c).__qualname__ for c in new if c is not None]
+    names = [cast("CoroutineType[Any, Any, Any]", c).__qualname__ for c in new if c is not None]
     assert names in ([], ["Condition.wait_for"])
     assert svc.bus.waiting == 1  # only the hub waits on the bus
 
