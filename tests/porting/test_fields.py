@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,8 @@ def test_no_output_has_a_write_only_field() -> None:
         outputs = {f.name for f in F.rest_fields(declared) + F.graphql_fields(declared)}
         assert not outputs & {f.name for f in declared if f.write_only}
     for cls in (PortOrderType, LoaType):
-        names = {f.python_name for f in cls.__strawberry_definition__.fields}  # type: ignore[attr-defined]
+        definition: Any = getattr(cls, "__strawberry_definition__")  # noqa: B009
+        names = {f.python_name for f in definition.fields}
         assert not names & set(F.WRITE_ONLY)
     assert F.WRITE_ONLY == ("ssn_last_four", "account_number", "pin_number")
 
@@ -80,7 +82,8 @@ def test_storage_round_trip(changes: dict[str, object]) -> None:
     assert values["cc_emails"] == f.cc_emails and values["cc_emails"] is not f.cc_emails
     back = F.fields_from(values, secrets)
     assert back == f and back.port_type is f.port_type
-    row = PortOrder(**values)
+    columns: dict[str, Any] = dict(values)
+    row = PortOrder(**columns)
     assert F.fields_from(F.values_of(row), secrets) == f
 
 
