@@ -1,12 +1,16 @@
-"""Builders with keyword defaults for test data (valid unless a test says otherwise)."""
+"""Builders with keyword defaults for test data (valid unless a test says otherwise), and the
+accounts a test acts as: `tenant` (an account with its credentials), `account` (its Caller)."""
 
 from __future__ import annotations
 
+import base64
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 from app.services import accounts
 from app.services.context import Caller, Services
+from app.services.loas import Signature
 
 _numbers = itertools.count(2000)
 
@@ -17,6 +21,7 @@ def next_number() -> str:
 
 
 def order_input(**overrides: Any) -> dict[str, Any]:
+    """A valid create input (a new number each call); an override of `...` leaves the key out."""
     data: dict[str, Any] = {
         "number": next_number(),
         "iso_country": "US",
@@ -43,16 +48,78 @@ def mobile_input(**overrides: Any) -> dict[str, Any]:
     return order_input(**base)
 
 
-async def account(svc: Services, parent: Caller | None = None, name: str | None = None) -> Caller:
-    """A new account, returned as the Caller that authenticates as it."""
+def camel(raw: dict[str, Any]) -> dict[str, Any]:
+    """An input's keys as GraphQL names (`postal_code` -> `postalCode`)."""
+
+    def name(key: str) -> str:
+        head, *rest = key.split("_")
+        return head + "".join(part.title() for part in rest)
+
+    return {name(k): v for k, v in raw.items()}
+
+
+def signature(**overrides: Any) -> Signature:
+    """What a signer sends when signing an LOA."""
+    values: dict[str, Any] = {
+        "signer_name": "James Smith",
+        "ip": "127.0.0.1",
+        "user_agent": "pytest",
+        "text_sha256": "0" * 64,
+    }
+    values.update(overrides)
+    return Signature(**values)
+
+
+def basic(sid: str, secret: str) -> str:
+    """An HTTP Basic Authorization header."""
+    return "Basic " + base64.b64encode(f"{sid}:{secret}".encode()).decode()
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """An account (or an operator) and its credentials."""
+
+    caller: Caller
+    token: str
+
+    @property
+    def sid(self) -> str:
+        return self.caller.sid
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        """For httpx's `auth=`."""
+        return (self.sid, self.token)
+
+    @property
+    def authorization(self) -> str:
+        """The Authorization header."""
+        return basic(self.sid, self.token)
+
+
+async def tenant(
+    svc: Services, parent: Tenant | Caller | None = None, name: str | None = None
+) -> Tenant:
+    """A new account (a subaccount of `parent` when given) with its credentials."""
     _, creds = await accounts.create_account(svc, name, parent.sid if parent else None)
     caller = await accounts.authenticate(svc, creds.sid, creds.secret)
     assert caller is not None
-    return caller
+    return Tenant(caller, creds.secret)
 
 
-async def operator(svc: Services) -> Caller:
+async def operator_tenant(svc: Services) -> Tenant:
     creds = await accounts.create_operator(svc)
     caller = await accounts.authenticate(svc, creds.sid, creds.secret)
     assert caller is not None
-    return caller
+    return Tenant(caller, creds.secret)
+
+
+async def account(
+    svc: Services, parent: Tenant | Caller | None = None, name: str | None = None
+) -> Caller:
+    """A new account, as the Caller that authenticates as it."""
+    return (await tenant(svc, parent, name)).caller
+
+
+async def operator(svc: Services) -> Caller:
+    return (await operator_tenant(svc)).caller

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from app.config import Settings
 from app.services import accounts
 from app.wiring import build_services
-from tests.conftest import _pg_admin, _pg_dsn
+from tests.conftest import pg_admin, pg_dsn
 
 PORTICO = Path(sys.executable).parent / "portico"
 SID = re.compile(r"^AC[0-9a-f]{32}$")
@@ -124,9 +124,9 @@ def test_cli_on_sqlite(tmp_path: Path) -> None:
 def empty_pg_database(pg_template: str) -> Iterator[str]:
     """A new, empty (unmigrated) PostgreSQL database; its plain postgresql:// URL."""
     name = f"portico_cli_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    yield _pg_dsn(name)
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"'))
+    yield pg_dsn(name)
+    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.mark.postgres

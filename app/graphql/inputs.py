@@ -7,24 +7,28 @@ number missing, ...). An omitted field is left as it is; on update, an explicit 
 
 from __future__ import annotations
 
-from dataclasses import fields
-from datetime import datetime
-from typing import Any
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import fields as dataclass_fields
+from typing import Any, TypeVar
 
 import strawberry
 
-from app.graphql.enums import LoaStatus, PortOrderStatus, PortType
+from app.graphql.fields import Spec, add_fields, graphql_type
+from app.porting import fields
 from app.store.queries import LoaFilter, PortOrderFilter
+
+T = TypeVar("T")
 
 
 def _raw(obj: object) -> dict[str, Any]:
     """Given fields as the services' raw snake_case mapping (UNSET ones left out)."""
     raw: dict[str, Any] = {}
-    for f in fields(obj):  # type: ignore[arg-type]
+    for f in dataclass_fields(obj):  # type: ignore[arg-type]
         value = getattr(obj, f.name)
         if value is strawberry.UNSET:
             continue
-        raw[f.name] = value.value if isinstance(value, PortType) else value
+        raw[f.name] = value.value if isinstance(value, enum.Enum) else value
     return raw
 
 
@@ -32,108 +36,78 @@ def _given(value: Any) -> Any:
     return None if value is strawberry.UNSET else value
 
 
-@strawberry.input(name="PortOrderFilter", description="Every field given must match.")
-class PortOrderFilterInput:
-    sid: strawberry.ID | None = strawberry.UNSET
-    account_sid: strawberry.ID | None = strawberry.UNSET
-    company_name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    loa_sid: strawberry.ID | None = strawberry.UNSET
-    provider_sid: str | None = strawberry.UNSET
-    zendesk_id: str | None = strawberry.UNSET
-    activation_date_min: datetime | None = strawberry.field(
-        default=strawberry.UNSET, description="Activation date on or after."
-    )
-    activation_date_max: datetime | None = strawberry.field(
-        default=strawberry.UNSET, description="Activation date on or before."
-    )
-    incoming_phone_number_sid: strawberry.ID | None = strawberry.UNSET
-    number: str | None = strawberry.UNSET
-    status: PortOrderStatus | None = strawberry.UNSET
-    friendly_name: str | None = strawberry.UNSET
+def _optional(name: str, type_: Any, description: str | None) -> Spec:
+    """An input field that may be left out: UNSET, not given; null, given as null."""
+    return name, type_ | None, strawberry.field(default=strawberry.UNSET, description=description)
 
+
+# --- list filters (CONTRACT.md §8) -------------------------------------------------------------
+
+
+def _filters(declared: tuple[fields.Filter, ...]) -> Callable[[type[T]], type[T]]:
+    return add_fields(_optional(f.name, graphql_type(f.kind), f.graphql_doc) for f in declared)
+
+
+def _filter_values(obj: object, declared: tuple[fields.Filter, ...]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for f in declared:
+        value = _given(getattr(obj, f.name))
+        values[f.name] = value.value if isinstance(value, enum.Enum) else value
+    return values
+
+
+@strawberry.input(name="PortOrderFilter", description="Every field given must match.")
+@_filters(fields.PORT_ORDER_FILTERS)
+class PortOrderFilterInput:
     def to_filter(self) -> PortOrderFilter:
-        status = _given(self.status)
-        return PortOrderFilter(
-            sid=_given(self.sid),
-            account_sid=_given(self.account_sid),
-            company_name=_given(self.company_name),
-            email=_given(self.email),
-            loa_sid=_given(self.loa_sid),
-            provider_sid=_given(self.provider_sid),
-            zendesk_id=_given(self.zendesk_id),
-            activation_date_min=_given(self.activation_date_min),
-            activation_date_max=_given(self.activation_date_max),
-            incoming_phone_number_sid=_given(self.incoming_phone_number_sid),
-            number=_given(self.number),
-            status=None if status is None else status.value,
-            friendly_name=_given(self.friendly_name),
-        )
+        return PortOrderFilter(**_filter_values(self, fields.PORT_ORDER_FILTERS))
 
 
 @strawberry.input(name="LoaFilter", description="Every field given must match.")
+@_filters(fields.LOA_FILTERS)
 class LoaFilterInput:
-    sid: strawberry.ID | None = strawberry.UNSET
-    status: LoaStatus | None = strawberry.UNSET
-    first_name: str | None = strawberry.UNSET
-    last_name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-
     def to_filter(self) -> LoaFilter:
-        status = _given(self.status)
-        return LoaFilter(
-            sid=_given(self.sid),
-            status=None if status is None else status.value,
-            first_name=_given(self.first_name),
-            last_name=_given(self.last_name),
-            email=_given(self.email),
-        )
+        return LoaFilter(**_filter_values(self, fields.LOA_FILTERS))
 
 
-REQUIRED = "Required."
-WRITE_ONLY = "Write-only: stored encrypted, never returned."
-MOBILE = "Required for MOBILE orders. " + WRITE_ONLY
+# --- create and update parameters (CONTRACT.md §2) ----------------------------------------------
 
 
-def _f(description: str) -> Any:
-    return strawberry.field(default=strawberry.UNSET, description=description)
+def _description(f: fields.Field) -> str | None:
+    """The field's GraphQL input text, after "Required." and before the write-only note."""
+    parts = [
+        "Required." if f.required else None,
+        f.graphql_input_doc,
+        fields.WRITE_ONLY_NOTE if f.write_only else None,
+    ]
+    return " ".join(p for p in parts if p) or None
+
+
+def _parameter_type(kind: fields.Kind) -> Any:
+    """Text, dates included: the services validate it and report contract code (21814, ...)."""
+    return graphql_type(kind) if kind.name in ("sid", "enum", "text_list") else str
+
+
+def _parameters(declared: Iterable[fields.Field]) -> Callable[[type[T]], type[T]]:
+    return add_fields(_optional(f.name, _parameter_type(f.kind), _description(f)) for f in declared)
+
+
+_UPDATE = fields.inputs(fields.PORT_ORDER, create=False)
+_CREATE = fields.inputs(fields.PORT_ORDER, create=True)
 
 
 @strawberry.input(description="The parameters of a port order; update changes the given ones.")
+@_parameters(_UPDATE)
 class UpdatePortOrderInput:
-    number: str | None = _f("Required. The number to port, E.164 (e.g. +14155550123).")
-    friendly_name: str | None = _f("At most 64 characters; default: the number, formatted.")
-    port_type: PortType | None = _f("Default: detected from the number where the plan tells.")
-    iso_country: str | None = _f("Required. Service address country, ISO 3166-1 alpha-2.")
-    region: str | None = _f("Required. Service address region (US: the state code).")
-    city: str | None = _f(REQUIRED)
-    postal_code: str | None = _f(REQUIRED)
-    street: str | None = _f(REQUIRED)
-    company_name: str | None = _f("Shown as Business Name on the LOA.")
-    first_name: str | None = _f("Required. The authorised signer.")
-    last_name: str | None = _f(REQUIRED)
-    email: str | None = _f("Required. The signer's address.")
-    status_updates_email: str | None = _f("Status mail goes here instead of email.")
-    ssn_last_four: str | None = _f(MOBILE)
-    account_number: str | None = _f("Losing-carrier account number. " + MOBILE)
-    pin_number: str | None = _f("Losing-carrier PIN. " + MOBILE)
-    billing_phone_number: str | None = _f("E.164.")
-    activation_date: str | None = _f(
-        "Requested FOC: an ISO 8601 date-time with a zone, e.g. 2026-12-01T15:00:00Z."
-    )
-    status_callback: str | None = _f("An http(s) URL; status changes are POSTed to it.")
-    cc_emails: list[str] | None = _f("Copied on SUBMITTED, FAILED and COMPLETED.")
-
     def to_raw(self) -> dict[str, Any]:
         return _raw(self)
 
 
 @strawberry.input(description="The parameters of a new port order.")
+@_parameters(f for f in _CREATE if not f.update)  # after the update ones (inherited)
 class CreatePortOrderInput(UpdatePortOrderInput):
-    account_sid: strawberry.ID | None = _f(
-        "The owning account: default the caller; a subaccount of it; required for operators."
-    )
+    pass
 
 
-CREATE_FIELDS = frozenset(f.name for f in fields(CreatePortOrderInput))
-UPDATE_FIELDS = frozenset(f.name for f in fields(UpdatePortOrderInput))
+CREATE_FIELDS = frozenset(f.name for f in _CREATE)
+UPDATE_FIELDS = frozenset(f.name for f in _UPDATE)

@@ -1,6 +1,8 @@
 """Object types. Each wraps its row as a private field and exposes fields explicitly
-(ARCHITECTURE.md §3.4): table classes never reach the schema, so write-only values cannot leak.
-Relations load through the request's dataloaders, never lazily from a row.
+(ARCHITECTURE.md §3.4): table classes never reach the schema. The plain fields of PortOrder and
+Loa are the GraphQL fields of app/porting/fields.py (never a write-only one); the fields with
+a resolver are written here. Relations load through the request's dataloaders, never lazily
+from a row.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from strawberry.types import Info
 
 from app.graphql.context import Context
 from app.graphql.deliveries import CallbackDelivery
-from app.graphql.enums import Action, LoaStatus, PortOrderStatus, PortType
+from app.graphql.enums import Action, PortOrderStatus
+from app.graphql.fields import PlainValues, plain_fields
 from app.graphql.pagination import (
     Connection,
     connection,
@@ -21,6 +24,7 @@ from app.graphql.pagination import (
     from_porting,
     page_args,
 )
+from app.porting import fields
 from app.porting.errors import PortingError
 from app.services import reads
 from app.store.tables import Event, Loa, PortOrder, PortOrderError
@@ -98,17 +102,12 @@ def _event_cursor(e: Event) -> str:
 
 
 @strawberry.type(name="Loa", description="A Letter of Authorization: the signer's consent to port.")
+@plain_fields(fields.LOA)
 class LoaType(Node):
     row: strawberry.Private[Loa]
     id: strawberry.ID = strawberry.field(
         description="The SID: globally unique; its prefix names the type."
     )
-
-    sid: strawberry.ID = strawberry.field()
-    status: LoaStatus = strawberry.field()
-    first_name: str = strawberry.field()
-    last_name: str = strawberry.field()
-    email: str = strawberry.field()
 
     @strawberry.field
     def url(self, info: CtxInfo) -> str:
@@ -149,42 +148,12 @@ def _sid(row: PortOrder | Loa) -> str:
 
 
 @strawberry.type(name="PortOrder", description="A request to port one number to us.")
+@plain_fields(fields.PORT_ORDER, after={"incoming_phone_number": "incoming_phone_number_sid"})
 class PortOrderType(Node):
     row: strawberry.Private[PortOrder]
     id: strawberry.ID = strawberry.field(
         description="The SID: globally unique; its prefix names the type."
     )
-
-    sid: strawberry.ID = strawberry.field()
-    account_sid: strawberry.ID = strawberry.field()
-    number: str = strawberry.field(description="E.164, e.g. +14155550123.")
-    friendly_name: str = strawberry.field()
-    status: PortOrderStatus = strawberry.field()
-    port_type: PortType = strawberry.field()
-    date_created: datetime = strawberry.field()
-    date_updated: datetime = strawberry.field()
-    loa_sid: strawberry.ID = strawberry.field()
-    iso_country: str = strawberry.field(description="Service address country (ISO 3166-1 alpha-2).")
-    region: str = strawberry.field()
-    city: str = strawberry.field()
-    postal_code: str = strawberry.field()
-    street: str = strawberry.field()
-    company_name: str | None = strawberry.field()
-    first_name: str = strawberry.field()
-    last_name: str = strawberry.field()
-    email: str = strawberry.field()
-    status_updates_email: str | None = strawberry.field()
-    billing_phone_number: str | None = strawberry.field()
-    activation_date: datetime | None = strawberry.field(
-        description="The requested FOC date (never before earliestActivationDate)."
-    )
-
-    earliest_activation_date: datetime | None = strawberry.field()
-    submitted_date: datetime | None = strawberry.field(
-        description="When the order went to the carrier."
-    )
-    current_carrier: str | None = strawberry.field()
-    incoming_phone_number_sid: strawberry.ID | None = strawberry.field()
 
     # (a field with a resolver function, declared as an attribute: it keeps its place)
     incoming_phone_number: (
@@ -193,12 +162,6 @@ class PortOrderType(Node):
         resolver=_incoming_phone_number,
         description="The number in the inventory, once the port completed.",
     )
-    status_callback: str | None = strawberry.field()
-    cc_emails: list[str] = strawberry.field()
-    reason_code: int | None = strawberry.field(description="Why the last status change happened.")
-    reason: str | None = strawberry.field()
-    provider_sid: str | None = strawberry.field()
-    zendesk_id: str | None = strawberry.field()
 
     @strawberry.field(description="Every error the order has met, oldest first.")
     async def errors(self, info: CtxInfo) -> list[PortOrderErrorType]:
@@ -253,60 +216,17 @@ class PortOrderType(Node):
         )
 
 
+_ORDER_VALUES = PlainValues(fields.PORT_ORDER)
+_LOA_VALUES = PlainValues(fields.LOA)
+
+
 def wrap_order(row: PortOrder) -> PortOrderType:
-    """The row's plain values become the type's attributes: graphql-core then reads them with
-    its default resolver, without Strawberry's per-field resolver machinery (the read bench)."""
-    return PortOrderType(
-        row=row,
-        id=strawberry.ID(row.sid),
-        sid=strawberry.ID(row.sid),
-        account_sid=strawberry.ID(row.account_sid),
-        number=row.number,
-        friendly_name=row.friendly_name,
-        status=PortOrderStatus(row.status),
-        port_type=PortType(row.port_type),
-        date_created=row.date_created,
-        date_updated=row.date_updated,
-        loa_sid=strawberry.ID(row.loa_sid),
-        iso_country=row.iso_country,
-        region=row.region,
-        city=row.city,
-        postal_code=row.postal_code,
-        street=row.street,
-        company_name=row.company_name,
-        first_name=row.first_name,
-        last_name=row.last_name,
-        email=row.email,
-        status_updates_email=row.status_updates_email,
-        billing_phone_number=row.billing_phone_number,
-        activation_date=row.activation_date,
-        earliest_activation_date=row.earliest_activation_date,
-        submitted_date=row.submitted_date,
-        current_carrier=row.current_carrier,
-        incoming_phone_number_sid=(
-            None
-            if row.incoming_phone_number_sid is None
-            else strawberry.ID(row.incoming_phone_number_sid)
-        ),
-        status_callback=row.status_callback,
-        cc_emails=list(row.cc_emails),
-        reason_code=row.reason_code,
-        reason=row.reason,
-        provider_sid=row.provider_sid,
-        zendesk_id=row.zendesk_id,
-    )
+    """The row's plain values become the type's attributes (`PlainValues`)."""
+    return PortOrderType(row=row, id=strawberry.ID(row.sid), **_ORDER_VALUES(row))
 
 
 def wrap_loa(row: Loa) -> LoaType:
-    return LoaType(
-        row=row,
-        id=strawberry.ID(row.sid),
-        sid=strawberry.ID(row.sid),
-        status=LoaStatus(row.status),
-        first_name=row.first_name,
-        last_name=row.last_name,
-        email=row.email,
-    )
+    return LoaType(row=row, id=strawberry.ID(row.sid), **_LOA_VALUES(row))
 
 
 def wrap_event(row: Event) -> PortOrderEventRecord:

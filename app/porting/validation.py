@@ -1,18 +1,19 @@
 """Input checks for port orders (CONTRACT.md §2, §7): raw values in, normalized fields out.
 
 Pure: no I/O. Every failure of one request is collected and raised together as
-`PortingErrors`, ordered by field (the order of `PortOrderFields`). Messages never echo the
-write-only values (SSN, account number, PIN).
+`PortingErrors`, ordered by field (the order of `_RULES`). Messages never echo the
+write-only values (SSN, account number, PIN). The fields themselves (`PortOrderFields`,
+`WRITE_ONLY`) are declared in app/porting/fields.py.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -21,42 +22,14 @@ import zipcodes
 from email_validator import EmailNotValidError, validate_email
 
 from app.porting.errors import PortingError, PortingErrors
+from app.porting.fields import MAX_FRIENDLY_NAME, REQUIRED, VALUES
+from app.porting.fields import WRITE_ONLY as WRITE_ONLY
+from app.porting.fields import PortOrderFields as PortOrderFields
 from app.porting.statuses import PortType
 
-
-@dataclass
-class PortOrderFields:
-    """The normalized, validated values of one port order."""
-
-    number: str
-    port_type: PortType
-    friendly_name: str
-    iso_country: str
-    region: str
-    city: str
-    postal_code: str
-    street: str
-    first_name: str
-    last_name: str
-    email: str
-    company_name: str | None = None
-    status_updates_email: str | None = None
-    ssn_last_four: str | None = None
-    account_number: str | None = None
-    pin_number: str | None = None
-    billing_phone_number: str | None = None
-    activation_date: datetime | None = None
-    status_callback: str | None = None
-    cc_emails: list[str] = field(default_factory=list)
-
-
-WRITE_ONLY = ("ssn_last_four", "account_number", "pin_number")
-
-_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(PortOrderFields))
-_FIELD_ORDER: dict[str, int] = {name: i for i, name in enumerate(_FIELD_NAMES)}
+_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in VALUES)
 _INPUT_KEYS = frozenset(_FIELD_NAMES)
 
-MAX_FRIENDLY_NAME = 64
 MAX_SIGNER_NAME = 64
 MAX_CC_EMAILS = 20
 MAX_URL = 2048
@@ -185,61 +158,60 @@ class _Checker:
 
 def _validate(raw: Mapping[str, object]) -> PortOrderFields:
     c = _Checker(raw)
-    number = c.phone("number", 21801, 21812)
-    port_type = _port_type(c, number)
-    friendly_name = c.text("friendly_name") or (_national(number) if number else "")
-    if len(friendly_name) > MAX_FRIENDLY_NAME:
-        c.fail(20002, "friendly_name")
-    country = _country(c)
-    region = c.required("region", 21803)
-    city = c.required("city", 21804)
-    postal_code = c.required("postal_code", 21805)
-    street = c.required("street", 21806)
-    first_name = _signer_name(c, "first_name", 21807)
-    last_name = _signer_name(c, "last_name", 21808)
-    email = c.email("email", 21811)
-    company_name = c.text("company_name")
-    status_updates_email = c.email("status_updates_email")
-    ssn_last_four = c.matching("ssn_last_four", _SSN4, 21817)
-    account_number = c.text("account_number")
-    pin_number = c.matching("pin_number", _PIN, 21816)
-    billing_phone_number = c.phone("billing_phone_number", None, 21815)
-    activation_date = _activation_date(c)
-    status_callback = _status_callback(c)
-    cc_emails = _cc_emails(c)
-
-    if country == "US" and region is not None:
-        region, postal_code = _check_us_address(c, region, city, postal_code)
-    if port_type is PortType.MOBILE:
+    v: dict[str, Any] = {}
+    for name, rule in _RULES.items():
+        v[name] = rule(c, name, v)
+    if v["iso_country"] == "US" and v["region"] is not None:
+        v["region"], v["postal_code"] = _check_us_address(
+            c, v["region"], v["city"], v["postal_code"]
+        )
+    if v["port_type"] is PortType.MOBILE:
         _check_mobile(c)
 
     if c.errors:
-        c.errors.sort(key=lambda e: _FIELD_ORDER.get(e.field or "", len(_FIELD_ORDER)))
+        c.errors.sort(key=lambda e: _RULE_ORDER.get(e.field or "", len(_RULE_ORDER)))
         raise PortingErrors(c.errors)
-    assert number and country and region and city and postal_code and street
-    assert first_name and last_name and email
-    return PortOrderFields(
-        number=number,
-        port_type=port_type,
-        friendly_name=friendly_name,
-        iso_country=country,
-        region=region,
-        city=city,
-        postal_code=postal_code,
-        street=street,
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        company_name=company_name,
-        status_updates_email=status_updates_email,
-        ssn_last_four=ssn_last_four,
-        account_number=account_number,
-        pin_number=pin_number,
-        billing_phone_number=billing_phone_number,
-        activation_date=activation_date,
-        status_callback=status_callback,
-        cc_emails=cc_emails,
-    )
+    assert all(v[name] for name in REQUIRED)
+    return PortOrderFields(**v)
+
+
+# (checker, the field's name, the values checked before it) -> the field's value or None
+_Rule = Callable[[_Checker, str, dict[str, Any]], object]
+
+
+def _friendly_name(c: _Checker, name: str, v: dict[str, Any]) -> str:
+    value = c.text(name) or (_national(v["number"]) if v["number"] else "")
+    if len(value) > MAX_FRIENDLY_NAME:
+        c.fail(20002, name)
+    return value
+
+
+# The rule of every field, in the order they are checked: the order of the errors too.
+_RULES: dict[str, _Rule] = {
+    "number": lambda c, name, v: c.phone(name, 21801, 21812),
+    "port_type": lambda c, name, v: _port_type(c, v["number"]),
+    "friendly_name": _friendly_name,
+    "iso_country": lambda c, name, v: _country(c, name),
+    "region": lambda c, name, v: c.required(name, 21803),
+    "city": lambda c, name, v: c.required(name, 21804),
+    "postal_code": lambda c, name, v: c.required(name, 21805),
+    "street": lambda c, name, v: c.required(name, 21806),
+    "first_name": lambda c, name, v: _signer_name(c, name, 21807),
+    "last_name": lambda c, name, v: _signer_name(c, name, 21808),
+    "email": lambda c, name, v: c.email(name, 21811),
+    "company_name": lambda c, name, v: c.text(name),
+    "status_updates_email": lambda c, name, v: c.email(name),
+    "ssn_last_four": lambda c, name, v: c.matching(name, _SSN4, 21817),
+    "account_number": lambda c, name, v: c.text(name),
+    "pin_number": lambda c, name, v: c.matching(name, _PIN, 21816),
+    "billing_phone_number": lambda c, name, v: c.phone(name, None, 21815),
+    "activation_date": lambda c, name, v: _activation_date(c, name),
+    "status_callback": lambda c, name, v: _status_callback(c, name),
+    "cc_emails": lambda c, name, v: _cc_emails(c, name),
+}
+_RULE_ORDER: dict[str, int] = {name: i for i, name in enumerate(_RULES)}
+if set(_RULES) != _INPUT_KEYS:  # every value of PortOrderFields has its rule, and only they
+    raise TypeError(f"validation rules differ from the fields: {set(_RULES) ^ _INPUT_KEYS}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,13 +255,13 @@ def _port_type(c: _Checker, number: str | None) -> PortType:
     return detect_port_type(number) if number else PortType.UNKNOWN
 
 
-def _country(c: _Checker) -> str | None:
-    value = c.required("iso_country", 21802, 21813)
+def _country(c: _Checker, name: str) -> str | None:
+    value = c.required(name, 21802, 21813)
     if value is None:
         return None
     code = value.upper()
     if not _ALPHA2.fullmatch(code) or pycountry.countries.get(alpha_2=code) is None:
-        c.fail(21813, "iso_country")
+        c.fail(21813, name)
         return None
     return code
 
@@ -326,8 +298,7 @@ def _normalize_email(value: str) -> str | None:
         return None
 
 
-def _activation_date(c: _Checker) -> datetime | None:
-    name = "activation_date"
+def _activation_date(c: _Checker, name: str) -> datetime | None:
     value = c.raw.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -350,8 +321,7 @@ def _activation_date(c: _Checker) -> datetime | None:
         return None
 
 
-def _status_callback(c: _Checker) -> str | None:
-    name = "status_callback"
+def _status_callback(c: _Checker, name: str) -> str | None:
     value = c.text(name, 21819)
     if value is not None and not _is_http_url(value):
         c.fail(21819, name)
@@ -370,8 +340,7 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
-def _cc_emails(c: _Checker) -> list[str]:
-    name = "cc_emails"
+def _cc_emails(c: _Checker, name: str) -> list[str]:
     value = c.raw.get(name)
     items: list[object]
     if value is None:

@@ -1,146 +1,93 @@
 """The OpenAPI 3.1 document of the REST surface, served at /porting/openapi.json.
 
-Written by hand as a dict so it says exactly what the routes do; tests/rest runs schemathesis
-against the running app with it, and checks its field lists against app/rest/serializers.py.
+Written by hand as a dict so it says exactly what the routes do, but for the fields: their
+properties, parameters and filters come from app/porting/fields.py. tests/rest runs
+schemathesis against the running app with it, and checks its field lists against
+app/rest/serializers.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.porting.statuses import LoaStatus, PortOrderStatus, PortType
+from app.porting import fields
 from app.rest.body import MAX_BODY_BYTES
-from app.rest.params import DEFAULT_PAGE_SIZE, LOA_FILTERS, MAX_PAGE_SIZE, ORDER_FILTERS
+from app.rest.params import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
-
-SID_PATTERN = {
-    "PO": "^PO[0-9a-f]{32}$",
-    "PX": "^PX[0-9a-f]{32}$",
-    "AC": "^AC[0-9a-f]{32}$",
-    "PN": "^PN[0-9a-f]{32}$",
-}
 
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    kind = schema["type"]
-    return {**schema, "type": [kind, "null"]}
-
-
-def _sid(prefix: str, description: str) -> dict[str, Any]:
-    return {"type": "string", "pattern": SID_PATTERN[prefix], "description": description}
-
-
 TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC"}
 TEXT = {"type": "string"}
 
+
+def _output_schema(kind: fields.Kind) -> dict[str, Any]:
+    if kind.name == "sid":
+        return {"type": "string", "pattern": f"^{kind.prefix}[0-9a-f]{{32}}$"}
+    if kind.enum is not None:
+        return {"type": "string", "enum": [m.value for m in kind.enum]}
+    by_kind: dict[str, dict[str, Any]] = {
+        "datetime": TIME,
+        "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+        "int": {"type": "integer"},
+        "text_list": {"type": "array", "items": TEXT},
+        "url": {"type": "string", "format": "uri"},
+        "errors": {"type": "array", "items": _ref("PortOrderErrorEntry")},
+    }
+    return by_kind.get(kind.name, TEXT)
+
+
+def _property(f: fields.Field) -> dict[str, Any]:
+    """The object schema of a REST field: its kind's, with its length, description, null."""
+    schema = dict(_output_schema(f.kind))
+    if f.max_length is not None:
+        schema["maxLength"] = f.max_length
+    if f.openapi_doc is not None:
+        schema["description"] = f.openapi_doc
+    if f.nullable:
+        schema["type"] = [schema["type"], "null"]
+    return schema
+
+
+def _parameter(f: fields.Field) -> dict[str, Any]:
+    """The request body schema of a create/update parameter."""
+    schema: dict[str, Any]
+    if f.kind == fields.TEXT_LIST:
+        schema = {"type": "array", "items": {"type": "string"}}
+    else:
+        schema = {"type": ["string", "integer"] if f.also_integer else "string"}
+    description = f.openapi_input_doc
+    if f.write_only:
+        schema["writeOnly"] = True
+        description = fields.WRITE_ONLY_NOTE
+    elif description is None and f.kind.enum is not None:
+        description = ", ".join(m.value for m in f.kind.enum)
+    if description is not None:
+        schema["description"] = description
+    return schema
+
+
 PORT_ORDER_PROPERTIES: dict[str, Any] = {
-    "sid": _sid("PO", "The order's SID"),
-    "account_sid": _sid("AC", "The owning account or subaccount"),
-    "number": {"type": "string", "description": "The number being ported, E.164"},
-    "friendly_name": {"type": "string", "maxLength": 64},
-    "status": {"type": "string", "enum": [s.value for s in PortOrderStatus]},
-    "port_type": {"type": "string", "enum": [t.value for t in PortType]},
-    "date_created": TIME,
-    "date_updated": TIME,
-    "loa_sid": _sid("PX", "The LOA that covers the order"),
-    "iso_country": {"type": "string", "pattern": "^[A-Z]{2}$"},
-    "region": TEXT,
-    "city": TEXT,
-    "postal_code": TEXT,
-    "street": TEXT,
-    "company_name": _nullable(TEXT),
-    "first_name": TEXT,
-    "last_name": TEXT,
-    "email": TEXT,
-    "status_updates_email": _nullable(TEXT),
-    "billing_phone_number": _nullable(TEXT),
-    "activation_date": _nullable(TIME),
-    "earliest_activation_date": _nullable(TIME),
-    "submitted_date": _nullable(TIME),
-    "current_carrier": _nullable(TEXT),
-    "incoming_phone_number_sid": {
-        "type": ["string", "null"],
-        "pattern": SID_PATTERN["PN"],
-    },
-    "status_callback": _nullable(TEXT),
-    "cc_emails": {"type": "array", "items": TEXT},
-    "reason_code": {"type": ["integer", "null"]},
-    "reason": _nullable(TEXT),
-    "errors": {"type": "array", "items": _ref("PortOrderErrorEntry")},
-    "provider_sid": _nullable(TEXT),
-    "zendesk_id": _nullable(TEXT),
-    "url": {"type": "string", "format": "uri"},
+    f.name: _property(f) for f in fields.rest_fields(fields.PORT_ORDER)
 }
-
-LOA_PROPERTIES: dict[str, Any] = {
-    "sid": _sid("PX", "The LOA's SID"),
-    "account_sid": _sid("AC", "The owning account or subaccount"),
-    "status": {"type": "string", "enum": [s.value for s in LoaStatus]},
-    "first_name": TEXT,
-    "last_name": TEXT,
-    "email": TEXT,
-    "date_created": TIME,
-    "date_updated": TIME,
-    "url": {"type": "string", "format": "uri"},
-}
-
-WRITE_ONLY_NOTE = "Write-only: stored encrypted, never returned."
+LOA_PROPERTIES: dict[str, Any] = {f.name: _property(f) for f in fields.rest_fields(fields.LOA)}
 
 # Request parameters (snake_case as in the source document; PascalCase is accepted too).
 INPUT_PROPERTIES: dict[str, Any] = {
-    "number": {"type": "string", "description": "E.164, e.g. +14155550123"},
-    "iso_country": {"type": "string", "description": "ISO 3166-1 alpha-2 (IsoCountry)"},
-    "region": {"type": "string", "description": "For US, a two-letter state code"},
-    "city": {"type": "string"},
-    "postal_code": {
-        "type": ["string", "integer"],
-        "description": "A string, or a number as in the source document's example",
-    },
-    "street": {"type": "string"},
-    "first_name": {"type": "string"},
-    "last_name": {"type": "string"},
-    "email": {"type": "string"},
-    "friendly_name": {"type": "string", "description": "At most 64 characters"},
-    "company_name": {"type": "string"},
-    "status_updates_email": {"type": "string"},
-    "billing_phone_number": {"type": "string"},
-    "port_type": {"type": "string", "description": ", ".join(t.value for t in PortType)},
-    "account_number": {"type": "string", "writeOnly": True, "description": WRITE_ONLY_NOTE},
-    "pin_number": {"type": "string", "writeOnly": True, "description": WRITE_ONLY_NOTE},
-    "ssn_last_four": {"type": "string", "writeOnly": True, "description": WRITE_ONLY_NOTE},
-    "activation_date": {"type": "string", "description": "ISO 8601 date-time with a zone"},
-    "status_callback": {"type": "string", "description": "http(s) URL"},
-    "cc_emails": {
-        "type": "array",
-        "items": {"type": "string"},
-        "description": "JSON array, or repeated form fields (CcEmails=a&CcEmails=b)",
-    },
+    f.name: _parameter(f) for f in fields.inputs(fields.PORT_ORDER, create=False)
 }
-
 CREATE_PROPERTIES: dict[str, Any] = {
     **INPUT_PROPERTIES,
-    "account_sid": {
-        "type": "string",
-        "description": "A subaccount to own the order (default: the caller)",
+    **{
+        f.name: _parameter(f) for f in fields.inputs(fields.PORT_ORDER, create=True) if not f.update
     },
 }
-REQUIRED = [
-    "number",
-    "iso_country",
-    "region",
-    "city",
-    "postal_code",
-    "street",
-    "first_name",
-    "last_name",
-    "email",
-]
+REQUIRED = list(fields.REQUIRED)
 
 # The source document's curl example (postal_code as a number, as written there).
 CREATE_EXAMPLE: dict[str, Any] = {
@@ -279,29 +226,6 @@ PAGING_PARAMETERS = [
     _query("BeforeSid", "Rows before (newer than) this SID in the list order (21825 if invalid)"),
 ]
 
-_ORDER_FILTER_TEXT = {
-    "Sid": "Only the order with this SID",
-    "AccountSid": "Orders of this account (the caller's or one of its subaccounts)",
-    "CompanyName": "Orders with this company name",
-    "Email": "Orders with this signer email",
-    "LoaSid": "Orders covered by this LOA",
-    "ProviderSid": "Orders of this provider",
-    "ZendeskId": "Orders with this Zendesk ticket",
-    "ActivationDateMin": "Activation date on or after this ISO 8601 date or date-time",
-    "ActivationDateMax": "Activation date on or before this ISO 8601 date or date-time",
-    "IncomingPhoneNumberSid": "Orders with this incoming phone number SID",
-    "Number": "Orders for this number (E.164)",
-    "Status": "Orders in this status (any letter case; 21822 if unknown)",
-    "FriendlyName": "Orders with this friendly name",
-}
-_LOA_FILTER_TEXT = {
-    "Sid": "Only the LOA with this SID",
-    "Status": "LOAs in this status (any letter case; 21904 if unknown)",
-    "FirstName": "LOAs of signers with this first name",
-    "LastName": "LOAs of signers with this last name",
-    "Email": "LOAs of signers with this email",
-}
-
 SID_PATH = {
     "name": "sid",
     "in": "path",
@@ -366,8 +290,8 @@ def _update(op_id: str) -> dict[str, Any]:
 
 
 def paths() -> dict[str, Any]:
-    order_filters = [_query(n, _ORDER_FILTER_TEXT[n]) for n in ORDER_FILTERS]
-    loa_filters = [_query(n, _LOA_FILTER_TEXT[n]) for n in LOA_FILTERS]
+    order_filters = [_query(f.rest_name, f.openapi_doc) for f in fields.PORT_ORDER_FILTERS]
+    loa_filters = [_query(f.rest_name, f.openapi_doc) for f in fields.LOA_FILTERS]
     return {
         "/porting/PortOrders": {
             "get": {
@@ -500,8 +424,7 @@ def schemas() -> dict[str, Any]:
         },
         "PortOrder": _object(
             PORT_ORDER_PROPERTIES,
-            "A port order. Write-only fields (ssn_last_four, account_number, pin_number) "
-            "never appear.",
+            f"A port order. Write-only fields ({', '.join(fields.WRITE_ONLY)}) never appear.",
         ),
         "Loa": _object(LOA_PROPERTIES, "A letter of authorization"),
         "Meta": META,

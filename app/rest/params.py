@@ -8,16 +8,18 @@ take. List filters (CONTRACT.md §8) are case-sensitive, as the document says.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 
 from starlette.datastructures import QueryParams
 
+from app.porting import fields
 from app.porting.errors import PortingError
-from app.porting.statuses import parse_loa_status, parse_status
-from app.porting.validation import PortOrderFields
+from app.porting.fields import Filter, pascal
+from app.porting.statuses import LoaStatus, PortOrderStatus, parse_loa_status, parse_status
 from app.rest.errors import invalid
 from app.store.queries import LoaFilter, PortOrderFilter
 
@@ -26,13 +28,9 @@ MAX_PAGE_SIZE = 1000
 
 # --- body parameters --------------------------------------------------------------------------
 
-INPUT_FIELDS: tuple[str, ...] = (*(f.name for f in fields(PortOrderFields)), "account_sid")
-LIST_FIELDS = frozenset({"cc_emails"})
-
-
-def pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
-
+_INPUTS = fields.inputs(fields.PORT_ORDER, create=True)
+INPUT_FIELDS: tuple[str, ...] = tuple(f.name for f in _INPUTS)
+LIST_FIELDS = frozenset(f.name for f in _INPUTS if f.kind == fields.TEXT_LIST)
 
 _NAMES: dict[str, str] = {**{pascal(n): n for n in INPUT_FIELDS}, **{n: n for n in INPUT_FIELDS}}
 
@@ -171,29 +169,14 @@ def paging(query: QueryParams) -> Paging:
     return Paging(min(size, MAX_PAGE_SIZE), page, after, before)
 
 
-# Filter name -> attribute of the query filter, in the order of CONTRACT.md §8.
-ORDER_FILTERS: dict[str, str] = {
-    "Sid": "sid",
-    "AccountSid": "account_sid",
-    "CompanyName": "company_name",
-    "Email": "email",
-    "LoaSid": "loa_sid",
-    "ProviderSid": "provider_sid",
-    "ZendeskId": "zendesk_id",
-    "ActivationDateMin": "activation_date_min",
-    "ActivationDateMax": "activation_date_max",
-    "IncomingPhoneNumberSid": "incoming_phone_number_sid",
-    "Number": "number",
-    "Status": "status",
-    "FriendlyName": "friendly_name",
-}
+# Filter name -> the filter (app/porting/fields.py), in the order of CONTRACT.md §8.
+ORDER_FILTERS: dict[str, Filter] = {f.rest_name: f for f in fields.PORT_ORDER_FILTERS}
+LOA_FILTERS: dict[str, Filter] = {f.rest_name: f for f in fields.LOA_FILTERS}
 
-LOA_FILTERS: dict[str, str] = {
-    "Sid": "sid",
-    "Status": "status",
-    "FirstName": "first_name",
-    "LastName": "last_name",
-    "Email": "email",
+# Enum filters take any letter case; an unknown value is the enum's own contract code.
+_ENUMS: dict[type[StrEnum], Callable[[str], StrEnum]] = {
+    PortOrderStatus: parse_status,
+    LoaStatus: parse_loa_status,
 }
 
 
@@ -207,33 +190,36 @@ def _given(query: QueryParams, names: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def port_order_filter(query: QueryParams) -> tuple[PortOrderFilter, dict[str, str]]:
-    """The filter, and the filter parameters as given (for the page URLs)."""
-    given = _given(query, ORDER_FILTERS)
+def _filter_values(
+    query: QueryParams, filters: dict[str, Filter]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The query filter's values by attribute, and the filter parameters as given (for the
+    page URLs, with the `+` an unencoded query string turned into a space put back)."""
+    given = _given(query, filters)
     values: dict[str, Any] = {}
     for name, value in given.items():
-        attr = ORDER_FILTERS[name]
-        if name == "Status":
-            values[attr] = parse_status(value).value
-        elif name in ("ActivationDateMin", "ActivationDateMax"):
+        f = filters[name]
+        kind = f.kind
+        if kind.enum is not None:
+            values[f.name] = _ENUMS[kind.enum](value).value
+        elif kind == fields.DATETIME:
             given[name] = _unspace(value)
-            values[attr] = _activation_bound(given[name], name, upper=name.endswith("Max"))
-        elif name == "Number":
-            given[name] = values[attr] = _plus(value)
+            values[f.name] = _activation_bound(given[name], name, upper=f.bound == "max")
+        elif kind == fields.E164:
+            given[name] = values[f.name] = _plus(value)
         else:
-            values[attr] = value.strip()
+            values[f.name] = value.strip()
+    return values, given
+
+
+def port_order_filter(query: QueryParams) -> tuple[PortOrderFilter, dict[str, str]]:
+    """The filter, and the filter parameters as given (for the page URLs)."""
+    values, given = _filter_values(query, ORDER_FILTERS)
     return PortOrderFilter(**values), given
 
 
 def loa_filter(query: QueryParams) -> tuple[LoaFilter, dict[str, str]]:
-    given = _given(query, LOA_FILTERS)
-    values: dict[str, Any] = {}
-    for name, value in given.items():
-        attr = LOA_FILTERS[name]
-        if name == "Status":
-            values[attr] = parse_loa_status(value).value
-        else:
-            values[attr] = value.strip()
+    values, given = _filter_values(query, LOA_FILTERS)
     return LoaFilter(**values), given
 
 

@@ -1,17 +1,18 @@
 """Rows -> the JSON of the source document (CONTRACT.md §2, 3 and 8).
 
-Every field is written explicitly: a field not listed here cannot reach a response, so the
-write-only values (ssn_last_four, account_number, pin_number) never do. Absent values are
-`null`, times are ISO 8601 UTC, `url`s are absolute (PORTICO_PUBLIC_URL).
+The keys are the REST fields of app/porting/fields.py, in their order: a write-only value
+(ssn_last_four, account_number, pin_number) is no REST field, so it never reaches a response.
+Absent values are `null`, times are ISO 8601 UTC, `url`s are absolute (PORTICO_PUBLIC_URL).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from app.config import Settings
+from app.porting import fields
 from app.porting.isotime import format_utc
 from app.rest.params import Paging
 from app.store.queries import Page
@@ -20,109 +21,53 @@ from app.store.tables import Loa, PortOrder, PortOrderError
 ORDERS_PATH = "/porting/PortOrders"
 LOAS_PATH = "/porting/Loas"
 
+# How a plain value of each kind is written (the others as they are).
+_CONVERT: dict[str, Callable[[Any], Any]] = {"datetime": format_utc, "text_list": list}
+
+# (key, computed, conversion or None) per REST field.
+_Key = tuple[str, bool, Callable[[Any], Any] | None]
+
+
+def _keys(declared: tuple[fields.Field, ...]) -> tuple[_Key, ...]:
+    return tuple(
+        (f.name, f.computed, _CONVERT.get(f.kind.name)) for f in fields.rest_fields(declared)
+    )
+
+
+_ORDER_KEYS = _keys(fields.PORT_ORDER)
+_LOA_KEYS = _keys(fields.LOA)
+
 # The instance fields, in the order of CONTRACT.md §2 (the OpenAPI document lists the same).
-PORT_ORDER_FIELDS: tuple[str, ...] = (
-    "sid",
-    "account_sid",
-    "number",
-    "friendly_name",
-    "status",
-    "port_type",
-    "date_created",
-    "date_updated",
-    "loa_sid",
-    "iso_country",
-    "region",
-    "city",
-    "postal_code",
-    "street",
-    "company_name",
-    "first_name",
-    "last_name",
-    "email",
-    "status_updates_email",
-    "billing_phone_number",
-    "activation_date",
-    "earliest_activation_date",
-    "submitted_date",
-    "current_carrier",
-    "incoming_phone_number_sid",
-    "status_callback",
-    "cc_emails",
-    "reason_code",
-    "reason",
-    "errors",
-    "provider_sid",
-    "zendesk_id",
-    "url",
-)
-LOA_FIELDS: tuple[str, ...] = (
-    "sid",
-    "account_sid",
-    "status",
-    "first_name",
-    "last_name",
-    "email",
-    "date_created",
-    "date_updated",
-    "url",
-)
+PORT_ORDER_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in _ORDER_KEYS)
+LOA_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in _LOA_KEYS)
+
+
+def _document(row: object, keys: Sequence[_Key], computed: Mapping[str, Any]) -> dict[str, Any]:
+    """Every REST field of the row, in order; the computed ones (url, errors) as given."""
+    out: dict[str, Any] = {}
+    for name, is_computed, convert in keys:
+        if is_computed:
+            out[name] = computed[name]
+        else:
+            value = getattr(row, name)
+            out[name] = value if convert is None else convert(value)
+    return out
 
 
 def port_order(
     order: PortOrder, errors: Sequence[PortOrderError], settings: Settings
 ) -> dict[str, Any]:
-    return {
-        "sid": order.sid,
-        "account_sid": order.account_sid,
-        "number": order.number,
-        "friendly_name": order.friendly_name,
-        "status": order.status,
-        "port_type": order.port_type,
-        "date_created": format_utc(order.date_created),
-        "date_updated": format_utc(order.date_updated),
-        "loa_sid": order.loa_sid,
-        "iso_country": order.iso_country,
-        "region": order.region,
-        "city": order.city,
-        "postal_code": order.postal_code,
-        "street": order.street,
-        "company_name": order.company_name,
-        "first_name": order.first_name,
-        "last_name": order.last_name,
-        "email": order.email,
-        "status_updates_email": order.status_updates_email,
-        "billing_phone_number": order.billing_phone_number,
-        "activation_date": format_utc(order.activation_date),
-        "earliest_activation_date": format_utc(order.earliest_activation_date),
-        "submitted_date": format_utc(order.submitted_date),
-        "current_carrier": order.current_carrier,
-        "incoming_phone_number_sid": order.incoming_phone_number_sid,
-        "status_callback": order.status_callback,
-        "cc_emails": list(order.cc_emails),
-        "reason_code": order.reason_code,
-        "reason": order.reason,
+    computed = {
         "errors": [
             {"code": e.code, "date": format_utc(e.date), "reason": e.reason} for e in errors
         ],
-        "provider_sid": order.provider_sid,
-        "zendesk_id": order.zendesk_id,
         "url": settings.url_for(f"{ORDERS_PATH}/{order.sid}"),
     }
+    return _document(order, _ORDER_KEYS, computed)
 
 
 def loa(row: Loa, settings: Settings) -> dict[str, Any]:
-    return {
-        "sid": row.sid,
-        "account_sid": row.account_sid,
-        "status": row.status,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "email": row.email,
-        "date_created": format_utc(row.date_created),
-        "date_updated": format_utc(row.date_updated),
-        "url": settings.url_for(f"{LOAS_PATH}/{row.sid}"),
-    }
+    return _document(row, _LOA_KEYS, {"url": settings.url_for(f"{LOAS_PATH}/{row.sid}")})
 
 
 def _url(settings: Settings, path: str, params: Mapping[str, str | int]) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.porting import changes, notifications, sids
+from app.porting import changes, fields, notifications, sids
 from app.porting.changes import Change
 from app.porting.errors import PortingError
 from app.porting.grouping import group_key
@@ -21,10 +21,9 @@ from app.porting.statuses import (
     Actor,
     LoaStatus,
     PortOrderStatus,
-    PortType,
     loa_refusal,
 )
-from app.porting.validation import WRITE_ONLY, PortOrderFields
+from app.porting.validation import PortOrderFields
 from app.services.context import Services
 from app.store import events, jobs, queries
 from app.store.engine import Tx
@@ -54,23 +53,15 @@ async def attach_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime
     loa = await queries.open_loa_for_group(tx, key)
     if loa is not None:
         return loa
+    values: dict[str, Any] = fields.loa_values(f)
     loa = Loa(
         sid=sids.mint(sids.LOA),
         account_sid=account_sid,
         status=LoaStatus.OPEN.value,
-        first_name=f.first_name,
-        last_name=f.last_name,
-        email=f.email,
-        company_name=f.company_name,
-        iso_country=f.iso_country,
-        region=f.region,
-        city=f.city,
-        postal_code=f.postal_code,
-        street=f.street,
-        port_type=f.port_type.value,
         open_group_key=key,
         date_created=now,
         date_updated=now,
+        **values,
     )
     tx.add(loa)
     await tx.flush()
@@ -78,51 +69,27 @@ async def attach_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime
 
 
 def fields_of(order: PortOrder, svc: Services) -> PortOrderFields:
+    """The order's values (app/porting/fields.py), write-only ones decrypted."""
     secret = svc.cipher.decrypt_json(order.secrets_enc) if order.secrets_enc else {}
-    return PortOrderFields(
-        number=order.number,
-        port_type=PortType(order.port_type),
-        friendly_name=order.friendly_name,
-        iso_country=order.iso_country,
-        region=order.region,
-        city=order.city,
-        postal_code=order.postal_code,
-        street=order.street,
-        first_name=order.first_name,
-        last_name=order.last_name,
-        email=order.email,
-        company_name=order.company_name,
-        status_updates_email=order.status_updates_email,
-        billing_phone_number=order.billing_phone_number,
-        activation_date=order.activation_date,
-        status_callback=order.status_callback,
-        cc_emails=list(order.cc_emails),
-        **{k: secret.get(k) for k in WRITE_ONLY},
-    )
+    return fields.fields_from(fields.values_of(order), secret)
+
+
+def new_order_row(f: PortOrderFields, svc: Services, **row: Any) -> PortOrder:
+    """A port order row holding `f`, with the columns `row` gives (SID, owner, LOA, status,
+    dates; a value given there wins over `f`'s)."""
+    values: dict[str, Any] = {**fields.stored_values(f), **row}
+    order = PortOrder(**values)
+    write_only = fields.write_only_values(f)
+    order.secrets_enc = svc.cipher.encrypt_json(write_only) if write_only else None
+    return order
 
 
 def apply_fields(order: PortOrder, f: PortOrderFields, svc: Services) -> None:
-    for name in (
-        "number",
-        "friendly_name",
-        "iso_country",
-        "region",
-        "city",
-        "postal_code",
-        "street",
-        "first_name",
-        "last_name",
-        "email",
-        "company_name",
-        "status_updates_email",
-        "billing_phone_number",
-        "activation_date",
-        "status_callback",
-    ):
-        setattr(order, name, getattr(f, name))
-    order.port_type = f.port_type.value
-    order.cc_emails = list(f.cc_emails)
-    secret = {k: v for k in WRITE_ONLY if (v := getattr(f, k)) is not None}
+    """Store `f` on the row: the plain values in their columns, the write-only ones only
+    encrypted."""
+    for name, value in fields.stored_values(f).items():
+        setattr(order, name, value)
+    secret = fields.write_only_values(f)
     order.secrets_enc = svc.cipher.encrypt_json(secret) if secret else None
 
 

@@ -125,7 +125,9 @@ async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
         raise PortingError(20404, "Account not found", "account_sid")
     await _check_number_free(tx, fields.number)
     loa = await _orders.attach_loa(tx, account_sid, fields, now)
-    order = PortOrder(
+    order = _orders.new_order_row(
+        fields,
+        svc,
         sid=sids.mint(sids.PORT_ORDER),
         account_sid=account_sid,
         loa_sid=loa.sid,
@@ -133,22 +135,10 @@ async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
         active_number=fields.number,
         current_carrier=new.portability.current_carrier,
         earliest_activation_date=earliest,
+        activation_date=activation,
         date_created=now,
         date_updated=now,
-        number=fields.number,
-        friendly_name=fields.friendly_name,
-        port_type=fields.port_type.value,
-        iso_country=fields.iso_country,
-        region=fields.region,
-        city=fields.city,
-        postal_code=fields.postal_code,
-        street=fields.street,
-        first_name=fields.first_name,
-        last_name=fields.last_name,
-        email=fields.email,
     )
-    _orders.apply_fields(order, fields, svc)
-    order.activation_date = activation
     tx.add(order)
     await tx.flush()
     await _orders.record_order_event(

@@ -18,12 +18,11 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
-from app.services import accounts, port_orders
+from app.services import port_orders
 from app.store import queries
 from app.store.migrate import upgrade
 from app.wiring import build_services
-from tests.builders import order_input
-from tests.graphql.support import basic
+from tests.builders import order_input, tenant
 
 SECRET = "bench-secret-key-0123456789abcdef-0123456789"
 PG_URL = os.environ.get(
@@ -131,15 +130,13 @@ async def seed(settings: Settings) -> Seed:
     """An account with one order, straight through the services."""
     svc = build_services(settings)
     try:
-        _, creds = await accounts.create_account(svc, "bench", None)
-        caller = await accounts.authenticate(svc, creds.sid, creds.secret)
-        assert caller is not None
-        order = await port_orders.create_port_order(svc, caller, order_input())
+        owner = await tenant(svc, name="bench")
+        order = await port_orders.create_port_order(svc, owner.caller, order_input())
         async with svc.db.read() as s:
             cursor = await queries.last_event_id(s)
     finally:
         await svc.close()
-    return Seed(basic(creds.sid, creds.secret), order.sid, str(cursor))
+    return Seed(owner.authorization, order.sid, str(cursor))
 
 
 async def event_time(settings: Settings, cursor: str) -> float:

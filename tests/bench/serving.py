@@ -17,10 +17,9 @@ from typing import Any
 
 import httpx
 
-from app.services import accounts
 from app.services.context import Caller, Services
 from tests.bench.harness import env_for, percentile
-from tests.graphql.support import basic
+from tests.builders import tenant
 from tests.subscriptions.support import PORTICO, free_port
 
 SQL_HEADER = "x-portico-sql-statements"
@@ -98,10 +97,8 @@ async def server(
 
 async def new_account(svc: Services) -> tuple[Caller, str]:
     """A fresh account: its Caller and its Authorization header."""
-    _, creds = await accounts.create_account(svc, "bench", None)
-    caller = await accounts.authenticate(svc, creds.sid, creds.secret)
-    assert caller is not None
-    return caller, basic(creds.sid, creds.secret)
+    owner = await tenant(svc, name="bench")
+    return owner.caller, owner.authorization
 
 
 def client(replica: Server, authorization: str, **kw: Any) -> httpx.AsyncClient:

@@ -13,12 +13,10 @@ from app.porting.statuses import PortOrderStatus
 from app.runners.scheduler import Scheduler
 from app.services import loas, port_orders, reads
 from app.services.context import Caller, Services
-from app.services.loas import Signature
 from app.store.tables import PortOrder
-from tests.builders import order_input
+from tests.builders import order_input, signature
 
 STEP = 0.2
-SIGNATURE = Signature("James Smith", "127.0.0.1", "pytest", "0" * 64)
 DEADLINE = 20.0  # a safety net against a hang, not a timing assertion
 
 
@@ -54,7 +52,7 @@ async def signed_order(svc: Services, caller: Caller, number: str, **fields: obj
     """create -> request_signature -> sign: the order is SUBMITTED and its job is written."""
     order = await port_orders.create_port_order(svc, caller, order_input(number=number, **fields))
     await loas.request_signature(svc, caller, order.loa_sid)
-    await loas.sign(svc, order.loa_sid, SIGNATURE)
+    await loas.sign(svc, order.loa_sid, signature())
     return order
 
 

@@ -7,13 +7,13 @@ import pytest
 from app.porting.errors import PortingError
 from app.porting.statuses import PortOrderStatus
 from app.services import inventory, operators, port_orders
-from app.services.context import Caller
+from app.services.context import Caller, Services
 from tests.builders import account, operator, order_input
 
 S = PortOrderStatus
 
 
-async def ported(svc, op, caller, number: str) -> str:  # type: ignore[no-untyped-def]
+async def ported(svc: Services, op: Caller, caller: Caller, number: str) -> str:
     order = await port_orders.create_port_order(svc, caller, order_input(number=number))
     await operators.operator_set_status(svc, op, order.sid, S.REVIEW)
     done = await operators.operator_set_status(svc, op, order.sid, S.COMPLETED)
@@ -21,7 +21,7 @@ async def ported(svc, op, caller, number: str) -> str:  # type: ignore[no-untype
     return done.incoming_phone_number_sid
 
 
-async def test_inventory_pages_and_visibility(svc):
+async def test_inventory_pages_and_visibility(svc: Services) -> None:
     op = await operator(svc)
     parent = await account(svc)
     sub = await account(svc, parent=parent)
@@ -51,9 +51,8 @@ async def test_inventory_pages_and_visibility(svc):
     assert [p.sid for p in by_number.items] == theirs
 
     assert await inventory.get_incoming_phone_number(svc, parent, theirs[0]) is None
-    assert (await inventory.get_incoming_phone_number(svc, other, theirs[0])).number == (
-        "+14159875200"
-    )
+    found = await inventory.get_incoming_phone_number(svc, other, theirs[0])
+    assert found is not None and found.number == "+14159875200"
     loaded = await inventory.incoming_phone_numbers_by_sids(svc, parent, mine + theirs)
     assert set(loaded) == set(mine)
 

@@ -3,6 +3,7 @@ table is 21822, and every action lands in the event log with the operator's SID.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -10,20 +11,14 @@ import pytest
 from app.porting.errors import PortingError
 from app.porting.statuses import PortOrderStatus
 from app.services import operators, port_orders, reads
-from app.services.context import Services
+from app.services.context import Caller, Services
 from app.services.operators import KEEP
 from app.store.queries import PortOrderFilter
 from tests.builders import account, operator, order_input
+from tests.conftest import snapshot
 
 S = PortOrderStatus
 FOC = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
-
-
-async def snapshot(svc: Services, caller, sid: str):  # type: ignore[no-untyped-def]
-    order = await reads.get_port_order(svc, caller, sid)
-    events = (await reads.order_events(svc, caller, sid)).items
-    errors = (await reads.errors_by_order(svc, [sid]))[sid]
-    return order.model_dump(), [e.id for e in events], [e.id for e in errors]
 
 
 @pytest.mark.parametrize(
@@ -35,34 +30,36 @@ async def snapshot(svc: Services, caller, sid: str):  # type: ignore[no-untyped-
     ],
     ids=["set_status", "set_activation_date", "set_order_references"],
 )
-async def test_an_account_cannot_use_operator_functions(svc, call):
+async def test_an_account_cannot_use_operator_functions(
+    svc: Services, call: Callable[[Services, Caller, str], Awaitable[object]]
+) -> None:
     caller = await account(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
-    before = await snapshot(svc, caller, order.sid)
+    before = await snapshot(svc)
 
     with pytest.raises(PortingError) as err:
         await call(svc, caller, order.sid)
 
     assert err.value.code == 20403
-    assert await snapshot(svc, caller, order.sid) == before
+    assert await snapshot(svc) == before
 
 
-async def test_a_move_outside_the_table_is_21822_and_changes_nothing(svc):
+async def test_a_move_outside_the_table_is_21822_and_changes_nothing(svc: Services) -> None:
     caller, op = await account(svc), await operator(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
-    before = await snapshot(svc, caller, order.sid)
+    before = await snapshot(svc)
 
     with pytest.raises(PortingError) as err:
         await operators.operator_set_status(svc, op, order.sid, S.COMPLETED)  # PENDING -> COMPLETED
 
     assert err.value.code == 21822
-    assert await snapshot(svc, caller, order.sid) == before
+    assert await snapshot(svc) == before
 
 
-async def test_bad_operator_input_is_refused_before_anything_changes(svc):
+async def test_bad_operator_input_is_refused_before_anything_changes(svc: Services) -> None:
     caller, op = await account(svc), await operator(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
-    before = await snapshot(svc, caller, order.sid)
+    before = await snapshot(svc)
 
     cases = [
         (operators.operator_set_status(svc, op, order.sid, S.FAILED, error_code=99999), 20001),
@@ -75,10 +72,10 @@ async def test_bad_operator_input_is_refused_before_anything_changes(svc):
         with pytest.raises(PortingError) as err:
             await call
         assert err.value.code == code
-    assert await snapshot(svc, caller, order.sid) == before
+    assert await snapshot(svc) == before
 
 
-async def test_operator_moves_are_logged_with_the_operators_sid(svc):
+async def test_operator_moves_are_logged_with_the_operators_sid(svc: Services) -> None:
     caller, op = await account(svc), await operator(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
 
@@ -99,7 +96,9 @@ async def test_operator_moves_are_logged_with_the_operators_sid(svc):
     assert [(e.code, e.reason) for e in errors] == [(21835, "cannot port")]
 
 
-async def test_an_operator_completing_from_review_puts_the_number_into_inventory(svc):
+async def test_an_operator_completing_from_review_puts_the_number_into_inventory(
+    svc: Services,
+) -> None:
     caller, op = await account(svc), await operator(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
     await operators.operator_set_status(svc, op, order.sid, S.REVIEW)
@@ -112,7 +111,7 @@ async def test_an_operator_completing_from_review_puts_the_number_into_inventory
     assert err.value.code == 21838
 
 
-async def test_operator_sets_and_clears_references(svc):
+async def test_operator_sets_and_clears_references(svc: Services) -> None:
     caller, op = await account(svc), await operator(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
 
@@ -138,7 +137,7 @@ async def test_operator_sets_and_clears_references(svc):
     ]
 
 
-async def test_an_operator_cannot_move_the_foc_of_a_finished_order(svc):
+async def test_an_operator_cannot_move_the_foc_of_a_finished_order(svc: Services) -> None:
     caller, op = await account(svc), await operator(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
     await port_orders.cancel_port_order(svc, caller, order.sid)

@@ -16,15 +16,17 @@ from app.services import inventory, loas, port_orders, reads
 from app.store import queries
 from app.store.queries import PortOrderFilter
 from app.wiring import build_services
-from tests.builders import account, order_input
-from tests.carrier.conftest import DEADLINE, SIGNATURE, STEP
+from tests.builders import account, order_input, signature
+from tests.carrier.conftest import DEADLINE, STEP
 from tests.conftest import SECRET
 
 ORDERS = 50
 
 
 @pytest.mark.postgres
-async def test_two_replicas_complete_50_orders_each_exactly_once(pg_database: str, tmp_path: Path):
+async def test_two_replicas_complete_50_orders_each_exactly_once(
+    pg_database: str, tmp_path: Path
+) -> None:
     settings = Settings(
         database_url=pg_database,
         secret_key=SECRET,
@@ -53,7 +55,7 @@ async def test_two_replicas_complete_50_orders_each_exactly_once(pg_database: st
         assert len(loa_sids) == 5
         for sid in loa_sids:
             await loas.request_signature(a, caller, sid)
-            await loas.sign(a, sid, SIGNATURE)  # 10 SUBMITTED orders and their jobs each
+            await loas.sign(a, sid, signature())  # 10 SUBMITTED orders and their jobs each
         for sched in replicas:
             sched.start()
 

@@ -8,6 +8,7 @@ import pytest
 from app.porting.errors import PortingError
 from app.porting.statuses import PortOrderStatus
 from app.services import inventory, port_orders, reads
+from app.services.context import Services
 from tests.builders import account, order_input
 from tests.carrier.conftest import signed_order, statuses_of, wait_for_status
 
@@ -16,10 +17,13 @@ BOTH = ["status_update", "activation_date_update"]
 STATUS = ["status_update"]
 
 
-async def test_any_other_number_is_accepted_then_completed_into_inventory(svc, scheduler):
+@pytest.mark.usefixtures("scheduler")
+async def test_any_other_number_is_accepted_then_completed_into_inventory(svc: Services) -> None:
     caller = await account(svc)
     order = await signed_order(svc, caller, "+14159872001")
-    submitted_foc = (await reads.get_port_order(svc, caller, order.sid)).activation_date
+    submitted = await reads.get_port_order(svc, caller, order.sid)
+    assert submitted is not None
+    submitted_foc = submitted.activation_date
 
     done = await wait_for_status(svc, caller, order.sid, S.COMPLETED)
 
@@ -52,7 +56,8 @@ async def test_any_other_number_is_accepted_then_completed_into_inventory(svc, s
     assert err.value.code == 21838
 
 
-async def test_0002_is_rejected_by_the_losing_carrier(svc, scheduler):
+@pytest.mark.usefixtures("scheduler")
+async def test_0002_is_rejected_by_the_losing_carrier(svc: Services) -> None:
     caller = await account(svc)
     order = await signed_order(svc, caller, "+14159870002")
 
@@ -72,7 +77,8 @@ async def test_0002_is_rejected_by_the_losing_carrier(svc, scheduler):
     assert (await inventory.list_incoming_phone_numbers(svc, caller)).items == []
 
 
-async def test_0003_goes_to_review(svc, scheduler):
+@pytest.mark.usefixtures("scheduler")
+async def test_0003_goes_to_review(svc: Services) -> None:
     caller = await account(svc)
     order = await signed_order(svc, caller, "+14159870003")
 
@@ -88,7 +94,8 @@ async def test_0003_goes_to_review(svc, scheduler):
     assert (await reads.errors_by_order(svc, [order.sid]))[order.sid] == []
 
 
-async def test_0004_is_accepted_then_fails_on_its_foc_date(svc, scheduler):
+@pytest.mark.usefixtures("scheduler")
+async def test_0004_is_accepted_then_fails_on_its_foc_date(svc: Services) -> None:
     caller = await account(svc)
     order = await signed_order(svc, caller, "+14159870004")
 
@@ -108,7 +115,8 @@ async def test_0004_is_accepted_then_fails_on_its_foc_date(svc, scheduler):
     assert (await inventory.list_incoming_phone_numbers(svc, caller)).items == []
 
 
-async def test_0001_is_rejected_at_the_check_and_never_reaches_the_carrier(svc, scheduler):
+@pytest.mark.usefixtures("scheduler")
+async def test_0001_is_rejected_at_the_check_and_never_reaches_the_carrier(svc: Services) -> None:
     caller = await account(svc)
     order = await port_orders.create_port_order(svc, caller, order_input(number="+14159870001"))
     assert order.status == S.REJECTED

@@ -71,7 +71,7 @@ def manual(svc: Services) -> ManualClock:
     return clock
 
 
-async def test_each_step_is_one_job_run_once(svc):
+async def test_each_step_is_one_job_run_once(svc: Services) -> None:
     clock = manual(svc)
     caller = await account(svc)
     order = await signed_order(svc, caller, NUMBER)
@@ -87,6 +87,7 @@ async def test_each_step_is_one_job_run_once(svc):
     clock.advance(STEP)
     assert await sched.run_due() == 1
     accepted = await reads.get_port_order(svc, caller, order.sid)
+    assert accepted is not None
     assert accepted.status == S.ACCEPTED
     assert accepted.activation_date == clock.now + timedelta(seconds=STEP)
     assert await sched.run_due() == 0
@@ -102,7 +103,7 @@ async def test_each_step_is_one_job_run_once(svc):
     assert sched.outcomes == {"submitted": 1, "accept": 1, "complete": 1}
 
 
-async def test_a_runner_whose_lease_ran_out_changes_nothing(svc):
+async def test_a_runner_whose_lease_ran_out_changes_nothing(svc: Services) -> None:
     clock = manual(svc)
     caller = await account(svc)
     order = await signed_order(svc, caller, NUMBER)
@@ -126,7 +127,7 @@ async def test_a_runner_whose_lease_ran_out_changes_nothing(svc):
     assert kinds(rows) == [(jobs.SUBMIT, "done"), (jobs.ANSWER, "done"), (jobs.ANSWER, "pending")]
 
 
-async def test_sign_wakes_the_local_scheduler(svc):
+async def test_sign_wakes_the_local_scheduler(svc: Services) -> None:
     caller = await account(svc)
     svc.wakeups["jobs"].clear()
     await port_orders.create_port_order(svc, caller, order_input())
@@ -135,7 +136,7 @@ async def test_sign_wakes_the_local_scheduler(svc):
     assert svc.wakeups["jobs"].is_set()
 
 
-async def test_canceling_a_submitted_order_tells_the_carrier(svc):
+async def test_canceling_a_submitted_order_tells_the_carrier(svc: Services) -> None:
     clock = manual(svc)
     carrier = svc.carrier = RecordingCarrier()
     caller = await account(svc)
@@ -157,14 +158,14 @@ async def test_canceling_a_submitted_order_tells_the_carrier(svc):
     assert await status_of(svc, order.sid) == S.CANCELED
 
 
-async def test_canceling_before_submission_writes_no_carrier_work(svc):
+async def test_canceling_before_submission_writes_no_carrier_work(svc: Services) -> None:
     caller = await account(svc)
     order = await port_orders.create_port_order(svc, caller, order_input(number=NUMBER))
     await port_orders.cancel_port_order(svc, caller, order.sid)
     assert await jobs_of(svc, order.sid) == []
 
 
-async def test_an_operator_moving_the_foc_moves_the_completion(svc):
+async def test_an_operator_moving_the_foc_moves_the_completion(svc: Services) -> None:
     clock = manual(svc)
     caller, op = await account(svc), await operator(svc)
     order = await signed_order(svc, caller, NUMBER)
@@ -182,6 +183,7 @@ async def test_an_operator_moving_the_foc_moves_the_completion(svc):
     clock.now = later
     assert await sched.run_due() == 1
     done = await reads.get_port_order(svc, caller, order.sid)
+    assert done is not None
     assert done.status == S.COMPLETED and done.activation_date == later
     events = (await reads.order_events(svc, caller, order.sid)).items
     moved = [e for e in events if e.type == "port_order.activation_date_changed"]
@@ -196,7 +198,7 @@ async def test_an_operator_moving_the_foc_moves_the_completion(svc):
     ]
 
 
-async def test_an_operator_taking_over_makes_the_pending_answer_moot(svc):
+async def test_an_operator_taking_over_makes_the_pending_answer_moot(svc: Services) -> None:
     clock = manual(svc)
     caller, op = await account(svc), await operator(svc)
     order = await signed_order(svc, caller, NUMBER)
@@ -216,7 +218,7 @@ async def test_an_operator_taking_over_makes_the_pending_answer_moot(svc):
     assert await status_of(svc, order.sid) == S.ACCEPTED
 
 
-async def test_a_failing_carrier_call_is_retried_and_the_step_happens_once(svc):
+async def test_a_failing_carrier_call_is_retried_and_the_step_happens_once(svc: Services) -> None:
     clock = manual(svc)
     carrier = svc.carrier = RecordingCarrier(fail_submits=1)
     caller = await account(svc)
@@ -241,7 +243,7 @@ class CompletesAtOnce(RecordingCarrier):
         return Complete()  # SUBMITTED -> COMPLETED is not in the transition table
 
 
-async def test_an_answer_the_table_refuses_is_not_let_through(svc):
+async def test_an_answer_the_table_refuses_is_not_let_through(svc: Services) -> None:
     clock = manual(svc)
     svc.carrier = CompletesAtOnce()
     caller = await account(svc)

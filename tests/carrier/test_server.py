@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from app.config import Settings
 from app.main import create_app
 from app.porting.statuses import PortOrderStatus
+from app.services.context import Services
 from tests.builders import account
 from tests.carrier.conftest import signed_order, wait_for_status
 
 
-async def test_the_app_lifespan_runs_the_scheduler(svc, settings):
+async def test_the_app_lifespan_runs_the_scheduler(svc: Services, settings: Settings) -> None:
     app = create_app(settings, svc)
     async with app.router.lifespan_context(app):
         caller = await account(svc)
@@ -18,7 +20,9 @@ async def test_the_app_lifespan_runs_the_scheduler(svc, settings):
     assert sum(app.state.scheduler.outcomes.values()) == 3
 
 
-async def test_a_replica_can_leave_the_scheduling_to_others(svc, settings):
+async def test_a_replica_can_leave_the_scheduling_to_others(
+    svc: Services, settings: Settings
+) -> None:
     app = create_app(settings.model_copy(update={"scheduler_enabled": False}), svc)
     async with app.router.lifespan_context(app):
         assert not app.state.scheduler.running

@@ -1,34 +1,21 @@
-"""Fixtures for deliveries: fast settings, a loopback receiver, an account with its token."""
+"""Fixtures for deliveries: fast settings, services with a recording mailbox, a drained queue.
+(The receiver on loopback: tests/conftest.py's `receiver`.)"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 
 import pytest
 
 from app.adapters.recording import RecordingEmailSender
 from app.config import Settings
 from app.runners.worker import DeliveryWorker
-from app.services import accounts
-from app.services.context import Caller, Services
+from app.services.context import Services
 from app.store import queries
 from app.wiring import build_services
-from tests.delivery.receiver import Receiver
 
-
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> str:
-    """SQLite unless a test asks for both dialects (`both_dialects`): the delivery logic is
-    the same SQL on both except the queue's claims, which the worker tests run on both."""
-    kind = getattr(request, "param", "sqlite")
-    return str(request.getfixturevalue("sqlite_database" if kind == "sqlite" else "pg_database"))
-
-
-both_dialects = pytest.mark.parametrize(
-    "database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
-)
+Mailbox = RecordingEmailSender  # what `mailbox` records: the messages, in order
 
 
 def fast(settings: Settings, **overrides: object) -> Settings:
@@ -44,19 +31,12 @@ def fast(settings: Settings, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
+def mailbox() -> Mailbox:
+    return Mailbox()
 
 
 @pytest.fixture
-def mailbox() -> RecordingEmailSender:
-    return RecordingEmailSender()
-
-
-@pytest.fixture
-async def nsvc(settings: Settings, mailbox: RecordingEmailSender) -> AsyncIterator[Services]:
+async def nsvc(settings: Settings, mailbox: Mailbox) -> AsyncIterator[Services]:
     """Services with the real (pinned) HTTP sender and a recording email sender."""
     s = fast(settings)
     services = build_services(s)
@@ -65,19 +45,6 @@ async def nsvc(settings: Settings, mailbox: RecordingEmailSender) -> AsyncIterat
         yield services
     finally:
         await services.close()
-
-
-@dataclass(frozen=True)
-class Owner:
-    caller: Caller
-    auth_token: str
-
-
-async def owner(svc: Services) -> Owner:
-    _, creds = await accounts.create_account(svc)
-    caller = await accounts.authenticate(svc, creds.sid, creds.secret)
-    assert caller is not None
-    return Owner(caller, creds.secret)
 
 
 async def pending_count(svc: Services) -> int:

@@ -26,7 +26,8 @@ class Received:
 
     def twilio_valid(self, auth_token: str) -> bool:
         signature = self.headers.get("x-twilio-signature", "")
-        return RequestValidator(auth_token).validate(self.url, self.body.decode(), signature)
+        valid: bool = RequestValidator(auth_token).validate(self.url, self.body.decode(), signature)
+        return valid
 
     def standard_payload(self, secret: str) -> object:
         """The verified JSON payload (raises WebhookVerificationError when not valid)."""

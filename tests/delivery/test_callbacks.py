@@ -10,21 +10,24 @@ from datetime import timedelta
 import pytest
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from app.config import Settings
 from app.porting.errors import PortingError
 from app.runners.worker import DeliveryWorker
 from app.services import deliveries, loas, port_orders, webhook_secrets
-from app.services.loas import Signature
+from app.services.context import Services
 from app.store import queries
 from app.wiring import build_services
-from tests.builders import operator, order_input
-from tests.delivery.conftest import both_dialects, drain, fast, owner
-from tests.delivery.receiver import Receiver
+from tests.builders import operator, order_input, signature, tenant
+from tests.delivery.conftest import Mailbox, drain, fast
+from tests.delivery.receiver import Received, Receiver
 
-SIGNATURE = Signature("James Smith", "192.0.2.7", "pytest", "0" * 64)
+SIGNATURE = signature(ip="192.0.2.7")
 
 
-async def test_every_callback_verifies_with_twilio_and_standard_webhooks(nsvc, receiver):
-    who = await owner(nsvc)
+async def test_every_callback_verifies_with_twilio_and_standard_webhooks(
+    nsvc: Services, receiver: Receiver
+) -> None:
+    who = await tenant(nsvc)
     url = receiver.url("/hooks/porting?tenant=a%20b&x=1")
     order = await port_orders.create_port_order(nsvc, who.caller, order_input(status_callback=url))
     await loas.request_signature(nsvc, who.caller, order.loa_sid)
@@ -37,7 +40,7 @@ async def test_every_callback_verifies_with_twilio_and_standard_webhooks(nsvc, r
     assert [json.loads(r.body)["status"] for r in got] == ["CREATED", "PENDING", "SUBMITTED"]
     for r in got:
         assert r.url.startswith(url + "&bodySHA256=")
-        assert r.twilio_valid(who.auth_token)
+        assert r.twilio_valid(who.token)
         assert not r.twilio_valid("0" * 32)
         assert r.standard_payload(secret) == json.loads(r.body)
         assert r.headers["content-type"] == "application/json"
@@ -54,23 +57,25 @@ async def test_every_callback_verifies_with_twilio_and_standard_webhooks(nsvc, r
     # A tampered body fails both checks.
     forged = got[0]
     forged.body = forged.body.replace(b"CREATED", b"COMPLETED")
-    assert not forged.twilio_valid(who.auth_token)
+    assert not forged.twilio_valid(who.token)
     with pytest.raises(WebhookVerificationError):
         forged.standard_payload(secret)
 
 
-@both_dialects
-async def test_three_failures_then_200_is_four_attempts_with_one_webhook_id(nsvc, receiver):
+@pytest.mark.dialects("sqlite", "postgres")
+async def test_three_failures_then_200_is_four_attempts_with_one_webhook_id(
+    nsvc: Services, receiver: Receiver
+) -> None:
     seen: Counter[str] = Counter()
     codes = [500, 503, 429]
 
-    def answer(req) -> int:
+    def answer(req: Received) -> int:
         n = seen[req.headers["webhook-id"]]
         seen[req.headers["webhook-id"]] += 1
         return codes[n] if n < len(codes) else 200
 
     receiver.answer = answer
-    who = await owner(nsvc)
+    who = await tenant(nsvc)
     order = await port_orders.create_port_order(
         nsvc, who.caller, order_input(status_callback=receiver.url())
     )
@@ -94,10 +99,12 @@ async def test_three_failures_then_200_is_four_attempts_with_one_webhook_id(nsvc
     assert len(receiver.received) == 8
 
 
-async def test_410_stops_at_once_and_exhausted_schedule_gives_up(nsvc, receiver):
+async def test_410_stops_at_once_and_exhausted_schedule_gives_up(
+    nsvc: Services, receiver: Receiver
+) -> None:
     gone, broken = Receiver(answer=lambda _: 410).start(), Receiver(answer=lambda _: 500).start()
     try:
-        who = await owner(nsvc)
+        who = await tenant(nsvc)
         a = await port_orders.create_port_order(
             nsvc, who.caller, order_input(status_callback=gone.url())
         )
@@ -127,13 +134,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_refused_connection_is_retried_until_the_receiver_is_up(settings, mailbox):
+async def test_refused_connection_is_retried_until_the_receiver_is_up(
+    settings: Settings, mailbox: Mailbox
+) -> None:
     svc = build_services(fast(settings, callback_retry_schedule="0.3,0.3,0.3"))
     svc.email_sender = mailbox
     port = _free_port()
     late = Receiver(bind_port=port)
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         url = f"http://127.0.0.1:{port}/cb"
         order = await port_orders.create_port_order(
             svc, who.caller, order_input(status_callback=url)
@@ -155,12 +164,12 @@ async def test_refused_connection_is_retried_until_the_receiver_is_up(settings, 
         await svc.close()
 
 
-async def test_timeout_is_an_attempt_with_an_error(settings, mailbox):
+async def test_timeout_is_an_attempt_with_an_error(settings: Settings, mailbox: Mailbox) -> None:
     svc = build_services(fast(settings, callback_timeout_seconds=0.3, callback_retry_schedule=""))
     svc.email_sender = mailbox
     slow = Receiver(delay=1.5).start()
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         order = await port_orders.create_port_order(
             svc, who.caller, order_input(status_callback=slow.url())
         )
@@ -175,8 +184,10 @@ async def test_timeout_is_an_attempt_with_an_error(settings, mailbox):
         assert "timed out after 0.3 s" in (r.attempts[0].error or "")
 
 
-async def test_rotated_secret_signs_with_new_and_old_for_a_day(nsvc, receiver):
-    who = await owner(nsvc)
+async def test_rotated_secret_signs_with_new_and_old_for_a_day(
+    nsvc: Services, receiver: Receiver
+) -> None:
+    who = await tenant(nsvc)
     old = await webhook_secrets.get_webhook_secret(nsvc, who.caller, who.caller.sid)
     new = await webhook_secrets.rotate_webhook_secret(nsvc, who.caller, who.caller.sid)
     assert new != old and new.startswith("whsec_")
@@ -197,9 +208,9 @@ async def test_rotated_secret_signs_with_new_and_old_for_a_day(nsvc, receiver):
     assert len(await webhook_secrets.signing_keys(nsvc, account)) == 1
 
 
-async def test_secrets_are_the_owners_alone(nsvc):
-    who = await owner(nsvc)
-    other = await owner(nsvc)
+async def test_secrets_are_the_owners_alone(nsvc: Services) -> None:
+    who = await tenant(nsvc)
+    other = await tenant(nsvc)
     op = await operator(nsvc)
     for caller, code in ((other.caller, 20404), (op, 20403)):
         with pytest.raises(PortingError) as refused:
@@ -209,9 +220,11 @@ async def test_secrets_are_the_owners_alone(nsvc):
             await webhook_secrets.rotate_webhook_secret(nsvc, caller, who.caller.sid)
 
 
-async def test_attempts_are_readable_by_owner_and_operators_only(nsvc, receiver):
-    who = await owner(nsvc)
-    other = await owner(nsvc)
+async def test_attempts_are_readable_by_owner_and_operators_only(
+    nsvc: Services, receiver: Receiver
+) -> None:
+    who = await tenant(nsvc)
+    other = await tenant(nsvc)
     op = await operator(nsvc)
     order = await port_orders.create_port_order(
         nsvc, who.caller, order_input(status_callback=receiver.url())

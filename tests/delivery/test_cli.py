@@ -13,7 +13,10 @@ from tests.conftest import SECRET
 
 
 def test_read_and_rotate_the_webhook_secret(
-    sqlite_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    sqlite_database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("PORTICO_DATABASE_URL", sqlite_database)
     monkeypatch.setenv("PORTICO_SECRET_KEY", SECRET)

@@ -14,14 +14,16 @@ from email.message import EmailMessage
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from app.config import Settings
 from app.main import create_app
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
+from app.services.context import Services
 from app.wiring import build_services
-from tests.builders import mobile_input, order_input
-from tests.delivery.conftest import drain, fast, owner
+from tests.builders import mobile_input, order_input, signature, tenant
+from tests.delivery.conftest import Mailbox, drain, fast
 from tests.delivery.receiver import Receiver
 
 LINK = re.compile(r"https?://\S+/loa/sign/[A-Za-z0-9_\-.]+")
@@ -33,14 +35,17 @@ class Inbox:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        assert envelope.mail_from is not None and isinstance(envelope.content, bytes)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         self.messages.append(msg)
         return "250 Message accepted for delivery"
 
-    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object
+    ) -> AuthResult:
         assert isinstance(auth_data, LoginPassword)
         self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
         ok = auth_data.password == b"s3cr3t-pw"
@@ -89,11 +94,13 @@ def parts(msg: EmailMessage) -> tuple[str, str]:
     return str(text.get_content()), str(html.get_content())
 
 
-async def test_smtp_gets_signature_request_status_mail_and_cc(settings, smtp):
+async def test_smtp_gets_signature_request_status_mail_and_cc(
+    settings: Settings, smtp: tuple[Inbox, int]
+) -> None:
     inbox, port = smtp
     svc = build_services(fast(settings, smtp_url=f"smtp://127.0.0.1:{port}"))
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         raw = order_input(company_name="Acme Telecom", cc_emails=["boss@example.com"])
         order = await port_orders.create_port_order(svc, who.caller, raw)
         await loas.request_signature(svc, who.caller, order.loa_sid)
@@ -144,14 +151,16 @@ async def test_smtp_gets_signature_request_status_mail_and_cc(settings, smtp):
         await svc.close()
 
 
-async def test_smtp_login_never_logs_the_password(settings, smtp, caplog):
+async def test_smtp_login_never_logs_the_password(
+    settings: Settings, smtp: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     inbox, port = smtp
     url = f"smtp://porting%40example.com:s3cr3t-pw@127.0.0.1:{port}"
     svc = build_services(fast(settings, smtp_url=url))
     try:
         assert "s3cr3t-pw" not in repr(svc.settings) and "s3cr3t-pw" not in repr(svc.email_sender)
-        who = await owner(svc)
+        who = await tenant(svc)
         await port_orders.create_port_order(svc, who.caller, order_input())
         await drain(svc)
     finally:
@@ -162,12 +171,14 @@ async def test_smtp_login_never_logs_the_password(settings, smtp, caplog):
     assert "sent via SMTP 127.0.0.1" in caplog.text
 
 
-async def test_smtp_refusal_is_recorded_and_retried(settings, smtp):
+async def test_smtp_refusal_is_recorded_and_retried(
+    settings: Settings, smtp: tuple[Inbox, int]
+) -> None:
     inbox, port = smtp
     wrong = f"smtp://someone:wrong-pw@127.0.0.1:{port}"
     svc = build_services(fast(settings, smtp_url=wrong, callback_retry_schedule="0.05"))
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         order = await port_orders.create_port_order(svc, who.caller, order_input())
         await drain(svc)
         from app.services import deliveries
@@ -181,11 +192,13 @@ async def test_smtp_refusal_is_recorded_and_retried(settings, smtp):
     assert "wrong-pw" not in (rec.attempts[0].error or "")
 
 
-async def test_outbox_writes_eml_files_and_logs_one_line_each(settings, caplog):
+async def test_outbox_writes_eml_files_and_logs_one_line_each(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="app.adapters.mailer")
     svc = build_services(fast(settings))  # no PORTICO_SMTP_URL: the outbox
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         order = await port_orders.create_port_order(
             svc, who.caller, order_input(status_updates_email="ops@example.com")
         )
@@ -204,13 +217,15 @@ async def test_outbox_writes_eml_files_and_logs_one_line_each(settings, caplog):
     assert all("written to" in line and "/loa/sign/" not in line for line in lines)
 
 
-async def test_no_secret_in_callbacks_emails_or_logs(settings, caplog):
+async def test_no_secret_in_callbacks_emails_or_logs(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     receiver = Receiver().start()
     svc = build_services(fast(settings))
     secret_values = ["PinSecret918273", "AcctSecret-55501"]
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         raw = mobile_input(
             pin_number="PinSecret918273",
             account_number="AcctSecret-55501",
@@ -221,7 +236,7 @@ async def test_no_secret_in_callbacks_emails_or_logs(settings, caplog):
         order = await port_orders.create_port_order(svc, who.caller, raw)
         await loas.request_signature(svc, who.caller, order.loa_sid)
         await drain(svc)  # the signature request goes out while the LOA awaits it
-        await loas.sign(svc, order.loa_sid, loas.Signature("James Smith", None, None, "0" * 64))
+        await loas.sign(svc, order.loa_sid, signature(ip=None, user_agent=None))
         for status in (PortOrderStatus.ACCEPTED, PortOrderStatus.COMPLETED):
             await operators.set_status(svc, Actor.CARRIER, None, order.sid, status)
         await drain(svc)
@@ -242,7 +257,7 @@ async def test_no_secret_in_callbacks_emails_or_logs(settings, caplog):
         "logs": caplog.text,
     }
     for where, text in seen.items():
-        for value in [*secret_values, who.auth_token, whsec, whsec.removeprefix("whsec_")]:
+        for value in [*secret_values, who.token, whsec, whsec.removeprefix("whsec_")]:
             assert value not in text, f"{where} carries a secret"
         assert not re.search(r"(?<![0-9A-Za-z])5791(?![0-9A-Za-z])", text), where
         for name in ("ssn_last_four", "account_number", "pin_number"):
@@ -250,18 +265,22 @@ async def test_no_secret_in_callbacks_emails_or_logs(settings, caplog):
     assert "/loa/sign/" not in caplog.text  # the signing link is a credential too
 
 
-async def test_signature_request_for_a_letter_signed_meanwhile_is_not_sent(nsvc, mailbox):
-    who = await owner(nsvc)
+async def test_signature_request_for_a_letter_signed_meanwhile_is_not_sent(
+    nsvc: Services, mailbox: Mailbox
+) -> None:
+    who = await tenant(nsvc)
     order = await port_orders.create_port_order(nsvc, who.caller, order_input())
     await loas.request_signature(nsvc, who.caller, order.loa_sid)
-    await loas.sign(nsvc, order.loa_sid, loas.Signature("James Smith", None, None, "0" * 64))
+    await loas.sign(nsvc, order.loa_sid, signature(ip=None, user_agent=None))
     await drain(nsvc)
     subjects = [str(m["Subject"]) for m in mailbox.messages]
     assert not any("Please sign" in s for s in subjects)
     assert sorted(s.rsplit(": ", 1)[1] for s in subjects) == ["PENDING", "SUBMITTED"]
 
 
-async def test_mail_and_jitter_leave_the_global_random_state_alone(nsvc, mailbox):
+async def test_mail_and_jitter_leave_the_global_random_state_alone(
+    nsvc: Services, mailbox: Mailbox
+) -> None:
     # Hypothesis (the REST contract tests) flags any use of `random` while it generates data,
     # and the server's worker runs meanwhile: boundaries and jitter use generators of their own.
     import random
@@ -269,7 +288,7 @@ async def test_mail_and_jitter_leave_the_global_random_state_alone(nsvc, mailbox
 
     from app.store import work
 
-    who = await owner(nsvc)
+    who = await tenant(nsvc)
     await port_orders.create_port_order(nsvc, who.caller, order_input())
     state = random.getstate()
     await drain(nsvc)

@@ -11,10 +11,11 @@ import pytest
 from app.main import create_app
 from app.services import port_orders
 from app.services.context import Services
-from tests.builders import order_input
+from tests.builders import operator_tenant, order_input, tenant
+from tests.conftest import GraphQL
 from tests.delivery.conftest import drain
 from tests.delivery.receiver import Receiver
-from tests.graphql.support import GraphQL, counting, operator_tenant, tenant
+from tests.graphql.support import counting
 
 DELIVERIES = """
 query ($sid: ID!) {

@@ -60,7 +60,7 @@ class SequenceResolver:
         return answer
 
 
-async def test_sends_reuse_one_connection_and_each_is_checked_again():
+async def test_sends_reuse_one_connection_and_each_is_checked_again() -> None:
     receiver = KeepAliveReceiver()
     port = await receiver.start()
     resolver = SequenceResolver(["127.0.0.1"], ["127.0.0.1"], ["127.0.0.1"], ["10.0.0.1"])

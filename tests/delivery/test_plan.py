@@ -3,38 +3,38 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from app.porting.errors import PortingError, PortingErrors
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import deliveries, loas, operators, port_orders
-from app.services.context import Services
-from app.services.loas import Signature
+from app.services.context import Caller, Services
 from app.store import queries
-from tests.builders import account, order_input
-from tests.delivery.conftest import both_dialects
+from tests.builders import account, order_input, signature
 
-SIGNATURE = Signature("James Smith", "192.0.2.7", "pytest", "0" * 64)
+SIGNATURE = signature(ip="192.0.2.7")
 
 
-async def kinds(svc: Services, caller, order_sid: str) -> list[tuple[str, str, str]]:
+async def kinds(svc: Services, caller: Caller, order_sid: str) -> list[tuple[str, str, str]]:
     records = (await deliveries.deliveries_by_order(svc, caller, [order_sid], None))[order_sid]
     return [(r.delivery.kind, r.delivery.target, r.delivery.state) for r in records]
 
 
-async def all_deliveries(svc: Services):
+async def all_deliveries(svc: Services) -> list[tuple[str, Any, str, str]]:
     async with svc.db.read() as s:
         last = await queries.last_event_id(s)
         events = await queries.events_after(s, 0, last + 1)
         out = []
         for e in events:
+            assert e.id is not None
             for d in await queries.deliveries_of_event(s, e.id):
                 out.append((e.type, e.payload.get("status"), d.kind, d.target))
         return out
 
 
-async def test_create_without_callback_mails_the_signer_once(svc):
+async def test_create_without_callback_mails_the_signer_once(svc: Services) -> None:
     caller = await account(svc)
     order = await port_orders.create_port_order(svc, caller, order_input())
     assert await kinds(svc, caller, order.sid) == [
@@ -42,8 +42,8 @@ async def test_create_without_callback_mails_the_signer_once(svc):
     ]
 
 
-@both_dialects
-async def test_callbacks_status_mail_and_cc_follow_the_order(svc):
+@pytest.mark.dialects("sqlite", "postgres")
+async def test_callbacks_status_mail_and_cc_follow_the_order(svc: Services) -> None:
     caller = await account(svc)
     raw = order_input(
         status_callback="https://hooks.example.com/porting",
@@ -77,7 +77,7 @@ async def test_callbacks_status_mail_and_cc_follow_the_order(svc):
     ]
 
 
-async def test_cc_on_failed_and_foc_change_is_a_callback_only(svc):
+async def test_cc_on_failed_and_foc_change_is_a_callback_only(svc: Services) -> None:
     caller = await account(svc)
     raw = order_input(status_callback="https://hooks.example.com/x", cc_emails=["cc@example.com"])
     order = await port_orders.create_port_order(svc, caller, raw)
@@ -96,7 +96,7 @@ async def test_cc_on_failed_and_foc_change_is_a_callback_only(svc):
     ]
 
 
-async def test_bad_input_and_refused_moves_queue_nothing(svc):
+async def test_bad_input_and_refused_moves_queue_nothing(svc: Services) -> None:
     caller = await account(svc)
     with pytest.raises(PortingErrors):
         await port_orders.create_port_order(

@@ -22,9 +22,8 @@ from app.services import port_orders
 from app.services.context import Services
 from app.store import queries
 from app.wiring import build_services
-from tests.builders import order_input
+from tests.builders import order_input, tenant
 from tests.conftest import SECRET
-from tests.delivery.conftest import owner
 from tests.delivery.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +80,7 @@ async def _callback_sids(svc: Services) -> set[str]:
         last = await queries.last_event_id(s)
         out: set[str] = set()
         for e in await queries.events_after(s, 0, last + 1):
+            assert e.id is not None
             rows = await queries.deliveries_of_event(s, e.id)
             out |= {d.sid for d in rows if d.channel == "callback"}
         return out
@@ -96,7 +96,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-async def test_killed_server_delivers_everything_after_a_restart(sqlite_database, tmp_path):
+async def test_killed_server_delivers_everything_after_a_restart(
+    sqlite_database: str, tmp_path: Path
+) -> None:
     release = threading.Event()
 
     def hang_until_released(_req) -> int:  # type: ignore[no-untyped-def]
@@ -116,7 +118,7 @@ async def test_killed_server_delivers_everything_after_a_restart(sqlite_database
     svc = build_services(settings)
     server = None
     try:
-        who = await owner(svc)
+        who = await tenant(svc)
         for i in range(10):
             url = receiver.url(f"/cb/{i}")
             await port_orders.create_port_order(svc, who.caller, order_input(status_callback=url))
@@ -157,7 +159,9 @@ async def test_killed_server_delivers_everything_after_a_restart(sqlite_database
 
 
 @pytest.mark.postgres
-async def test_two_workers_on_postgres_deliver_200_callbacks_exactly_once(pg_database, tmp_path):
+async def test_two_workers_on_postgres_deliver_200_callbacks_exactly_once(
+    pg_database: str, tmp_path: Path
+) -> None:
     receiver = Receiver(delay=0.01).start()
     env = _env(pg_database, tmp_path)
     settings = Settings(database_url=pg_database, secret_key=SECRET, var_dir=tmp_path / "var")
@@ -174,7 +178,7 @@ async def test_two_workers_on_postgres_deliver_200_callbacks_exactly_once(pg_dat
             return all("started" in log.read_text() for log in logs)
 
         await _until(both_started, "both workers to start")
-        who = await owner(svc)
+        who = await tenant(svc)
 
         async def create(i: int) -> None:
             raw = order_input(status_callback=receiver.url(f"/cb/{i}"))

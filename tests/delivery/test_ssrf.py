@@ -15,8 +15,8 @@ from app.services import deliveries, port_orders
 from app.services.context import Services
 from app.services.deliveries import DeliveryRecord
 from app.wiring import build_services
-from tests.builders import order_input
-from tests.delivery.conftest import drain, fast, owner
+from tests.builders import order_input, tenant
+from tests.delivery.conftest import drain, fast
 from tests.delivery.receiver import Receiver
 
 
@@ -70,7 +70,7 @@ def services(settings: Settings, allowed: str, resolver: Resolver | None = None)
 
 
 async def callbacks_to(svc: Services, url: str) -> list[DeliveryRecord]:
-    who = await owner(svc)
+    who = await tenant(svc)
     order = await port_orders.create_port_order(svc, who.caller, order_input(status_callback=url))
     await drain(svc)
     return await deliveries.callback_deliveries(svc, who.caller, order.sid)
@@ -93,7 +93,9 @@ async def closing() -> AsyncIterator[list[Services]]:
         await svc.close()
 
 
-async def test_loopback_without_the_allow_list_is_never_contacted(settings, receiver, closing):
+async def test_loopback_without_the_allow_list_is_never_contacted(
+    settings: Settings, receiver: Receiver, closing: list[Services]
+) -> None:
     closing.append(svc := services(settings, allowed=""))
     error = only_error(await callbacks_to(svc, receiver.url()))
     assert receiver.received == []
@@ -101,7 +103,9 @@ async def test_loopback_without_the_allow_list_is_never_contacted(settings, rece
     assert "PORTICO_CALLBACK_ALLOWED_NETWORKS" in error
 
 
-async def test_metadata_address_is_never_contacted(settings, closing):
+async def test_metadata_address_is_never_contacted(
+    settings: Settings, closing: list[Services]
+) -> None:
     resolver = CountingResolver("unused.test", [])
     closing.append(svc := services(settings, allowed="127.0.0.0/8", resolver=resolver))
     error = only_error(await callbacks_to(svc, "http://169.254.169.254/latest/meta-data/"))
@@ -109,14 +113,18 @@ async def test_metadata_address_is_never_contacted(settings, closing):
     assert resolver.calls == 0  # a literal address needs no resolving
 
 
-async def test_hex_spelling_of_loopback_is_never_contacted(settings, receiver, closing):
+async def test_hex_spelling_of_loopback_is_never_contacted(
+    settings: Settings, receiver: Receiver, closing: list[Services]
+) -> None:
     closing.append(svc := services(settings, allowed=""))
     error = only_error(await callbacks_to(svc, f"http://0x7f000001:{receiver.port}/cb"))
     assert receiver.received == []
     assert error.startswith("blocked: 0x7f000001 resolves to 127.0.0.1, which is a loopback")
 
 
-async def test_name_resolving_to_a_private_address_is_never_contacted(settings, receiver, closing):
+async def test_name_resolving_to_a_private_address_is_never_contacted(
+    settings: Settings, receiver: Receiver, closing: list[Services]
+) -> None:
     hosts = StaticResolver({"hooks.customer.test": ["127.0.0.1"]})
     closing.append(svc := services(settings, allowed="", resolver=hosts))
     error = only_error(await callbacks_to(svc, f"http://hooks.customer.test:{receiver.port}/cb"))
@@ -124,14 +132,18 @@ async def test_name_resolving_to_a_private_address_is_never_contacted(settings, 
     assert "hooks.customer.test resolves to 127.0.0.1, which is a loopback address" in error
 
 
-async def test_localhost_is_never_contacted(settings, receiver, closing):
+async def test_localhost_is_never_contacted(
+    settings: Settings, receiver: Receiver, closing: list[Services]
+) -> None:
     closing.append(svc := services(settings, allowed=""))
     error = only_error(await callbacks_to(svc, f"http://localhost:{receiver.port}/cb"))
     assert receiver.received == []
     assert "localhost resolves to" in error and "loopback" in error
 
 
-async def test_one_private_answer_among_public_ones_blocks(settings, receiver, closing):
+async def test_one_private_answer_among_public_ones_blocks(
+    settings: Settings, receiver: Receiver, closing: list[Services]
+) -> None:
     hosts = StaticResolver({"mixed.test": ["93.184.216.34", "127.0.0.1"]})
     closing.append(svc := services(settings, allowed="", resolver=hosts))
     error = only_error(await callbacks_to(svc, f"http://mixed.test:{receiver.port}/cb"))
@@ -139,7 +151,9 @@ async def test_one_private_answer_among_public_ones_blocks(settings, receiver, c
     assert "mixed.test resolves to 127.0.0.1" in error
 
 
-async def test_dns_rebinding_cannot_move_the_connection(settings, receiver, closing):
+async def test_dns_rebinding_cannot_move_the_connection(
+    settings: Settings, receiver: Receiver, closing: list[Services]
+) -> None:
     # Each lookup of the name flips between 127.0.0.1 (allowed) and 127.0.0.2 (not allowed).
     # A client that checks one answer and then resolves again to connect would reach
     # 127.0.0.2 half of the time; the sender connects to the very address it checked.
@@ -162,7 +176,9 @@ async def test_dns_rebinding_cannot_move_the_connection(settings, receiver, clos
     assert got.url.startswith(f"http://hooks.customer.test:{receiver.port}/cb?bodySHA256=")
 
 
-async def test_redirect_to_a_private_address_is_not_followed(settings, closing):
+async def test_redirect_to_a_private_address_is_not_followed(
+    settings: Settings, closing: list[Services]
+) -> None:
     inside = Receiver(host="127.0.0.2").start()
     outside = Receiver(answer=lambda _: 302, location=inside.url("/admin")).start()
     try:

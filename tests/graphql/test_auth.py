@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from tests.graphql.support import basic
+import httpx
+
+from tests.builders import Tenant, basic
 
 TYPENAME = "{ __typename }"
 ORDERS = "{ portOrders(first: 1) { totalCount } }"
 
 
-async def test_a_request_without_credentials_gets_401_with_the_basic_challenge(http):
+async def test_a_request_without_credentials_gets_401_with_the_basic_challenge(
+    http: httpx.AsyncClient,
+) -> None:
     # given no Authorization header
     # when a query is posted
     response = await http.post("/graphql", json={"query": ORDERS})
@@ -18,7 +22,9 @@ async def test_a_request_without_credentials_gets_401_with_the_basic_challenge(h
     assert response.json()["errors"][0]["extensions"] == {"code": 20003}
 
 
-async def test_wrong_or_malformed_credentials_get_401(http, alice):
+async def test_wrong_or_malformed_credentials_get_401(
+    http: httpx.AsyncClient, alice: Tenant
+) -> None:
     # given credentials of a real account with a wrong token, an unknown SID, and junk
     headers = [
         basic(alice.sid, "wrong-token"),
@@ -37,7 +43,7 @@ async def test_wrong_or_malformed_credentials_get_401(http, alice):
         assert "data" not in response.json() or response.json()["data"] is None
 
 
-async def test_valid_credentials_run_the_query(http, alice):
+async def test_valid_credentials_run_the_query(http: httpx.AsyncClient, alice: Tenant) -> None:
     response = await http.post(
         "/graphql", json={"query": ORDERS}, headers={"Authorization": alice.authorization}
     )
@@ -45,7 +51,9 @@ async def test_valid_credentials_run_the_query(http, alice):
     assert response.json() == {"data": {"portOrders": {"totalCount": 0}}}
 
 
-async def test_a_query_over_get_works_but_a_mutation_over_get_does_not(http, alice):
+async def test_a_query_over_get_works_but_a_mutation_over_get_does_not(
+    http: httpx.AsyncClient, alice: Tenant
+) -> None:
     auth = {"Authorization": alice.authorization}
     response = await http.get("/graphql", params={"query": TYPENAME}, headers=auth)
     assert response.json() == {"data": {"__typename": "Query"}}
@@ -54,7 +62,7 @@ async def test_a_query_over_get_works_but_a_mutation_over_get_does_not(http, ali
     assert response.status_code == 400
 
 
-async def test_a_browser_gets_graphiql_without_credentials(http):
+async def test_a_browser_gets_graphiql_without_credentials(http: httpx.AsyncClient) -> None:
     # given a browser asking for HTML
     response = await http.get("/graphql", headers={"Accept": "text/html,application/xhtml+xml"})
     # then GraphiQL is served, with its assets from this server (no network needed)
@@ -67,12 +75,14 @@ async def test_a_browser_gets_graphiql_without_credentials(http):
         assert served.status_code == 200 and len(served.content) > 1000
 
 
-async def test_a_get_that_is_not_from_a_browser_needs_credentials(http):
+async def test_a_get_that_is_not_from_a_browser_needs_credentials(http: httpx.AsyncClient) -> None:
     response = await http.get("/graphql", headers={"Accept": "application/json"})
     assert response.status_code == 401
 
 
-async def test_a_script_in_a_browser_page_gets_401_without_the_login_dialog(http, alice):
+async def test_a_script_in_a_browser_page_gets_401_without_the_login_dialog(
+    http: httpx.AsyncClient, alice: Tenant
+) -> None:
     # given a fetch() from a page (GraphiQL's, or a frontend's), without or with bad credentials
     fetch = {"Sec-Fetch-Dest": "empty", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"}
     for extra in ({}, {"Authorization": basic(alice.sid, "wrong")}):

@@ -7,16 +7,17 @@ request: authentication (one statement: the account and its subaccounts) include
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from app.services import port_orders
-from tests.builders import order_input
-from tests.graphql.support import BOTH_DIALECTS, counting, dialect_url
+from app.services.context import Services
+from tests.builders import Tenant, order_input
+from tests.conftest import GraphQL
+from tests.graphql.support import counting
 
-
-@pytest.fixture(params=BOTH_DIALECTS)
-def database_url(request: pytest.FixtureRequest) -> str:
-    return dialect_url(request)
+pytestmark = pytest.mark.dialects("sqlite", "postgres")
 
 
 ORDERS_WITH_LOAS = """
@@ -46,13 +47,17 @@ query ($n: Int!) {
 SIZES = (5, 20, 50)
 
 
-async def cost(svc, gql, tenant, query: str, variables: dict | None = None) -> int:
+async def cost(
+    svc: Services, gql: GraphQL, tenant: Tenant, query: str, variables: dict[str, Any] | None = None
+) -> int:
     with counting(svc) as statements:
         await gql(query, variables, as_=tenant)
     return statements.count
 
 
-async def test_orders_with_their_loas_cost_three_statements_at_most(svc, gql, alice):
+async def test_orders_with_their_loas_cost_three_statements_at_most(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     # given 50 orders, each on its own LOA (different signers)
     for i in range(50):
         raw = order_input(first_name=f"Signer{chr(65 + i % 26)}", last_name=f"L{chr(65 + i // 26)}")
@@ -64,7 +69,9 @@ async def test_orders_with_their_loas_cost_three_statements_at_most(svc, gql, al
     assert costs == [3, 3, 3]
 
 
-async def test_loas_with_their_orders_cost_three_statements_at_most(svc, gql, alice):
+async def test_loas_with_their_orders_cost_three_statements_at_most(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     # given 50 LOAs with 3 orders each
     for i in range(50):
         name = f"Signer{chr(65 + i % 26)}{chr(65 + i // 26)}"
@@ -82,7 +89,9 @@ async def test_loas_with_their_orders_cost_three_statements_at_most(svc, gql, al
     assert costs == [3, 3, 3]
 
 
-async def test_errors_and_timelines_are_batched_too(svc, gql, alice):
+async def test_errors_and_timelines_are_batched_too(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     for _ in range(50):
         await port_orders.create_port_order(svc, alice.caller, order_input())
     auth = await cost(svc, gql, alice, "{ __typename }")

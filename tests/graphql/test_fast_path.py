@@ -144,7 +144,7 @@ async def test_non_null_violation_answers_the_same(
     original = nodes.wrap_order
 
     def broken(row: Any) -> Any:
-        wrapped = original(row)
+        wrapped: Any = original(row)  # given values its types refuse
         wrapped.number = None
         wrapped.status = "NOT_A_STATUS"
         return wrapped

@@ -13,9 +13,11 @@ import pytest
 import uvicorn
 from playwright.async_api import async_playwright
 
+from app.config import Settings
 from app.main import create_app
 from app.services import port_orders
-from tests.builders import order_input
+from app.services.context import Services
+from tests.builders import Tenant, order_input
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -30,7 +32,7 @@ ARGS = [
 
 
 @pytest.fixture
-async def server(settings, svc) -> AsyncIterator[str]:
+async def server(settings: Settings, svc: Services) -> AsyncIterator[str]:
     config = uvicorn.Config(
         create_app(settings, svc), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
     )
@@ -47,7 +49,9 @@ async def server(settings, svc) -> AsyncIterator[str]:
 
 
 @pytest.mark.browser
-async def test_graphiql_runs_a_query_with_credentials_from_its_headers_editor(svc, alice, server):
+async def test_graphiql_runs_a_query_with_credentials_from_its_headers_editor(
+    svc: Services, alice: Tenant, server: str
+) -> None:
     # given an order of Alice's and GraphiQL open in a browser
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     async with async_playwright() as p:

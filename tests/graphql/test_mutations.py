@@ -7,19 +7,26 @@ Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
-from app.services.loas import Signature
-from tests.builders import mobile_input, next_number, order_input
-from tests.graphql.support import BOTH_DIALECTS, dialect_url, operator_tenant, snapshot
+from app.services.context import Services
+from tests.builders import (
+    Tenant,
+    camel,
+    mobile_input,
+    next_number,
+    operator_tenant,
+    order_input,
+    signature,
+    tenant,
+)
+from tests.conftest import GraphQL, snapshot
 
-
-@pytest.fixture(params=BOTH_DIALECTS)
-def database_url(request: pytest.FixtureRequest) -> str:
-    return dialect_url(request)
+pytestmark = pytest.mark.dialects("sqlite", "postgres")
 
 
 ORDER_FIELDS = "sid accountSid number status portType city postalCode email loaSid"
@@ -61,19 +68,13 @@ mutation ($sid: ID!) {
 """
 
 
-def camel(raw: dict) -> dict:
-    def c(name: str) -> str:
-        head, *rest = name.split("_")
-        return head + "".join(p.title() for p in rest)
-
-    return {c(k): v for k, v in raw.items()}
-
-
-def codes(payload: dict) -> list[tuple[int, list[str] | None]]:
+def codes(payload: dict[str, Any]) -> list[tuple[int, list[str] | None]]:
     return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
 
-async def refused(gql, svc, query: str, variables: dict, tenant) -> dict:
+async def refused(
+    gql: GraphQL, svc: Services, query: str, variables: dict[str, Any], tenant: Tenant
+) -> dict[str, Any]:
     """Run a mutation that must be refused; check nothing was stored; return its payload."""
     before = await snapshot(svc)
     data = await gql(query, variables, as_=tenant)
@@ -82,13 +83,14 @@ async def refused(gql, svc, query: str, variables: dict, tenant) -> dict:
     assert all(e["message"] for e in payload["userErrors"])
     assert (payload.get("portOrder"), payload.get("loa")) == (None, None)
     assert await snapshot(svc) == before
-    return payload
+    result: dict[str, Any] = payload
+    return result
 
 
 # --- createPortOrder ------------------------------------------------------------------------
 
 
-async def test_create_returns_the_new_order(svc, gql, alice):
+async def test_create_returns_the_new_order(svc: Services, gql: GraphQL, alice: Tenant) -> None:
     # given valid input with every optional field
     raw = order_input(
         activation_date="2031-02-03T10:00:00+02:00",
@@ -108,7 +110,9 @@ async def test_create_returns_the_new_order(svc, gql, alice):
     assert stored is not None and stored.status == "PENDING"
 
 
-async def test_create_stores_write_only_values_encrypted_and_never_returns_them(svc, gql, alice):
+async def test_create_stores_write_only_values_encrypted_and_never_returns_them(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     raw = mobile_input(account_number="ACCT-SECRET-1234567", pin_number="PINSECRET77")
     response = await gql.post(CREATE, {"input": camel(raw)}, as_=alice)
     body = response.json()
@@ -122,7 +126,9 @@ async def test_create_stores_write_only_values_encrypted_and_never_returns_them(
     assert "ACCT-SECRET" not in stored.secrets_enc
 
 
-async def test_create_with_nothing_reports_every_missing_field_at_once(svc, gql, alice):
+async def test_create_with_nothing_reports_every_missing_field_at_once(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     payload = await refused(gql, svc, CREATE, {"input": {}}, alice)
     assert codes(payload) == [
         (21801, ["input", "number"]),
@@ -137,7 +143,9 @@ async def test_create_with_nothing_reports_every_missing_field_at_once(svc, gql,
     ]
 
 
-async def test_create_with_invalid_values_reports_each_of_them(svc, gql, alice):
+async def test_create_with_invalid_values_reports_each_of_them(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     raw = order_input(
         number="+1 415 CALL-NOW",
         friendly_name="x" * 65,
@@ -163,7 +171,9 @@ async def test_create_with_invalid_values_reports_each_of_them(svc, gql, alice):
     ]
 
 
-async def test_create_with_a_bad_country_and_a_us_address_that_does_not_match(svc, gql, alice):
+async def test_create_with_a_bad_country_and_a_us_address_that_does_not_match(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     payload = await refused(
         gql, svc, CREATE, {"input": camel(order_input(iso_country="XX"))}, alice
     )
@@ -187,13 +197,21 @@ async def test_create_with_a_bad_country_and_a_us_address_that_does_not_match(sv
         ({"pin_number": "!!"}, [(21816, ["input", "pinNumber"])]),
     ],
 )
-async def test_create_mobile_needs_its_carrier_credentials(svc, gql, alice, overrides, expected):
+async def test_create_mobile_needs_its_carrier_credentials(
+    svc: Services,
+    gql: GraphQL,
+    alice: Tenant,
+    overrides: dict[str, Any],
+    expected: list[tuple[int, list[str]]],
+) -> None:
     payload = await refused(gql, svc, CREATE, {"input": camel(mobile_input(**overrides))}, alice)
     assert sorted(codes(payload)) == sorted(expected)
     assert not any("12a4" in e["message"] or "!!" in e["message"] for e in payload["userErrors"])
 
 
-async def test_create_for_a_number_already_in_an_open_order(svc, gql, alice, bob):
+async def test_create_for_a_number_already_in_an_open_order(
+    svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
+) -> None:
     taken = await port_orders.create_port_order(svc, bob.caller, order_input())
     payload = await refused(
         gql, svc, CREATE, {"input": camel(order_input(number=taken.number))}, alice
@@ -201,10 +219,12 @@ async def test_create_for_a_number_already_in_an_open_order(svc, gql, alice, bob
     assert codes(payload) == [(21837, ["input", "number"])]
 
 
-async def test_create_for_a_number_already_in_our_inventory(svc, gql, alice):
+async def test_create_for_a_number_already_in_our_inventory(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     done = await port_orders.create_port_order(svc, alice.caller, order_input())
     await loas.request_signature(svc, alice.caller, done.loa_sid)
-    await loas.sign(svc, done.loa_sid, Signature("James Smith", None, None, "0" * 64))
+    await loas.sign(svc, done.loa_sid, signature(ip=None, user_agent=None))
     await operators.set_status(svc, Actor.CARRIER, None, done.sid, PortOrderStatus.ACCEPTED)
     await operators.set_status(svc, Actor.CARRIER, None, done.sid, PortOrderStatus.COMPLETED)
     payload = await refused(
@@ -213,9 +233,9 @@ async def test_create_for_a_number_already_in_our_inventory(svc, gql, alice):
     assert codes(payload) == [(21838, ["input", "number"])]
 
 
-async def test_create_for_a_subaccount_and_not_for_a_stranger(svc, gql, alice, bob):
-    from tests.graphql.support import tenant
-
+async def test_create_for_a_subaccount_and_not_for_a_stranger(
+    svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
+) -> None:
     child = await tenant(svc, parent=alice)
     ok = await gql(CREATE, {"input": camel(order_input(account_sid=child.sid))}, as_=alice)
     assert ok["createPortOrder"]["portOrder"]["accountSid"] == child.sid
@@ -225,7 +245,9 @@ async def test_create_for_a_subaccount_and_not_for_a_stranger(svc, gql, alice, b
     assert codes(payload) == [(20404, ["input", "accountSid"])]
 
 
-async def test_an_operator_must_name_the_account(svc, gql, alice):
+async def test_an_operator_must_name_the_account(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     op = await operator_tenant(svc)
     payload = await refused(gql, svc, CREATE, {"input": camel(order_input())}, op)
     assert codes(payload) == [(20001, ["input", "accountSid"])]
@@ -233,7 +255,9 @@ async def test_an_operator_must_name_the_account(svc, gql, alice):
     assert ok["createPortOrder"]["portOrder"]["accountSid"] == alice.sid
 
 
-async def test_an_unportable_number_is_created_rejected(svc, gql, alice):
+async def test_an_unportable_number_is_created_rejected(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     data = await gql(CREATE, {"input": camel(order_input(number="+14155550001"))}, as_=alice)
     assert data["createPortOrder"]["portOrder"]["status"] == "REJECTED"
 
@@ -241,7 +265,9 @@ async def test_an_unportable_number_is_created_rejected(svc, gql, alice):
 # --- updatePortOrder ------------------------------------------------------------------------
 
 
-async def test_update_changes_the_given_fields_only(svc, gql, alice):
+async def test_update_changes_the_given_fields_only(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     data = await gql(UPDATE, {"sid": order.sid, "input": {"email": "new@example.com"}}, as_=alice)
     payload = data["updatePortOrder"]
@@ -250,7 +276,9 @@ async def test_update_changes_the_given_fields_only(svc, gql, alice):
     assert payload["portOrder"]["city"] == "San Francisco"
 
 
-async def test_update_of_a_rejected_order_moves_it_back_to_pending(svc, gql, alice):
+async def test_update_of_a_rejected_order_moves_it_back_to_pending(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     order = await port_orders.create_port_order(
         svc, alice.caller, order_input(number="+14155550001")
     )
@@ -258,7 +286,9 @@ async def test_update_of_a_rejected_order_moves_it_back_to_pending(svc, gql, ali
     assert data["updatePortOrder"]["portOrder"]["status"] == "PENDING"
 
 
-async def test_update_with_invalid_values_changes_nothing(svc, gql, alice):
+async def test_update_with_invalid_values_changes_nothing(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     variables = {"sid": order.sid, "input": {"email": "bad", "city": None, "ccEmails": ["x"]}}
     payload = await refused(gql, svc, UPDATE, variables, alice)
@@ -272,22 +302,26 @@ async def test_update_with_invalid_values_changes_nothing(svc, gql, alice):
     assert (again.email, again.city, again.version) == (order.email, order.city, order.version)
 
 
-async def test_update_of_an_order_the_caller_cannot_see(svc, gql, alice, bob):
+async def test_update_of_an_order_the_caller_cannot_see(
+    svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, bob.caller, order_input())
     for sid in (order.sid, "PO" + "0" * 32, "garbage"):
         payload = await refused(gql, svc, UPDATE, {"sid": sid, "input": {"city": "Oakland"}}, alice)
         assert codes(payload) == [(20404, ["sid"])]
 
 
-async def test_update_once_submitted_is_refused(svc, gql, alice):
+async def test_update_once_submitted_is_refused(svc: Services, gql: GraphQL, alice: Tenant) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     await loas.request_signature(svc, alice.caller, order.loa_sid)
-    await loas.sign(svc, order.loa_sid, Signature("James Smith", None, None, "0" * 64))
+    await loas.sign(svc, order.loa_sid, signature(ip=None, user_agent=None))
     payload = await refused(gql, svc, UPDATE, {"sid": order.sid, "input": {"city": "X"}}, alice)
     assert codes(payload) == [(21829, None)]
 
 
-async def test_update_to_a_number_in_another_open_order(svc, gql, alice):
+async def test_update_to_a_number_in_another_open_order(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     other = await port_orders.create_port_order(svc, alice.caller, order_input())
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     variables = {"sid": order.sid, "input": {"number": other.number}}
@@ -298,7 +332,9 @@ async def test_update_to_a_number_in_another_open_order(svc, gql, alice):
 # --- cancelPortOrder ------------------------------------------------------------------------
 
 
-async def test_cancel_cancels_the_order_and_its_now_empty_loa(svc, gql, alice):
+async def test_cancel_cancels_the_order_and_its_now_empty_loa(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     payload = (await gql(CANCEL, {"sid": order.sid}, as_=alice))["cancelPortOrder"]
     assert payload["userErrors"] == []
@@ -310,32 +346,38 @@ async def test_cancel_cancels_the_order_and_its_now_empty_loa(svc, gql, alice):
     }
 
 
-async def test_cancel_twice_is_refused(svc, gql, alice):
+async def test_cancel_twice_is_refused(svc: Services, gql: GraphQL, alice: Tenant) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     await gql(CANCEL, {"sid": order.sid}, as_=alice)
     payload = await refused(gql, svc, CANCEL, {"sid": order.sid}, alice)
     assert codes(payload) == [(21830, None)]
 
 
-async def test_cancel_of_a_signed_mobile_order_is_refused(svc, gql, alice):
+async def test_cancel_of_a_signed_mobile_order_is_refused(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, mobile_input())
     await loas.request_signature(svc, alice.caller, order.loa_sid)
-    await loas.sign(svc, order.loa_sid, Signature("James Smith", None, None, "0" * 64))
+    await loas.sign(svc, order.loa_sid, signature(ip=None, user_agent=None))
     payload = await refused(gql, svc, CANCEL, {"sid": order.sid}, alice)
     assert codes(payload) == [(21832, None)]
 
 
-async def test_cancel_within_48_hours_of_the_foc_is_refused(svc, gql, alice):
+async def test_cancel_within_48_hours_of_the_foc_is_refused(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     await loas.request_signature(svc, alice.caller, order.loa_sid)
-    await loas.sign(svc, order.loa_sid, Signature("James Smith", None, None, "0" * 64))
+    await loas.sign(svc, order.loa_sid, signature(ip=None, user_agent=None))
     soon = svc.clock() + timedelta(hours=30)
     await operators.set_activation_date(svc, Actor.CARRIER, None, order.sid, soon)
     payload = await refused(gql, svc, CANCEL, {"sid": order.sid}, alice)
     assert codes(payload) == [(21833, None)]
 
 
-async def test_cancel_of_an_order_the_caller_cannot_see(svc, gql, alice, bob):
+async def test_cancel_of_an_order_the_caller_cannot_see(
+    svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, bob.caller, order_input())
     payload = await refused(gql, svc, CANCEL, {"sid": order.sid}, alice)
     assert codes(payload) == [(20404, ["sid"])]
@@ -344,7 +386,9 @@ async def test_cancel_of_an_order_the_caller_cannot_see(svc, gql, alice, bob):
 # --- signLoa --------------------------------------------------------------------------------
 
 
-async def test_sign_loa_starts_the_signature_once(svc, gql, alice):
+async def test_sign_loa_starts_the_signature_once(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     payload = (await gql(SIGN_LOA, {"sid": order.loa_sid}, as_=alice))["signLoa"]
     assert payload == {"loa": {"sid": order.loa_sid, "status": "SIGNING"}, "userErrors": []}
@@ -352,7 +396,9 @@ async def test_sign_loa_starts_the_signature_once(svc, gql, alice):
     assert codes(again) == [(21905, None)]
 
 
-async def test_sign_loa_with_a_malformed_or_foreign_sid(svc, gql, alice, bob):
+async def test_sign_loa_with_a_malformed_or_foreign_sid(
+    svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
+) -> None:
     payload = await refused(gql, svc, SIGN_LOA, {"sid": "not-a-sid"}, alice)
     assert codes(payload) == [(21901, ["sid"])]
     theirs = await port_orders.create_port_order(svc, bob.caller, order_input())
@@ -360,14 +406,16 @@ async def test_sign_loa_with_a_malformed_or_foreign_sid(svc, gql, alice, bob):
     assert codes(payload) == [(20404, ["sid"])]
 
 
-async def test_sign_loa_of_a_canceled_loa(svc, gql, alice):
+async def test_sign_loa_of_a_canceled_loa(svc: Services, gql: GraphQL, alice: Tenant) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     await port_orders.cancel_port_order(svc, alice.caller, order.sid)
     payload = await refused(gql, svc, SIGN_LOA, {"sid": order.loa_sid}, alice)
     assert codes(payload) == [(21904, None)]
 
 
-async def test_later_fields_of_a_request_see_what_earlier_mutations_changed(svc, gql, alice):
+async def test_later_fields_of_a_request_see_what_earlier_mutations_changed(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     # given an order whose LOA a first read caches in the request's loaders
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     data = await gql(

@@ -6,18 +6,18 @@ and size errors. Runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import httpx
 import pytest
 
 from app.services import port_orders, reads
+from app.services.context import Services
 from app.store.queries import PortOrderFilter
-from tests.builders import order_input
-from tests.graphql.support import BOTH_DIALECTS, dialect_url
+from tests.builders import Tenant, order_input
+from tests.conftest import GraphQL
 
-
-@pytest.fixture(params=BOTH_DIALECTS)
-def database_url(request: pytest.FixtureRequest) -> str:
-    return dialect_url(request)
+pytestmark = pytest.mark.dialects("sqlite", "postgres")
 
 
 FORWARD = """
@@ -63,7 +63,7 @@ query ($sid: ID!, $first: Int, $after: String, $last: Int, $before: String) {
 """
 
 
-async def seed(svc, tenant, n: int) -> list[str]:
+async def seed(svc: Services, tenant: Tenant, n: int) -> list[str]:
     """n orders; their SIDs newest first (the list order)."""
     sids = [
         (await port_orders.create_port_order(svc, tenant.caller, order_input())).sid
@@ -72,7 +72,7 @@ async def seed(svc, tenant, n: int) -> list[str]:
     return list(reversed(sids))
 
 
-async def all_sids(svc, tenant) -> list[str]:
+async def all_sids(svc: Services, tenant: Tenant) -> list[str]:
     page = await reads.list_port_orders(svc, tenant.caller, PortOrderFilter(), 1000)
     return [o.sid for o in page.items]
 
@@ -84,7 +84,9 @@ def is_contiguous_slice(part: list[str], whole: list[str]) -> bool:
     return whole[start : start + len(part)] == part
 
 
-async def test_forward_paging_has_no_duplicates_or_gaps_while_orders_are_created(svc, gql, alice):
+async def test_forward_paging_has_no_duplicates_or_gaps_while_orders_are_created(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     # given 23 orders
     seeded = await seed(svc, alice, 23)
 
@@ -117,7 +119,9 @@ async def test_forward_paging_has_no_duplicates_or_gaps_while_orders_are_created
     assert set(seeded) <= set(seen)
 
 
-async def test_backward_paging_has_no_duplicates_or_gaps_while_orders_are_created(svc, gql, alice):
+async def test_backward_paging_has_no_duplicates_or_gaps_while_orders_are_created(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     seeded = await seed(svc, alice, 22)
 
     async def create_more() -> None:
@@ -149,7 +153,9 @@ async def test_backward_paging_has_no_duplicates_or_gaps_while_orders_are_create
     assert set(seeded) <= set(seen)
 
 
-async def test_graphql_after_and_before_agree_with_the_rest_list(svc, gql, alice):
+async def test_graphql_after_and_before_agree_with_the_rest_list(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     # given 12 orders
     ordered = await seed(svc, alice, 12)
     everything = PortOrderFilter()
@@ -169,7 +175,7 @@ async def test_graphql_after_and_before_agree_with_the_rest_list(svc, gql, alice
         ]
         assert data["portOrders"]["pageInfo"]["hasPreviousPage"] is rest.has_more
 
-    async def sids(query: str, variables: dict) -> list[str]:
+    async def sids(query: str, variables: dict[str, Any]) -> list[str]:
         data = await gql(query, variables, as_=alice)
         return [e["node"]["sid"] for e in data["portOrders"]["edges"]]
 
@@ -180,7 +186,9 @@ async def test_graphql_after_and_before_agree_with_the_rest_list(svc, gql, alice
     assert await sids(BACKWARD, {"last": 3, "before": ordered[8]}) == ordered[5:8]
 
 
-async def test_graphql_cursors_and_the_rest_surface_agree_over_http(svc, gql, http, alice):
+async def test_graphql_cursors_and_the_rest_surface_agree_over_http(
+    svc: Services, gql: GraphQL, http: httpx.AsyncClient, alice: Tenant
+) -> None:
     # given 9 orders, and the same account on REST and GraphQL
     ordered = await seed(svc, alice, 9)
     auth = {"Authorization": alice.authorization}
@@ -208,7 +216,9 @@ async def test_graphql_cursors_and_the_rest_surface_agree_over_http(svc, gql, ht
                 assert f"BeforeSid={info['startCursor']}" in meta["previous_page_url"]
 
 
-async def test_malformed_or_foreign_cursors_are_errors_with_their_codes(svc, gql, alice, bob):
+async def test_malformed_or_foreign_cursors_are_errors_with_their_codes(
+    svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
+) -> None:
     theirs = (await port_orders.create_port_order(svc, bob.caller, order_input())).sid
     mine = (await port_orders.create_port_order(svc, alice.caller, order_input())).sid
     for cursor in ["nonsense", "PO" + "0" * 32, theirs, mine.replace("PO", "PX")]:
@@ -224,15 +234,20 @@ async def test_malformed_or_foreign_cursors_are_errors_with_their_codes(svc, gql
     assert errors[0]["extensions"] == {"code": 21826}
 
 
-async def test_an_loas_orders_page_forward_and_back(svc, gql, alice):
+async def test_an_loas_orders_page_forward_and_back(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     ordered = await seed(svc, alice, 7)  # one LOA covers them all
-    loa_sid = (await reads.get_port_order(svc, alice.caller, ordered[0])).loa_sid
+    oldest = await reads.get_port_order(svc, alice.caller, ordered[0])
+    assert oldest is not None
+    loa_sid = oldest.loa_sid
 
-    async def page(**args) -> dict:
+    async def page(**args: Any) -> dict[str, Any]:
         data = await gql(LOA_ORDERS, {"sid": loa_sid, **args}, as_=alice)
-        return data["loa"]["portOrders"]
+        result: dict[str, Any] = data["loa"]["portOrders"]
+        return result
 
-    def sids(conn: dict) -> list[str]:
+    def sids(conn: dict[str, Any]) -> list[str]:
         return [e["node"]["sid"] for e in conn["edges"]]
 
     first = await page(first=3)
@@ -249,7 +264,9 @@ async def test_an_loas_orders_page_forward_and_back(svc, gql, alice):
 ZIPS = {"Oakland": "94612", "Berkeley": "94704", "Alameda": "94501"}
 
 
-async def test_an_orders_timeline_pages_oldest_first(svc, gql, alice):
+async def test_an_orders_timeline_pages_oldest_first(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     # given an order with five events
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     for city, zip_code in ZIPS.items():
@@ -257,9 +274,10 @@ async def test_an_orders_timeline_pages_oldest_first(svc, gql, alice):
             svc, alice.caller, order.sid, {"city": city, "postal_code": zip_code}
         )
 
-    async def events(**args) -> dict:
+    async def events(**args: Any) -> dict[str, Any]:
         data = await gql(EVENTS, {"sid": order.sid, **args}, as_=alice)
-        return data["portOrder"]["events"]
+        result: dict[str, Any] = data["portOrder"]["events"]
+        return result
 
     whole = await events(first=50)
     types = [e["node"]["type"] for e in whole["edges"]]

@@ -4,24 +4,35 @@ masked and logged without secrets; client errors never echo the values sent; pag
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any, NoReturn, cast
 
 import httpx
 import pytest
 from strawberry.extensions import ParserCache, ValidationCache
 
+from app.config import Settings
 from app.graphql.extensions import CACHE_SIZE
 from app.graphql.schema import build_schema
 from app.main import create_app
 from app.services import port_orders, reads
-from tests.builders import mobile_input
-from tests.graphql.support import GraphQL, counting, snapshot
+from app.services.context import Services
+from tests.builders import Tenant, mobile_input
+from tests.conftest import GraphQL, snapshot
+from tests.graphql.support import counting
 
 LEVEL = "portOrders { edges { node { loa { "  # four levels
 DEEP = "{ " + LEVEL * 4 + "sid" + " } } } }" * 4 + " }"  # depth 17
 MANY_ALIASES = "{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }"
 MANY_TOKENS = "{ " + " ".join("__typename" for _ in range(2100)) + " }"
 INTROSPECTION = "{ __schema { queryType { name } } }"
+
+
+def cache_info(cached: Callable[..., Any]) -> functools._CacheInfo:
+    """The statistics of an lru_cache'd function (typed as a plain callable)."""
+    return cast("functools._lru_cache_wrapper[Any]", cached).cache_info()
 
 
 @pytest.mark.parametrize(
@@ -33,8 +44,8 @@ INTROSPECTION = "{ __schema { queryType { name } } }"
     ],
 )
 async def test_a_request_over_a_limit_gets_a_clear_error_and_costs_no_database_work(
-    svc, gql, alice, query, message
-):
+    svc: Services, gql: GraphQL, alice: Tenant, query: str, message: str
+) -> None:
     # given valid credentials and a document over one of the limits
     with counting(svc) as statements:
         # when it is posted
@@ -46,12 +57,12 @@ async def test_a_request_over_a_limit_gets_a_clear_error_and_costs_no_database_w
     assert statements.count == 0
 
 
-async def test_within_the_limits_the_same_shapes_run(gql, alice):
+async def test_within_the_limits_the_same_shapes_run(gql: GraphQL, alice: Tenant) -> None:
     data = await gql("{ " + " ".join(f"a{i}: __typename" for i in range(30)) + " }", as_=alice)
     assert len(data) == 30
 
 
-async def test_no_field_suggestions(gql, alice):
+async def test_no_field_suggestions(gql: GraphQL, alice: Tenant) -> None:
     errors = await gql.errors("{ portOrderz { totalCount } }", as_=alice)
     assert errors[0]["message"] == "Cannot query field 'portOrderz' on type 'Query'."
     errors = await gql.errors(
@@ -60,7 +71,9 @@ async def test_no_field_suggestions(gql, alice):
     assert "Did you mean" not in errors[0]["message"]
 
 
-async def test_client_errors_do_not_echo_the_values_sent(svc, gql, alice):
+async def test_client_errors_do_not_echo_the_values_sent(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     # given write-only values of the wrong type
     query = """mutation ($input: CreatePortOrderInput!) {
       createPortOrder(input: $input) { userErrors { code } } }"""
@@ -73,7 +86,9 @@ async def test_client_errors_do_not_echo_the_values_sent(svc, gql, alice):
     assert await snapshot(svc) == before
 
 
-async def test_introspection_can_be_turned_off(settings, svc, alice):
+async def test_introspection_can_be_turned_off(
+    settings: Settings, svc: Services, alice: Tenant
+) -> None:
     # given introspection is on by default
     app = create_app(settings, svc)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
@@ -94,31 +109,39 @@ async def test_introspection_can_be_turned_off(settings, svc, alice):
         }
 
 
-async def test_parser_and_validation_caches_are_bounded_and_used(settings, gql, alice):
+async def test_parser_and_validation_caches_are_bounded_and_used(
+    settings: Settings, gql: GraphQL, alice: Tenant
+) -> None:
     schema = build_schema(settings)
     made = [factory() for factory in schema.extensions]
     parser = next(e for e in made if isinstance(e, ParserCache))
     validation = next(e for e in made if isinstance(e, ValidationCache))
-    assert parser.cached_parse_document.cache_info().maxsize == CACHE_SIZE
-    assert validation.cached_validate_document.cache_info().maxsize == CACHE_SIZE
+    assert cache_info(parser.cached_parse_document).maxsize == CACHE_SIZE
+    assert cache_info(validation.cached_validate_document).maxsize == CACHE_SIZE
     # the same document twice: the second validation is a cache hit
     query = "{ portOrders(first: 3) { totalCount } }"
     await gql(query, as_=alice)
-    hits = validation.cached_validate_document.cache_info().hits
+    hits = cache_info(validation.cached_validate_document).hits
     await gql(query, as_=alice)
-    assert validation.cached_validate_document.cache_info().hits == hits + 1
+    assert cache_info(validation.cached_validate_document).hits == hits + 1
 
 
-async def test_an_unknown_fragment_is_a_validation_error_not_a_crash(gql, alice):
+async def test_an_unknown_fragment_is_a_validation_error_not_a_crash(
+    gql: GraphQL, alice: Tenant
+) -> None:
     errors = await gql.errors("{ ...Nope }", as_=alice)
     assert errors[0]["message"] == "Unknown fragment 'Nope'."
 
 
 async def test_unexpected_errors_are_masked_and_logged_without_secrets(
-    svc, gql, alice, monkeypatch, caplog
-):
+    svc: Services,
+    gql: GraphQL,
+    alice: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     # given a service that fails in a way nobody expected
-    async def broken(*args, **kwargs):
+    async def broken(*args: object, **kwargs: object) -> NoReturn:
         raise RuntimeError("connection to internal-db-7 refused")
 
     monkeypatch.setattr(reads, "list_port_orders", broken)
@@ -166,7 +189,9 @@ async def test_unexpected_errors_are_masked_and_logged_without_secrets(
         {"last": 5, "after": "PO" + "0" * 32},
     ],
 )
-async def test_page_sizes_are_capped_and_directions_not_mixed(gql, alice, args):
+async def test_page_sizes_are_capped_and_directions_not_mixed(
+    gql: GraphQL, alice: Tenant, args: dict[str, Any]
+) -> None:
     query = """query ($first: Int, $after: String, $last: Int, $before: String) {
       portOrders(first: $first, after: $after, last: $last, before: $before) { totalCount } }"""
     variables = {"first": None, "after": None, "last": None, "before": None, **args}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
 
 from app.porting.isotime import format_utc
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders
-from app.services.loas import Signature
-from tests.builders import mobile_input, order_input
-from tests.graphql.support import tenant
+from app.services.context import Services
+from tests.builders import Tenant, mobile_input, operator_tenant, order_input, signature, tenant
+from tests.conftest import GraphQL
 
 PORT_ORDER = """
 query ($sid: ID!) {
@@ -61,7 +64,9 @@ SECRET_ACCOUNT = "ACCT-SECRET-778899"
 SECRET_PIN = "PINSECRET42"
 
 
-async def test_port_order_shows_every_readable_field(svc, gql, alice):
+async def test_port_order_shows_every_readable_field(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     # given an order with every optional field set
     order = await port_orders.create_port_order(
         svc,
@@ -118,7 +123,9 @@ async def test_port_order_shows_every_readable_field(svc, gql, alice):
     assert all(e["cursor"] == e["node"]["cursor"] for e in events["edges"])
 
 
-async def test_write_only_fields_are_not_in_the_schema_nor_in_any_response(svc, gql, http, alice):
+async def test_write_only_fields_are_not_in_the_schema_nor_in_any_response(
+    svc: Services, gql: GraphQL, http: httpx.AsyncClient, alice: Tenant
+) -> None:
     # given a MOBILE order carrying the three write-only values
     order = await port_orders.create_port_order(
         svc, alice.caller, mobile_input(account_number=SECRET_ACCOUNT, pin_number=SECRET_PIN)
@@ -134,7 +141,9 @@ async def test_write_only_fields_are_not_in_the_schema_nor_in_any_response(svc, 
     assert '"6789"' not in response.text  # the SSN last four, as any JSON value
 
 
-async def test_errors_of_a_rejected_order_are_listed(svc, gql, alice):
+async def test_errors_of_a_rejected_order_are_listed(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     # given an order whose number the sandbox carrier refuses (…0001)
     order = await port_orders.create_port_order(
         svc, alice.caller, order_input(number="+14155550001")
@@ -148,7 +157,7 @@ async def test_errors_of_a_rejected_order_are_listed(svc, gql, alice):
     assert o["allowedActions"] == ["UPDATE", "CANCEL"]
 
 
-async def test_allowed_actions_follow_the_order(svc, gql, alice):
+async def test_allowed_actions_follow_the_order(svc: Services, gql: GraphQL, alice: Tenant) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, mobile_input())
     query = "query ($sid: ID!) { portOrder(sid: $sid) { status allowedActions } }"
     assert (await gql(query, {"sid": order.sid}, as_=alice))["portOrder"] == {
@@ -156,7 +165,7 @@ async def test_allowed_actions_follow_the_order(svc, gql, alice):
         "allowedActions": ["UPDATE", "CANCEL", "REQUEST_SIGNATURE"],
     }
     await loas.request_signature(svc, alice.caller, order.loa_sid)
-    await loas.sign(svc, order.loa_sid, Signature("James Smith", None, None, "0" * 64))
+    await loas.sign(svc, order.loa_sid, signature(ip=None, user_agent=None))
     # a signed MOBILE order can neither be changed nor canceled
     assert (await gql(query, {"sid": order.sid}, as_=alice))["portOrder"] == {
         "status": "SUBMITTED",
@@ -164,7 +173,7 @@ async def test_allowed_actions_follow_the_order(svc, gql, alice):
     }
 
 
-async def test_loa_lists_its_orders(svc, gql, alice):
+async def test_loa_lists_its_orders(svc: Services, gql: GraphQL, alice: Tenant) -> None:
     first = await port_orders.create_port_order(svc, alice.caller, order_input())
     second = await port_orders.create_port_order(svc, alice.caller, order_input())
     assert first.loa_sid == second.loa_sid  # same signer and address: one LOA
@@ -177,7 +186,9 @@ async def test_loa_lists_its_orders(svc, gql, alice):
     assert [e["node"]["sid"] for e in loa["portOrders"]["edges"]] == [second.sid, first.sid]
 
 
-async def test_node_finds_orders_and_loas_by_sid(svc, gql, alice):
+async def test_node_finds_orders_and_loas_by_sid(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     by_order = (await gql(NODE, {"id": order.sid}, as_=alice))["node"]
     assert by_order == {"__typename": "PortOrder", "id": order.sid, "number": order.number}
@@ -187,7 +198,9 @@ async def test_node_finds_orders_and_loas_by_sid(svc, gql, alice):
         assert (await gql(NODE, {"id": unknown}, as_=alice))["node"] is None
 
 
-async def test_another_accounts_rows_are_null_never_an_error(svc, gql, alice, bob):
+async def test_another_accounts_rows_are_null_never_an_error(
+    svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
+) -> None:
     # given an order of Bob's
     order = await port_orders.create_port_order(svc, bob.caller, order_input())
     # when Alice asks for it in every way
@@ -214,7 +227,9 @@ async def test_another_accounts_rows_are_null_never_an_error(svc, gql, alice, bo
     assert (await gql(NODE, {"id": order.sid}, as_=bob))["node"]["id"] == order.sid
 
 
-async def test_an_account_sees_its_subaccounts_but_not_the_other_way_round(svc, gql, alice):
+async def test_an_account_sees_its_subaccounts_but_not_the_other_way_round(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     child = await tenant(svc, parent=alice)
     mine = await port_orders.create_port_order(svc, alice.caller, order_input())
     childs = await port_orders.create_port_order(svc, child.caller, order_input())
@@ -225,7 +240,7 @@ async def test_an_account_sees_its_subaccounts_but_not_the_other_way_round(svc, 
     assert (await gql(NODE, {"id": mine.sid}, as_=child))["node"] is None
 
 
-async def test_port_order_filters(svc, gql, alice):
+async def test_port_order_filters(svc: Services, gql: GraphQL, alice: Tenant) -> None:
     a = await port_orders.create_port_order(
         svc,
         alice.caller,
@@ -243,7 +258,7 @@ async def test_port_order_filters(svc, gql, alice):
     c = await port_orders.create_port_order(svc, alice.caller, order_input(number="+14155550001"))
     await operators.set_status(svc, Actor.OPERATOR, None, a.sid, PortOrderStatus.REVIEW)
 
-    async def sids(f: dict) -> list[str]:
+    async def sids(f: dict[str, Any]) -> list[str]:
         data = await gql(PORT_ORDERS, {"filter": f}, as_=alice)
         return sorted(e["node"]["sid"] for e in data["portOrders"]["edges"])
 
@@ -268,21 +283,21 @@ async def test_port_order_filters(svc, gql, alice):
     assert total["portOrders"]["totalCount"] == 1
 
 
-async def test_a_date_filter_without_a_zone_is_refused(gql, alice):
+async def test_a_date_filter_without_a_zone_is_refused(gql: GraphQL, alice: Tenant) -> None:
     errors = await gql.errors(
         PORT_ORDERS, {"filter": {"activationDateMin": "2030-04-01"}}, as_=alice
     )
     assert "DateTime" in errors[0]["message"]
 
 
-async def test_loa_filters(svc, gql, alice):
+async def test_loa_filters(svc: Services, gql: GraphQL, alice: Tenant) -> None:
     a = await port_orders.create_port_order(svc, alice.caller, order_input())
     b = await port_orders.create_port_order(
         svc, alice.caller, order_input(first_name="Ann", last_name="Lee", email="ann@example.com")
     )
     await loas.request_signature(svc, alice.caller, b.loa_sid)
 
-    async def sids(f: dict) -> list[str]:
+    async def sids(f: dict[str, Any]) -> list[str]:
         data = await gql(LOAS, {"filter": f}, as_=alice)
         return sorted(e["node"]["sid"] for e in data["loas"]["edges"])
 
@@ -295,9 +310,9 @@ async def test_loa_filters(svc, gql, alice):
     assert await sids({"email": "ann@example.com"}) == [b.loa_sid]
 
 
-async def test_an_operator_sees_every_account(svc, gql, alice, bob):
-    from tests.graphql.support import operator_tenant
-
+async def test_an_operator_sees_every_account(
+    svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant
+) -> None:
     op = await operator_tenant(svc)
     a = await port_orders.create_port_order(svc, alice.caller, order_input())
     b = await port_orders.create_port_order(svc, bob.caller, order_input())
@@ -305,10 +320,12 @@ async def test_an_operator_sees_every_account(svc, gql, alice, bob):
     assert {e["node"]["sid"] for e in data["portOrders"]["edges"]} == {a.sid, b.sid}
 
 
-async def test_submitted_and_completed_orders_show_their_dates(svc, gql, alice):
+async def test_submitted_and_completed_orders_show_their_dates(
+    svc: Services, gql: GraphQL, alice: Tenant
+) -> None:
     order = await port_orders.create_port_order(svc, alice.caller, order_input())
     await loas.request_signature(svc, alice.caller, order.loa_sid)
-    await loas.sign(svc, order.loa_sid, Signature("James Smith", None, None, "0" * 64))
+    await loas.sign(svc, order.loa_sid, signature(ip=None, user_agent=None))
     await operators.set_status(svc, Actor.CARRIER, None, order.sid, PortOrderStatus.ACCEPTED)
     await operators.set_status(svc, Actor.CARRIER, None, order.sid, PortOrderStatus.COMPLETED)
     o = (await gql(PORT_ORDER, {"sid": order.sid}, as_=alice))["portOrder"]

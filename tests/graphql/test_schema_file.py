@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from app.cli import main
 from app.graphql.schema import sdl
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 
 
-def test_schema_graphql_is_the_exported_schema():
+def test_schema_graphql_is_the_exported_schema() -> None:
     assert SCHEMA_FILE.read_text() == sdl(), (
         "schema.graphql is stale: run `portico export-schema > schema.graphql`"
     )
 
 
-def test_export_schema_prints_the_sdl(capsys):
+def test_export_schema_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export-schema"]) == 0
     assert capsys.readouterr().out == SCHEMA_FILE.read_text()
 
 
-def test_the_contract_names_are_in_the_schema():
+def test_the_contract_names_are_in_the_schema() -> None:
     text = sdl()
     for name in (
         "portOrder(sid: ID!): PortOrder",

@@ -6,8 +6,8 @@ from typing import Any
 
 from app.services import reads
 from app.services.context import Services
-from tests.builders import order_input
-from tests.graphql.support import GraphQL, Tenant
+from tests.builders import Tenant, camel, order_input
+from tests.conftest import GraphQL
 
 STEP = 0.2  # PORTICO_SANDBOX_STEP_SECONDS for these tests
 
@@ -54,14 +54,6 @@ query ($sid: ID!) {
 """
 
 
-def camel(raw: dict[str, Any]) -> dict[str, Any]:
-    def name(key: str) -> str:
-        head, *rest = key.split("_")
-        return head + "".join(part.title() for part in rest)
-
-    return {name(k): v for k, v in raw.items()}
-
-
 def references_mutation(*names: str) -> str:
     """setPortOrderReferences with exactly the named arguments (providerSid, zendeskId), each
     from a variable of that name: an argument left out keeps its value, null or "" clears it."""
@@ -79,7 +71,8 @@ async def create_order(gql: GraphQL, who: Tenant, **fields: Any) -> dict[str, An
         "createPortOrder"
     ]
     assert payload["userErrors"] == [], payload
-    return payload["portOrder"]
+    result: dict[str, Any] = payload["portOrder"]
+    return result
 
 
 async def events(gql: GraphQL, who: Tenant, sid: str) -> list[dict[str, Any]]:
@@ -87,9 +80,10 @@ async def events(gql: GraphQL, who: Tenant, sid: str) -> list[dict[str, Any]]:
     return [e["node"] for e in data["portOrder"]["events"]["edges"]]
 
 
-async def set_status(gql: GraphQL, who: Tenant, sid: str, status: str, **kw: Any) -> dict:
+async def set_status(gql: GraphQL, who: Tenant, sid: str, status: str, **kw: Any) -> dict[str, Any]:
     data = await gql(SET_STATUS, {"sid": sid, "status": status, **kw}, as_=who)
-    return data["setPortOrderStatus"]
+    result: dict[str, Any] = data["setPortOrderStatus"]
+    return result
 
 
 async def ported(gql: GraphQL, op: Tenant, owner: Tenant, number: str) -> dict[str, Any]:
@@ -100,7 +94,8 @@ async def ported(gql: GraphQL, op: Tenant, owner: Tenant, number: str) -> dict[s
     done = await set_status(gql, op, order["sid"], "COMPLETED")
     assert done["userErrors"] == [], done
     assert done["portOrder"]["incomingPhoneNumberSid"].startswith("PN")
-    return done["portOrder"]
+    result: dict[str, Any] = done["portOrder"]
+    return result
 
 
 async def stored(svc: Services, who: Tenant, sid: str) -> tuple[dict[str, Any], list[int]]:
@@ -108,7 +103,9 @@ async def stored(svc: Services, who: Tenant, sid: str) -> tuple[dict[str, Any], 
     order = await reads.get_port_order(svc, who.caller, sid)
     assert order is not None
     timeline = await reads.order_events(svc, who.caller, sid, limit=100)
-    return order.model_dump(), [e.id for e in timeline.items]
+    ids = [e.id for e in timeline.items]
+    assert None not in ids
+    return order.model_dump(), [i for i in ids if i is not None]
 
 
 PORT_ORDERS_BY_ACCOUNT = """

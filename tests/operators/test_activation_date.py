@@ -3,24 +3,27 @@ operator's SID; the same date again changes nothing; a closed order refuses it (
 
 from __future__ import annotations
 
-from tests.graphql.support import snapshot
-from tests.operators.support import (
-    CANCEL,
-    SET_ACTIVATION_DATE,
-    create_order,
-    events,
-    stored,
-)
+from typing import Any
+
+import pytest
+
+from app.services.context import Services
+from tests.builders import Tenant
+from tests.conftest import GraphQL, snapshot
+from tests.operators.support import CANCEL, SET_ACTIVATION_DATE, create_order, events, stored
 
 FOC = "2027-03-01T15:00:00Z"
 
 
-async def set_foc(gql, who, sid: str, when: str) -> dict:  # type: ignore[no-untyped-def]
+async def set_foc(gql: GraphQL, who: Tenant, sid: str, when: str) -> dict[str, Any]:
     data = await gql(SET_ACTIVATION_DATE, {"sid": sid, "activationDate": when}, as_=who)
-    return data["setActivationDate"]
+    result: dict[str, Any] = data["setActivationDate"]
+    return result
 
 
-async def test_an_foc_change_is_an_activation_date_update_event(gql, alice, op):
+async def test_an_foc_change_is_an_activation_date_update_event(
+    gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     order = await create_order(gql, alice)
 
     payload = await set_foc(gql, op, order["sid"], "2027-03-01T16:00:00+01:00")
@@ -38,7 +41,9 @@ async def test_an_foc_change_is_an_activation_date_update_event(gql, alice, op):
     }
 
 
-async def test_the_same_date_again_records_nothing(svc, gql, alice, op):
+async def test_the_same_date_again_records_nothing(
+    svc: Services, gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     order = await create_order(gql, alice)
     await set_foc(gql, op, order["sid"], FOC)
     before = await stored(svc, alice, order["sid"])
@@ -53,7 +58,9 @@ async def test_the_same_date_again_records_nothing(svc, gql, alice, op):
     assert {**after[0], "version": None} == {**before[0], "version": None}
 
 
-async def test_a_closed_order_refuses_an_foc_change(svc, gql, alice, op):
+async def test_a_closed_order_refuses_an_foc_change(
+    svc: Services, gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     order = await create_order(gql, alice)
     canceled = await gql(CANCEL, {"sid": order["sid"]}, as_=alice)
     assert canceled["cancelPortOrder"]["userErrors"] == []
@@ -73,8 +80,8 @@ LITERAL = """mutation ($sid: ID!) {
 
 
 async def test_a_date_without_a_zone_is_a_request_error_and_stores_nothing(
-    svc, gql, alice, op, caplog
-):
+    svc: Services, gql: GraphQL, alice: Tenant, op: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
     order = await create_order(gql, alice)
     before = await stored(svc, alice, order["sid"])
 

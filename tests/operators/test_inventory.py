@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.graphql.support import Tenant, counting, tenant
+from app.services.context import Services
+from tests.builders import Tenant, tenant
+from tests.conftest import GraphQL
+from tests.graphql.support import counting
 from tests.operators.support import ported
 
 NUMBERS = """
@@ -38,15 +41,16 @@ query { portOrders(first: 100) { edges { node { sid incomingPhoneNumber { sid nu
 """
 
 
-async def page(gql, who: Tenant, **args: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    return (await gql(NUMBERS, args, as_=who))["incomingPhoneNumbers"]
+async def page(gql: GraphQL, who: Tenant, **args: Any) -> dict[str, Any]:
+    result: dict[str, Any] = (await gql(NUMBERS, args, as_=who))["incomingPhoneNumbers"]
+    return result
 
 
 def sids(connection: dict[str, Any]) -> list[str]:
     return [e["node"]["sid"] for e in connection["edges"]]
 
 
-async def test_paging_forward_and_backward(gql, alice, op):
+async def test_paging_forward_and_backward(gql: GraphQL, alice: Tenant, op: Tenant) -> None:
     made = [
         (await ported(gql, op, alice, f"+1415987{5000 + i}"))["incomingPhoneNumberSid"]
         for i in range(5)
@@ -77,7 +81,9 @@ async def test_paging_forward_and_backward(gql, alice, op):
     assert end["pageInfo"]["hasPreviousPage"] and not end["pageInfo"]["hasNextPage"]
 
 
-async def test_each_caller_sees_its_own_inventory_and_an_operator_all(svc, gql, alice, bob, op):
+async def test_each_caller_sees_its_own_inventory_and_an_operator_all(
+    svc: Services, gql: GraphQL, alice: Tenant, bob: Tenant, op: Tenant
+) -> None:
     sub = await tenant(svc, parent=alice)
     # (over HTTP every request signs in again, so alice now sees its subaccount too)
     mine = (await ported(gql, op, alice, "+14159875000"))["incomingPhoneNumberSid"]
@@ -105,7 +111,9 @@ async def test_each_caller_sees_its_own_inventory_and_an_operator_all(svc, gql, 
     assert (await gql(NODE, {"id": theirs}, as_=alice))["node"] is None
 
 
-async def test_node_and_the_order_lead_to_each_other(gql, alice, op):
+async def test_node_and_the_order_lead_to_each_other(
+    gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     order = await ported(gql, op, alice, "+14159875000")
     pn = order["incomingPhoneNumberSid"]
 
@@ -126,7 +134,9 @@ async def test_node_and_the_order_lead_to_each_other(gql, alice, op):
     assert (await gql(NODE, {"id": "PN" + "0" * 32}, as_=alice))["node"] is None
 
 
-async def test_a_page_of_orders_reads_their_numbers_in_one_statement(svc, gql, alice, op):
+async def test_a_page_of_orders_reads_their_numbers_in_one_statement(
+    svc: Services, gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     async def statements() -> int:
         with counting(svc) as counter:
             data = await gql(ORDERS_WITH_NUMBERS, as_=alice)

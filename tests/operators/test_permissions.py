@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.graphql.support import Tenant, basic, snapshot
+from app.services.context import Services
+from tests.builders import Tenant
+from tests.conftest import GraphQL, snapshot
 from tests.operators.support import (
     PORT_ORDERS_BY_ACCOUNT,
     SET_ACTIVATION_DATE,
@@ -39,8 +41,13 @@ OPERATOR_CALLS: list[Any] = [
 
 @pytest.mark.parametrize(("document", "variables", "name"), OPERATOR_CALLS)
 async def test_an_account_gets_20403_and_nothing_is_stored(
-    svc, gql, alice, document, variables, name
-):
+    svc: Services,
+    gql: GraphQL,
+    alice: Tenant,
+    document: str,
+    variables: dict[str, Any],
+    name: str,
+) -> None:
     order = await create_order(gql, alice)
     before, whole = await stored(svc, alice, order["sid"]), await snapshot(svc)
 
@@ -53,7 +60,9 @@ async def test_an_account_gets_20403_and_nothing_is_stored(
     assert await snapshot(svc) == whole
 
 
-async def test_a_refused_move_is_21822_and_nothing_is_stored(svc, gql, alice, op):
+async def test_a_refused_move_is_21822_and_nothing_is_stored(
+    svc: Services, gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     order = await create_order(gql, alice)  # PENDING
     before, whole = await stored(svc, alice, order["sid"]), await snapshot(svc)
 
@@ -65,7 +74,9 @@ async def test_a_refused_move_is_21822_and_nothing_is_stored(svc, gql, alice, op
     assert await snapshot(svc) == whole
 
 
-async def test_an_unknown_error_code_is_refused_and_nothing_is_stored(svc, gql, alice, op):
+async def test_an_unknown_error_code_is_refused_and_nothing_is_stored(
+    svc: Services, gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     order = await create_order(gql, alice)
     before = await stored(svc, alice, order["sid"])
 
@@ -75,12 +86,14 @@ async def test_an_unknown_error_code_is_refused_and_nothing_is_stored(svc, gql, 
     assert await stored(svc, alice, order["sid"]) == before
 
 
-async def test_an_unknown_order_is_20404(gql, op):
+async def test_an_unknown_order_is_20404(gql: GraphQL, op: Tenant) -> None:
     payload = await set_status(gql, op, "PO" + "0" * 32, "REVIEW")
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [(20404, ["sid"])]
 
 
-async def test_operator_moves_are_logged_with_the_operator_sid(svc, gql, alice, op):
+async def test_operator_moves_are_logged_with_the_operator_sid(
+    svc: Services, gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     order = await create_order(gql, alice)
 
     review = await set_status(
@@ -106,7 +119,9 @@ async def test_operator_moves_are_logged_with_the_operator_sid(svc, gql, alice, 
     assert timeline[-1]["callbackType"] == ["status_update"]
 
 
-async def test_an_operator_sees_every_account(gql, alice, bob, op):
+async def test_an_operator_sees_every_account(
+    gql: GraphQL, alice: Tenant, bob: Tenant, op: Tenant
+) -> None:
     mine = await create_order(gql, alice)
     theirs = await create_order(gql, bob)
 
@@ -124,8 +139,8 @@ async def test_an_operator_sees_every_account(gql, alice, bob, op):
     assert node["node"] == {"id": theirs["sid"], "accountSid": bob.sid}
 
 
-async def test_wrong_operator_credentials_are_401(gql, op):
-    wrong = Tenant(op.caller, basic(op.sid, "not-the-token"))
+async def test_wrong_operator_credentials_are_401(gql: GraphQL, op: Tenant) -> None:
+    wrong = Tenant(op.caller, "not-the-token")
     response = await gql.post("{ portOrders { totalCount } }", as_=wrong)
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == 20003

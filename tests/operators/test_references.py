@@ -4,6 +4,11 @@ without callback types (no status or FOC changed)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from app.services.context import Services
+from tests.builders import Tenant
+from tests.conftest import GraphQL
 from tests.operators.support import (
     PORT_ORDERS_BY_ACCOUNT,
     create_order,
@@ -13,18 +18,21 @@ from tests.operators.support import (
 )
 
 
-async def set_refs(gql, who, sid: str, **values: str | None) -> dict:  # type: ignore[no-untyped-def]
+async def set_refs(gql: GraphQL, who: Tenant, sid: str, **values: str | None) -> dict[str, Any]:
     document = references_mutation(*values)
     data = await gql(document, {"sid": sid, **values}, as_=who)
-    return data["setPortOrderReferences"]
+    result: dict[str, Any] = data["setPortOrderReferences"]
+    return result
 
 
-async def found(gql, who, **f: str) -> list[str]:  # type: ignore[no-untyped-def]
+async def found(gql: GraphQL, who: Tenant, **f: str) -> list[str]:
     data = await gql(PORT_ORDERS_BY_ACCOUNT, {"filter": f}, as_=who)
     return [e["node"]["sid"] for e in data["portOrders"]["edges"]]
 
 
-async def test_references_are_set_kept_cleared_and_filterable(gql, alice, bob, op):
+async def test_references_are_set_kept_cleared_and_filterable(
+    gql: GraphQL, alice: Tenant, bob: Tenant, op: Tenant
+) -> None:
     order = await create_order(gql, alice)
     other = await create_order(gql, bob)
     await set_refs(gql, op, other["sid"], providerSid="PR-OTHER", zendeskId="ZD-OTHER")
@@ -72,7 +80,9 @@ async def test_references_are_set_kept_cleared_and_filterable(gql, alice, bob, o
     )
 
 
-async def test_setting_the_same_references_again_records_nothing(svc, gql, alice, op):
+async def test_setting_the_same_references_again_records_nothing(
+    svc: Services, gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     order = await create_order(gql, alice)
     await set_refs(gql, op, order["sid"], providerSid="PR-1", zendeskId="ZD-1")
     before = await stored(svc, alice, order["sid"])
@@ -83,7 +93,9 @@ async def test_setting_the_same_references_again_records_nothing(svc, gql, alice
     assert await stored(svc, alice, order["sid"]) == before
 
 
-async def test_an_overlong_reference_is_refused_and_nothing_is_stored(svc, gql, alice, op):
+async def test_an_overlong_reference_is_refused_and_nothing_is_stored(
+    svc: Services, gql: GraphQL, alice: Tenant, op: Tenant
+) -> None:
     order = await create_order(gql, alice)
     before = await stored(svc, alice, order["sid"])
 

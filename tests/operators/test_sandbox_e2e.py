@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from app.config import Settings
-from tests.builders import order_input
+from tests.builders import Tenant, camel, order_input
+from tests.conftest import GraphQL
 from tests.delivery.receiver import Receiver
-from tests.graphql.support import GraphQL, Tenant
 from tests.operators.live import DEADLINE, callbacks, kinds, sign_from_the_email
-from tests.operators.support import CREATE, SIGN_LOA, STEP, camel, create_order
+from tests.operators.support import CREATE, SIGN_LOA, STEP, create_order
 
 FINAL = {"REJECTED", "REVIEW", "FAILED", "COMPLETED"}
 STATUS = ["status_update"]
@@ -51,7 +51,8 @@ async def until_final(live: GraphQL, who: Tenant, sid: str) -> dict[str, Any]:
     while True:
         order = (await live(ORDER, {"sid": sid}, as_=who))["portOrder"]
         if order["status"] in FINAL:
-            return order
+            result: dict[str, Any] = order
+            return result
         assert loop.time() < deadline, f"{sid} stayed {order['status']}"
         await asyncio.sleep(STEP / 4)
 
@@ -94,7 +95,9 @@ SUBMITTED = [
 ]
 
 
-async def test_any_other_number_completes_into_the_inventory(live, settings, receiver, alice):
+async def test_any_other_number_completes_into_the_inventory(
+    live: GraphQL, settings: Settings, receiver: Receiver, alice: Tenant
+) -> None:
     order = await signed(live, settings, receiver, alice, "+14159872001")
 
     done = await until_final(live, alice, order["sid"])
@@ -141,8 +144,15 @@ async def test_any_other_number_completes_into_the_inventory(live, settings, rec
     ids=["0002-rejected", "0003-review", "0004-failed"],
 )
 async def test_the_paths_that_do_not_complete(
-    live, settings, receiver, alice, number, status, errors, last
-):
+    live: GraphQL,
+    settings: Settings,
+    receiver: Receiver,
+    alice: Tenant,
+    number: str,
+    status: str,
+    errors: list[int],
+    last: tuple[str, list[str], str],
+) -> None:
     order = await signed(live, settings, receiver, alice, number)
 
     done = await until_final(live, alice, order["sid"])
@@ -161,7 +171,9 @@ async def test_the_paths_that_do_not_complete(
     assert (await live(INVENTORY, as_=alice))["incomingPhoneNumbers"]["totalCount"] == 0
 
 
-async def test_0001_is_rejected_at_creation(live, receiver, alice):
+async def test_0001_is_rejected_at_creation(
+    live: GraphQL, receiver: Receiver, alice: Tenant
+) -> None:
     raw = order_input(number="+14159870001", status_callback=receiver.url("/callbacks/0001"))
     payload = (await live(CREATE, {"input": camel(raw)}, as_=alice))["createPortOrder"]
 

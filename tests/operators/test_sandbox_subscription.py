@@ -14,8 +14,9 @@ from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from app.config import Settings
+from tests.builders import Tenant
+from tests.conftest import GraphQL, LiveServer
 from tests.delivery.receiver import Receiver
-from tests.graphql.support import GraphQL, Tenant
 from tests.operators.live import DEADLINE, callbacks, kinds, sign_from_the_email
 from tests.operators.support import SIGN_LOA, create_order
 from tests.subscriptions.support import TRANSPORT_WS
@@ -62,7 +63,7 @@ async def watch(url: str, who: Tenant, sid: str, started: asyncio.Event) -> list
 )
 async def test_statuses_arrive_over_a_subscription_and_as_callbacks(
     live: GraphQL,
-    live_url: str,
+    live_server: LiveServer,
     settings: Settings,
     receiver: Receiver,
     alice: Tenant,
@@ -71,7 +72,7 @@ async def test_statuses_arrive_over_a_subscription_and_as_callbacks(
 ) -> None:
     order = await create_order(live, alice, number=number, status_callback=receiver.url("/cb"))
     started = asyncio.Event()
-    watcher = asyncio.ensure_future(watch(live_url, alice, order["sid"], started))
+    watcher = asyncio.ensure_future(watch(live_server.url, alice, order["sid"], started))
     async with asyncio.timeout(DEADLINE):
         await started.wait()  # the socket is up and has replayed CREATED
     assert (await live(SIGN_LOA, {"sid": order["loaSid"]}, as_=alice))["signLoa"][

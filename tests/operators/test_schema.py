@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.graphql.schema import sdl
 
 
-def test_operator_mutations_and_inventory_are_in_the_schema():
+def test_operator_mutations_and_inventory_are_in_the_schema() -> None:
     text = sdl()
     for line in (
         "setPortOrderStatus(sid: ID!, status: PortOrderStatus!, reasonCode: Int, reason: String,"

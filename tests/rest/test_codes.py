@@ -14,14 +14,14 @@ import pytest
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators
 from app.services.context import Services
-from app.services.loas import Signature
-from tests.builders import mobile_input, order_input
-from tests.rest.conftest import LOAS, ORDERS, Account, assert_error, counts, sqlite_only
+from tests.builders import Tenant, mobile_input, order_input, signature
+from tests.conftest import snapshot
+from tests.rest.conftest import LOAS, ORDERS, assert_error
 
-pytestmark = sqlite_only
+pytestmark = pytest.mark.dialects("sqlite")
 
 S = PortOrderStatus
-SIGNATURE = Signature("James Smith", "127.0.0.1", "pytest", "0" * 64)
+SIGNATURE = signature()
 
 CREATE_CASES: list[tuple[int, dict[str, Any]]] = [
     (20001, order_input(port_type="SATELLITE")),
@@ -55,126 +55,127 @@ CREATE_CASES: list[tuple[int, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("code", "data"), CREATE_CASES, ids=[str(c) for c, _ in CREATE_CASES])
 async def test_create_validation_codes(
-    client: httpx.AsyncClient, svc: Services, account: Account, code: int, data: dict[str, Any]
+    http: httpx.AsyncClient, svc: Services, alice: Tenant, code: int, data: dict[str, Any]
 ) -> None:
-    before = await counts(svc)
-    r = await client.post(ORDERS, json=data, auth=account.auth)
+    before = await snapshot(svc)
+    r = await http.post(ORDERS, json=data, auth=alice.auth)
     body = assert_error(r, 400, code)
     assert body["details"][0]["code"] == code
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
 
 
-async def _order(client: httpx.AsyncClient, acct: Account, **fields: Any) -> dict[str, Any]:
+async def _order(http: httpx.AsyncClient, acct: Tenant, **fields: Any) -> dict[str, Any]:
     data = mobile_input(**fields) if fields.pop("mobile", False) else order_input(**fields)
-    r = await client.post(ORDERS, json=data, auth=acct.auth)
+    r = await http.post(ORDERS, json=data, auth=acct.auth)
     assert r.status_code == 201, r.text
-    return r.json()
+    result: dict[str, Any] = r.json()
+    return result
 
 
 async def test_update_and_cancel_codes(
-    client: httpx.AsyncClient, svc: Services, account: Account
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
 ) -> None:
-    o = await _order(client, account)
-    r = await client.post(f"{ORDERS}/{o['sid']}", json={"email": "bad"}, auth=account.auth)
+    o = await _order(http, alice)
+    r = await http.post(f"{ORDERS}/{o['sid']}", json={"email": "bad"}, auth=alice.auth)
     assert_error(r, 400, 21818)
-    canceled = (await client.delete(f"{ORDERS}/{o['sid']}", auth=account.auth)).json()
-    before = await counts(svc)
-    r = await client.post(f"{ORDERS}/{o['sid']}", json={"friendly_name": "x"}, auth=account.auth)
+    canceled = (await http.delete(f"{ORDERS}/{o['sid']}", auth=alice.auth)).json()
+    before = await snapshot(svc)
+    r = await http.post(f"{ORDERS}/{o['sid']}", json={"friendly_name": "x"}, auth=alice.auth)
     assert_error(r, 400, 21829)
-    r = await client.put(f"{ORDERS}/{o['sid']}", json={"friendly_name": "x"}, auth=account.auth)
+    r = await http.put(f"{ORDERS}/{o['sid']}", json={"friendly_name": "x"}, auth=alice.auth)
     assert_error(r, 400, 21829)
-    r = await client.delete(f"{ORDERS}/{o['sid']}", auth=account.auth)
+    r = await http.delete(f"{ORDERS}/{o['sid']}", auth=alice.auth)
     assert_error(r, 400, 21830)
-    assert await counts(svc) == before
-    assert (await client.get(f"{ORDERS}/{o['sid']}", auth=account.auth)).json() == canceled
+    assert await snapshot(svc) == before
+    assert (await http.get(f"{ORDERS}/{o['sid']}", auth=alice.auth)).json() == canceled
 
 
 async def test_cancel_after_signing_codes(
-    client: httpx.AsyncClient, svc: Services, account: Account
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
 ) -> None:
-    mobile = await _order(client, account, mobile=True)
-    landline = await _order(client, account, port_type="LANDLINE", email="landline@example.com")
+    mobile = await _order(http, alice, mobile=True)
+    landline = await _order(http, alice, port_type="LANDLINE", email="landline@example.com")
     for o in (mobile, landline):
-        await loas.request_signature(svc, account.caller, o["loa_sid"])
+        await loas.request_signature(svc, alice.caller, o["loa_sid"])
         await loas.sign(svc, o["loa_sid"], SIGNATURE)
     soon = svc.clock() + timedelta(hours=24)
     await operators.set_activation_date(svc, Actor.CARRIER, None, landline["sid"], soon)
-    before = await counts(svc)
-    r = await client.delete(f"{ORDERS}/{mobile['sid']}", auth=account.auth)
+    before = await snapshot(svc)
+    r = await http.delete(f"{ORDERS}/{mobile['sid']}", auth=alice.auth)
     assert_error(r, 400, 21832)
-    r = await client.delete(f"{ORDERS}/{landline['sid']}", auth=account.auth)
+    r = await http.delete(f"{ORDERS}/{landline['sid']}", auth=alice.auth)
     assert_error(r, 400, 21833)
-    r = await client.post(f"{ORDERS}/{landline['sid']}", json={"city": "x"}, auth=account.auth)
+    r = await http.post(f"{ORDERS}/{landline['sid']}", json={"city": "x"}, auth=alice.auth)
     assert_error(r, 400, 21829)
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
 
 
-async def test_number_codes(client: httpx.AsyncClient, svc: Services, account: Account) -> None:
-    rejected = await _order(client, account, number="+14155550001")
+async def test_number_codes(http: httpx.AsyncClient, svc: Services, alice: Tenant) -> None:
+    rejected = await _order(http, alice, number="+14155550001")
     assert rejected["status"] == "REJECTED"
     assert [e["code"] for e in rejected["errors"]] == [21827]
     assert rejected["reason_code"] == 21827
 
-    o = await _order(client, account)
-    before = await counts(svc)
-    r = await client.post(ORDERS, json=order_input(number=o["number"]), auth=account.auth)
+    o = await _order(http, alice)
+    before = await snapshot(svc)
+    r = await http.post(ORDERS, json=order_input(number=o["number"]), auth=alice.auth)
     assert_error(r, 400, 21837)
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
 
-    await loas.request_signature(svc, account.caller, o["loa_sid"])
+    await loas.request_signature(svc, alice.caller, o["loa_sid"])
     await loas.sign(svc, o["loa_sid"], SIGNATURE)
     await operators.set_status(svc, Actor.CARRIER, None, o["sid"], S.ACCEPTED)
     await operators.set_status(svc, Actor.CARRIER, None, o["sid"], S.COMPLETED)
-    done = (await client.get(f"{ORDERS}/{o['sid']}", auth=account.auth)).json()
+    done = (await http.get(f"{ORDERS}/{o['sid']}", auth=alice.auth)).json()
     assert done["status"] == "COMPLETED" and done["incoming_phone_number_sid"].startswith("PN")
-    r = await client.get(
+    r = await http.get(
         ORDERS,
         params={"IncomingPhoneNumberSid": done["incoming_phone_number_sid"]},
-        auth=account.auth,
+        auth=alice.auth,
     )
     assert [x["sid"] for x in r.json()["orders"]] == [o["sid"]]
-    before = await counts(svc)
-    r = await client.post(ORDERS, json=order_input(number=o["number"]), auth=account.auth)
+    before = await snapshot(svc)
+    r = await http.post(ORDERS, json=order_input(number=o["number"]), auth=alice.auth)
     assert_error(r, 400, 21838)
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
 
 
 async def test_carrier_errors_are_shown(
-    client: httpx.AsyncClient, svc: Services, account: Account
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
 ) -> None:
-    o = await _order(client, account)
-    await loas.request_signature(svc, account.caller, o["loa_sid"])
+    o = await _order(http, alice)
+    await loas.request_signature(svc, alice.caller, o["loa_sid"])
     await loas.sign(svc, o["loa_sid"], SIGNATURE)
     await operators.set_status(
         svc, Actor.CARRIER, None, o["sid"], S.REJECTED, reason_code=21831, error_code=21831
     )
-    got = (await client.get(f"{ORDERS}/{o['sid']}", auth=account.auth)).json()
+    got = (await http.get(f"{ORDERS}/{o['sid']}", auth=alice.auth)).json()
     assert got["status"] == "REJECTED" and got["reason_code"] == 21831
     assert [e["code"] for e in got["errors"]] == [21831]
     assert got["errors"][0]["date"].endswith("Z")
 
 
-async def test_loa_codes(client: httpx.AsyncClient, svc: Services, account: Account) -> None:
-    o = await _order(client, account)
-    other = await _order(client, account, email="other@example.com")
-    await client.delete(f"{ORDERS}/{other['sid']}", auth=account.auth)
-    r = await client.post(f"{LOAS}/{o['loa_sid']}", auth=account.auth)
+async def test_loa_codes(http: httpx.AsyncClient, svc: Services, alice: Tenant) -> None:
+    o = await _order(http, alice)
+    other = await _order(http, alice, email="other@example.com")
+    await http.delete(f"{ORDERS}/{other['sid']}", auth=alice.auth)
+    r = await http.post(f"{LOAS}/{o['loa_sid']}", auth=alice.auth)
     assert r.status_code == 200 and r.json()["status"] == "signing"
-    before = await counts(svc)
-    r = await client.post(f"{LOAS}/{o['loa_sid']}", auth=account.auth)
+    before = await snapshot(svc)
+    r = await http.post(f"{LOAS}/{o['loa_sid']}", auth=alice.auth)
     assert_error(r, 400, 21905)
-    r = await client.post(f"{LOAS}/{other['loa_sid']}", auth=account.auth)  # canceled
+    r = await http.post(f"{LOAS}/{other['loa_sid']}", auth=alice.auth)  # canceled
     assert_error(r, 400, 21904)
-    r = await client.post(f"{LOAS}/not-a-sid", auth=account.auth)
+    r = await http.post(f"{LOAS}/not-a-sid", auth=alice.auth)
     assert_error(r, 400, 21901)
-    r = await client.post(f"{LOAS}/{o['loa_sid']}", json={"status": "signing"}, auth=account.auth)
+    r = await http.post(f"{LOAS}/{o['loa_sid']}", json={"status": "signing"}, auth=alice.auth)
     assert_error(r, 400, 20001)
-    r = await client.get(LOAS, params={"Status": "sealed"}, auth=account.auth)
+    r = await http.get(LOAS, params={"Status": "sealed"}, auth=alice.auth)
     assert_error(r, 400, 21904)
-    r = await client.get(ORDERS, params={"Status": "SEALED"}, auth=account.auth)
+    r = await http.get(ORDERS, params={"Status": "SEALED"}, auth=alice.auth)
     assert_error(r, 400, 21822)
-    r = await client.get(ORDERS, params={"AfterSid": "PO123"}, auth=account.auth)
+    r = await http.get(ORDERS, params={"AfterSid": "PO123"}, auth=alice.auth)
     assert_error(r, 400, 21826)
-    r = await client.get(ORDERS, params={"BeforeSid": "PO123"}, auth=account.auth)
+    r = await http.get(ORDERS, params={"BeforeSid": "PO123"}, auth=alice.auth)
     assert_error(r, 400, 21825)
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from app.porting.statuses import LoaStatus
 from app.rest.serializers import LOA_FIELDS, PORT_ORDER_FIELDS
 from app.services import reads
-from tests.rest.conftest import LiveServer, counts, new_account, sqlite_only
+from app.services.context import Services
+from tests.builders import tenant
+from tests.conftest import LiveServer, snapshot
 
-pytestmark = sqlite_only
+pytestmark = pytest.mark.dialects("sqlite")
 
 DOC_CREATE_BODY = (
     '{"number":"+14153077754","iso_country":"US","region":"CA","city":"SAN FRANCISCO",'
@@ -40,9 +45,9 @@ async def curl(*args: str) -> tuple[int, Any]:
     return int(status), json.loads(text)
 
 
-async def test_create_get_filter_and_loa_examples(live_server: LiveServer, svc) -> None:
+async def test_create_get_filter_and_loa_examples(live_server: LiveServer, svc: Services) -> None:
     base = live_server.url
-    acct = await new_account(svc)
+    acct = await tenant(svc)
     user = f"{acct.sid}:{acct.token}"
 
     # HTTP POST (create), JSON body as in the document, postal_code as a number.
@@ -134,9 +139,11 @@ async def test_create_get_filter_and_loa_examples(live_server: LiveServer, svc) 
     assert loas["loas"][0]["status"] == "signing"
 
 
-async def test_form_encoded_create_with_twilio_names(live_server: LiveServer, svc) -> None:
+async def test_form_encoded_create_with_twilio_names(
+    live_server: LiveServer, svc: Services
+) -> None:
     """curl's -d without a content type sends a form; PascalCase names, repeated CcEmails."""
-    acct = await new_account(svc)
+    acct = await tenant(svc)
     status, order = await curl(
         "-XPOST",
         f"{live_server.url}/porting/PortOrders",
@@ -173,8 +180,8 @@ async def test_form_encoded_create_with_twilio_names(live_server: LiveServer, sv
     assert order["city"] == "San Francisco"
 
 
-async def test_bad_credentials_over_the_wire(live_server: LiveServer, svc) -> None:
-    before = await counts(svc)
+async def test_bad_credentials_over_the_wire(live_server: LiveServer, svc: Services) -> None:
+    before = await snapshot(svc)
     status, body = await curl(
         "-XPOST",
         f"{live_server.url}/porting/PortOrders",
@@ -187,14 +194,16 @@ async def test_bad_credentials_over_the_wire(live_server: LiveServer, svc) -> No
     )
     assert status == 401
     assert body["code"] == 20003
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
 
 
-async def test_oversized_body_over_the_wire(live_server: LiveServer, svc, tmp_path) -> None:
-    acct = await new_account(svc)
+async def test_oversized_body_over_the_wire(
+    live_server: LiveServer, svc: Services, tmp_path: Path
+) -> None:
+    acct = await tenant(svc)
     big = tmp_path / "big.json"
     big.write_text('{"street": "' + "x" * (2 << 20) + '"}')
-    before = await counts(svc)
+    before = await snapshot(svc)
     status, body = await curl(
         "-XPOST",
         f"{live_server.url}/porting/PortOrders",
@@ -206,4 +215,4 @@ async def test_oversized_body_over_the_wire(live_server: LiveServer, svc, tmp_pa
         f"{acct.sid}:{acct.token}",
     )
     assert (status, body["code"]) == (413, 20413)
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy import update
+from sqlmodel import col
 
 from app.rest.body import MAX_BODY_BYTES
 from app.services import port_orders
@@ -15,10 +16,11 @@ from app.services.context import Services
 from app.store import queries
 from app.store.engine import Tx
 from app.store.tables import PortOrder
-from tests.builders import order_input
-from tests.rest.conftest import LOAS, ORDERS, Account, assert_error, counts, sqlite_only
+from tests.builders import Tenant, order_input
+from tests.conftest import snapshot
+from tests.rest.conftest import LOAS, ORDERS, assert_error
 
-pytestmark = sqlite_only
+pytestmark = pytest.mark.dialects("sqlite")
 
 PO = "PO" + "0" * 32
 PX = "PX" + "0" * 32
@@ -38,22 +40,22 @@ PX = "PX" + "0" * 32
     ],
 )
 async def test_unavailable_methods_are_405(
-    client: httpx.AsyncClient, account: Account, method: str, path: str, allow: str
+    http: httpx.AsyncClient, alice: Tenant, method: str, path: str, allow: str
 ) -> None:
-    for auth in (account.auth, None):
-        r = await client.request(method, path, auth=auth)
+    for auth in (alice.auth, None):
+        r = await http.request(method, path, auth=auth)
         assert_error(r, 405, 20004)
         assert r.headers["allow"] == allow
 
 
 async def test_validation_failure_reports_first_and_all(
-    client: httpx.AsyncClient, svc: Services, account: Account
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
 ) -> None:
-    before = await counts(svc)
-    r = await client.post(
+    before = await snapshot(svc)
+    r = await http.post(
         ORDERS,
         json=order_input(number="+1", email="nope", city=..., cc_emails=["ok@example.com", "x"]),
-        auth=account.auth,
+        auth=alice.auth,
     )
     body = assert_error(r, 400, 21812)
     assert [(d["code"], d["field"]) for d in body["details"]] == [
@@ -63,16 +65,16 @@ async def test_validation_failure_reports_first_and_all(
         (21820, "cc_emails"),
     ]
     assert body["details"][0]["message"] == body["message"]
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
 
 
 async def test_body_over_one_mib_is_413(
-    client: httpx.AsyncClient, svc: Services, account: Account
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
 ) -> None:
-    before = await counts(svc)
+    before = await snapshot(svc)
     big = json.dumps(order_input(street="x" * MAX_BODY_BYTES))
-    r = await client.post(
-        ORDERS, content=big, headers={"content-type": "application/json"}, auth=account.auth
+    r = await http.post(
+        ORDERS, content=big, headers={"content-type": "application/json"}, auth=alice.auth
     )
     assert_error(r, 413, 20413)
 
@@ -80,34 +82,34 @@ async def test_body_over_one_mib_is_413(
         for _ in range(17):
             yield b" " * 65536
 
-    r = await client.post(
-        ORDERS, content=chunks(), headers={"content-type": "application/json"}, auth=account.auth
+    r = await http.post(
+        ORDERS, content=chunks(), headers={"content-type": "application/json"}, auth=alice.auth
     )
     assert_error(r, 413, 20413)
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
 
 
-async def test_content_types(client: httpx.AsyncClient, svc: Services, account: Account) -> None:
-    before = await counts(svc)
+async def test_content_types(http: httpx.AsyncClient, svc: Services, alice: Tenant) -> None:
+    before = await snapshot(svc)
     text = json.dumps(order_input())
     for content_type in ("text/plain", "multipart/form-data; boundary=x", "application/xml"):
-        r = await client.post(
-            ORDERS, content=text, headers={"content-type": content_type}, auth=account.auth
+        r = await http.post(
+            ORDERS, content=text, headers={"content-type": content_type}, auth=alice.auth
         )
         assert_error(r, 415, 20415)
-    r = await client.post(ORDERS, content=text, auth=account.auth)  # no content type at all
+    r = await http.post(ORDERS, content=text, auth=alice.auth)  # no content type at all
     assert_error(r, 415, 20415)
-    r = await client.post(
-        f"{ORDERS}/{PO}", content="x=1", headers={"content-type": "text/csv"}, auth=account.auth
+    r = await http.post(
+        f"{ORDERS}/{PO}", content="x=1", headers={"content-type": "text/csv"}, auth=alice.auth
     )
     assert_error(r, 415, 20415)
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
     # JSON with a charset, and vendor +json types, are JSON.
-    r = await client.post(
+    r = await http.post(
         ORDERS,
         content=text,
         headers={"content-type": "application/json; charset=utf-8"},
-        auth=account.auth,
+        auth=alice.auth,
     )
     assert r.status_code == 201, r.text
 
@@ -117,80 +119,82 @@ async def test_content_types(client: httpx.AsyncClient, svc: Services, account: 
     [b"{bad", b'{"number": }', b"[1, 2]", b'"text"', b"\xff\xfe{}", b'{"a": NaN}'],
 )
 async def test_malformed_json_is_400(
-    client: httpx.AsyncClient, svc: Services, account: Account, content: bytes
+    http: httpx.AsyncClient, svc: Services, alice: Tenant, content: bytes
 ) -> None:
-    before = await counts(svc)
-    r = await client.post(
-        ORDERS, content=content, headers={"content-type": "application/json"}, auth=account.auth
+    before = await snapshot(svc)
+    r = await http.post(
+        ORDERS, content=content, headers={"content-type": "application/json"}, auth=alice.auth
     )
     body = assert_error(r, 400, 20001)
     assert body["message"].startswith("Malformed JSON body")
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
 
 
 async def test_text_a_database_cannot_hold_is_400(
-    client: httpx.AsyncClient, svc: Services, account: Account
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
 ) -> None:
-    before = await counts(svc)
-    r = await client.post(ORDERS, json=order_input(street="645\x00Harrison"), auth=account.auth)
+    before = await snapshot(svc)
+    r = await http.post(ORDERS, json=order_input(street="645\x00Harrison"), auth=alice.auth)
     assert_error(r, 400, 20001)
-    r = await client.post(
+    r = await http.post(
         ORDERS,
         content=b'{"street": "\\ud800"}',
         headers={"content-type": "application/json"},
-        auth=account.auth,
+        auth=alice.auth,
     )
     assert_error(r, 400, 20001)
-    r = await client.get(ORDERS, params={"Email": "a\x00b"}, auth=account.auth)
+    r = await http.get(ORDERS, params={"Email": "a\x00b"}, auth=alice.auth)
     assert_error(r, 400, 20001)
-    r = await client.get(f"{ORDERS}/PO%00", auth=account.auth)
+    r = await http.get(f"{ORDERS}/PO%00", auth=alice.auth)
     assert_error(r, 404, 20404)
-    r = await client.delete(f"{ORDERS}/PO%00", auth=account.auth)
+    r = await http.delete(f"{ORDERS}/PO%00", auth=alice.auth)
     assert_error(r, 404, 20404)
-    assert await counts(svc) == before
+    assert await snapshot(svc) == before
 
 
 async def test_concurrent_change_is_409(
-    client: httpx.AsyncClient, svc: Services, account: Account, monkeypatch: pytest.MonkeyPatch
+    http: httpx.AsyncClient, svc: Services, alice: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    r = await client.post(ORDERS, json=order_input(), auth=account.auth)
+    r = await http.post(ORDERS, json=order_input(), auth=alice.auth)
     order = r.json()
-    before = await counts(svc)
+    before = await snapshot(svc)
     real = queries.port_order
 
     async def read_then_lose_the_race(session, sid, visible, *, for_update=False):  # type: ignore[no-untyped-def]
         row = await real(session, sid, visible, for_update=for_update)
         if row is not None and isinstance(session, Tx):  # inside the use case's transaction
-            bump = update(PortOrder).where(PortOrder.id == row.id).values(version=row.version + 1)
+            bump = (
+                update(PortOrder).where(col(PortOrder.id) == row.id).values(version=row.version + 1)
+            )
             await session.execute(bump.execution_options(synchronize_session=False))
         return row
 
     monkeypatch.setattr(queries, "port_order", read_then_lose_the_race)
-    r = await client.post(
-        f"{ORDERS}/{order['sid']}", json={"friendly_name": "Other"}, auth=account.auth
+    r = await http.post(
+        f"{ORDERS}/{order['sid']}", json={"friendly_name": "Other"}, auth=alice.auth
     )
     assert_error(r, 409, 20409)
-    r = await client.delete(f"{ORDERS}/{order['sid']}", auth=account.auth)
+    r = await http.delete(f"{ORDERS}/{order['sid']}", auth=alice.auth)
     assert_error(r, 409, 20409)
     monkeypatch.setattr(queries, "port_order", real)
-    assert await counts(svc) == before
-    r = await client.get(f"{ORDERS}/{order['sid']}", auth=account.auth)
+    assert await snapshot(svc) == before
+    r = await http.get(f"{ORDERS}/{order['sid']}", auth=alice.auth)
     assert r.json() == order
 
 
-async def test_unknown_path_is_a_twilio_404(client: httpx.AsyncClient, account: Account) -> None:
-    r = await client.get("/porting/Nope", auth=account.auth)
+async def test_unknown_path_is_a_twilio_404(http: httpx.AsyncClient, alice: Tenant) -> None:
+    r = await http.get("/porting/Nope", auth=alice.auth)
     assert_error(r, 404, 20404)
 
 
 async def test_unexpected_failure_is_a_masked_500(
-    client: httpx.AsyncClient, account: Account, monkeypatch: pytest.MonkeyPatch
+    http: httpx.AsyncClient, alice: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret detail")
 
     monkeypatch.setattr(port_orders, "cancel_port_order", broken)
-    r = await client.delete(f"{ORDERS}/{PO}", auth=account.auth)
+    r = await http.delete(f"{ORDERS}/{PO}", auth=alice.auth)
     body = assert_error(r, 500, 20500)
     assert "secret" not in r.text
     assert body["message"] == "Internal server error"

@@ -7,28 +7,29 @@ from typing import Any
 import httpx
 
 from app.services.context import Services
-from tests.builders import order_input
-from tests.rest.conftest import LOAS, ORDERS, Account, assert_error, new_account, set_columns
+from tests.builders import Tenant, order_input, tenant
+from tests.rest.conftest import LOAS, ORDERS, assert_error, set_columns
 
 
-async def _create(client: httpx.AsyncClient, acct: Account, **fields: Any) -> dict[str, Any]:
-    r = await client.post(ORDERS, json=order_input(**fields), auth=acct.auth)
+async def _create(http: httpx.AsyncClient, acct: Tenant, **fields: Any) -> dict[str, Any]:
+    r = await http.post(ORDERS, json=order_input(**fields), auth=acct.auth)
     assert r.status_code == 201, r.text
-    return r.json()
+    result: dict[str, Any] = r.json()
+    return result
 
 
-async def _sids(client: httpx.AsyncClient, acct: Account, url: str, **params: str) -> list[str]:
-    r = await client.get(url, params=params, auth=acct.auth)
+async def _sids(http: httpx.AsyncClient, acct: Tenant, url: str, **params: str) -> list[str]:
+    r = await http.get(url, params=params, auth=acct.auth)
     assert r.status_code == 200, r.text
     key = r.json()["meta"]["key"]
     return [x["sid"] for x in r.json()[key]]
 
 
-async def test_port_order_filters(client: httpx.AsyncClient, svc: Services) -> None:
-    parent = await new_account(svc)
-    child = await new_account(svc, parent)
+async def test_port_order_filters(http: httpx.AsyncClient, svc: Services) -> None:
+    parent = await tenant(svc)
+    child = await tenant(svc, parent)
     a = await _create(
-        client,
+        http,
         parent,
         company_name="Acme",
         email="alpha@example.com",
@@ -36,14 +37,14 @@ async def test_port_order_filters(client: httpx.AsyncClient, svc: Services) -> N
         activation_date="2030-01-10T10:00:00Z",
     )
     b = await _create(
-        client,
+        http,
         parent,
         company_name="Beta",
         email="beta@example.com",
         activation_date="2030-02-10T10:00:00+09:00",
     )
-    c = await _create(client, child, email="child@example.com")
-    r = await client.delete(f"{ORDERS}/{c['sid']}", auth=child.auth)
+    c = await _create(http, child, email="child@example.com")
+    r = await http.delete(f"{ORDERS}/{c['sid']}", auth=child.auth)
     assert r.status_code == 200
     await set_columns(
         svc,
@@ -54,7 +55,7 @@ async def test_port_order_filters(client: httpx.AsyncClient, svc: Services) -> N
     )
 
     async def q(**params: str) -> list[str]:
-        return await _sids(client, parent, ORDERS, **params)
+        return await _sids(http, parent, ORDERS, **params)
 
     everything = [c["sid"], b["sid"], a["sid"]]
     assert await q() == everything
@@ -86,49 +87,49 @@ async def test_port_order_filters(client: httpx.AsyncClient, svc: Services) -> N
     # Names are case-sensitive: an unknown name filters nothing.
     assert await q(friendlyname="Alpha", status="CANCELED") == everything
     # The child sees its own order only, whatever it asks.
-    assert await _sids(client, child, ORDERS) == [c["sid"]]
-    assert await _sids(client, child, ORDERS, AccountSid=parent.sid) == []
+    assert await _sids(http, child, ORDERS) == [c["sid"]]
+    assert await _sids(http, child, ORDERS, AccountSid=parent.sid) == []
 
 
-async def test_unencoded_plus_in_query(client: httpx.AsyncClient, svc: Services) -> None:
-    acct = await new_account(svc)
-    o = await _create(client, acct, activation_date="2030-03-01T12:00:00+02:00")
-    r = await client.get(f"{ORDERS}?Number={o['number']}", auth=acct.auth)
+async def test_unencoded_plus_in_query(http: httpx.AsyncClient, svc: Services) -> None:
+    acct = await tenant(svc)
+    o = await _create(http, acct, activation_date="2030-03-01T12:00:00+02:00")
+    r = await http.get(f"{ORDERS}?Number={o['number']}", auth=acct.auth)
     assert [x["sid"] for x in r.json()["orders"]] == [o["sid"]]
-    r = await client.get(f"{ORDERS}?ActivationDateMin=2030-03-01T12:00:00+02:00", auth=acct.auth)
+    r = await http.get(f"{ORDERS}?ActivationDateMin=2030-03-01T12:00:00+02:00", auth=acct.auth)
     assert [x["sid"] for x in r.json()["orders"]] == [o["sid"]]
     assert r.json()["meta"]["url"].startswith(
         "http://testserver/porting/PortOrders?ActivationDateMin=2030-03-01T12%3A00%3A00%2B02%3A00"
     )
 
 
-async def test_filter_errors(client: httpx.AsyncClient, svc: Services) -> None:
-    acct = await new_account(svc)
-    r = await client.get(ORDERS, params={"Status": "DONE"}, auth=acct.auth)
+async def test_filter_errors(http: httpx.AsyncClient, svc: Services) -> None:
+    acct = await tenant(svc)
+    r = await http.get(ORDERS, params={"Status": "DONE"}, auth=acct.auth)
     assert_error(r, 400, 21822)
-    r = await client.get(ORDERS, params={"ActivationDateMin": "2030-01-10T10:00"}, auth=acct.auth)
+    r = await http.get(ORDERS, params={"ActivationDateMin": "2030-01-10T10:00"}, auth=acct.auth)
     assert_error(r, 400, 21814)
-    r = await client.get(ORDERS, params={"ActivationDateMax": "soon"}, auth=acct.auth)
+    r = await http.get(ORDERS, params={"ActivationDateMax": "soon"}, auth=acct.auth)
     assert_error(r, 400, 21814)
-    r = await client.get(LOAS, params={"Status": "done"}, auth=acct.auth)
+    r = await http.get(LOAS, params={"Status": "done"}, auth=acct.auth)
     assert_error(r, 400, 21904)
-    r = await client.get(ORDERS, params=[("Email", "a"), ("Email", "b")], auth=acct.auth)
+    r = await http.get(ORDERS, params=[("Email", "a"), ("Email", "b")], auth=acct.auth)
     assert_error(r, 400, 20001)
     # A digit-like character that int() refuses (found by schemathesis): 400, not 500.
     for size in ("\u00b9", "\u0663", "-1", "1.5"):
-        r = await client.get(LOAS, params={"PageSize": size}, auth=acct.auth)
+        r = await http.get(LOAS, params={"PageSize": size}, auth=acct.auth)
         assert_error(r, 400, 20001)
 
 
-async def test_loa_filters(client: httpx.AsyncClient, svc: Services) -> None:
-    acct = await new_account(svc)
-    a = await _create(client, acct, first_name="Ann", last_name="Lee", email="ann@example.com")
-    b = await _create(client, acct, first_name="Bob", last_name="Lee", email="bob@example.com")
-    r = await client.post(f"{LOAS}/{b['loa_sid']}", auth=acct.auth)
+async def test_loa_filters(http: httpx.AsyncClient, svc: Services) -> None:
+    acct = await tenant(svc)
+    a = await _create(http, acct, first_name="Ann", last_name="Lee", email="ann@example.com")
+    b = await _create(http, acct, first_name="Bob", last_name="Lee", email="bob@example.com")
+    r = await http.post(f"{LOAS}/{b['loa_sid']}", auth=acct.auth)
     assert r.status_code == 200, r.text
 
     async def q(**params: str) -> list[str]:
-        return await _sids(client, acct, LOAS, **params)
+        return await _sids(http, acct, LOAS, **params)
 
     la, lb = a["loa_sid"], b["loa_sid"]
     assert await q() == [lb, la]

@@ -4,12 +4,13 @@ the instance JSON of CONTRACT.md §2; write-only fields never in a response."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from app.rest.serializers import PORT_ORDER_FIELDS
-from tests.builders import mobile_input, order_input
-from tests.rest.conftest import LOAS, ORDERS, Account, sqlite_only
+from tests.builders import Tenant, mobile_input, order_input
+from tests.rest.conftest import LOAS, ORDERS
 
-pytestmark = sqlite_only
+pytestmark = pytest.mark.dialects("sqlite")
 
 SECRETS = {"ssn_last_four": "6789", "account_number": "ACCT-778899", "pin_number": "4321"}
 
@@ -23,14 +24,14 @@ def _no_secrets(response: httpx.Response) -> None:
             assert f'"{name}"' not in response.text
 
 
-async def test_create_json_then_get(client: httpx.AsyncClient, account: Account) -> None:
+async def test_create_json_then_get(http: httpx.AsyncClient, alice: Tenant) -> None:
     data = order_input(
         postal_code=94107,
         cc_emails=["a@example.com", "b@example.com"],
         activation_date="2030-07-10T07:48:59+02:00",
         status_callback="https://example.com/cb",
     )
-    r = await client.post(ORDERS, json=data, auth=account.auth)
+    r = await http.post(ORDERS, json=data, auth=alice.auth)
     assert r.status_code == 201, r.text
     order = r.json()
     assert tuple(order) == PORT_ORDER_FIELDS
@@ -41,12 +42,12 @@ async def test_create_json_then_get(client: httpx.AsyncClient, account: Account)
     assert order["company_name"] is None and order["submitted_date"] is None
     assert order["errors"] == [] and order["reason_code"] is None
     assert order["url"] == f"http://testserver{ORDERS}/{order['sid']}"
-    got = await client.get(f"{ORDERS}/{order['sid']}", auth=account.auth)
+    got = await http.get(f"{ORDERS}/{order['sid']}", auth=alice.auth)
     assert got.status_code == 200
     assert got.json() == order
 
 
-async def test_create_form_with_pascal_case(client: httpx.AsyncClient, account: Account) -> None:
+async def test_create_form_with_pascal_case(http: httpx.AsyncClient, alice: Tenant) -> None:
     data = order_input()
     form = {
         "Number": data["number"],
@@ -64,7 +65,7 @@ async def test_create_form_with_pascal_case(client: httpx.AsyncClient, account: 
         "CcEmails": ["a@example.com", "b@example.com"],  # repeated form fields
         "StatusCallback": "https://example.com/cb",
     }
-    r = await client.post(ORDERS, data=form, auth=account.auth)
+    r = await http.post(ORDERS, data=form, auth=alice.auth)
     assert r.status_code == 201, r.text
     order = r.json()
     assert order["friendly_name"] == "Main line"
@@ -74,9 +75,7 @@ async def test_create_form_with_pascal_case(client: httpx.AsyncClient, account: 
     assert order["first_name"] == "Jim"
 
 
-async def test_json_pascal_case_and_cc_emails_array(
-    client: httpx.AsyncClient, account: Account
-) -> None:
+async def test_json_pascal_case_and_cc_emails_array(http: httpx.AsyncClient, alice: Tenant) -> None:
     data = order_input()
     body = {
         "Number": data["number"],
@@ -90,21 +89,21 @@ async def test_json_pascal_case_and_cc_emails_array(
         "Email": "jim@example.com",
         "CcEmails": ["c@example.com"],
     }
-    r = await client.post(ORDERS, json=body, auth=account.auth)
+    r = await http.post(ORDERS, json=body, auth=alice.auth)
     assert r.status_code == 201, r.text
     assert r.json()["cc_emails"] == ["c@example.com"]
 
 
-async def test_update_with_post_and_put(client: httpx.AsyncClient, account: Account) -> None:
-    r = await client.post(ORDERS, json=order_input(), auth=account.auth)
+async def test_update_with_post_and_put(http: httpx.AsyncClient, alice: Tenant) -> None:
+    r = await http.post(ORDERS, json=order_input(), auth=alice.auth)
     sid = r.json()["sid"]
-    r = await client.post(f"{ORDERS}/{sid}", json={"friendly_name": "Renamed"}, auth=account.auth)
+    r = await http.post(f"{ORDERS}/{sid}", json={"friendly_name": "Renamed"}, auth=alice.auth)
     assert r.status_code == 200, r.text
     assert r.json()["friendly_name"] == "Renamed"
-    r = await client.put(
+    r = await http.put(
         f"{ORDERS}/{sid}",
         data={"CompanyName": "Acme", "CcEmails": ["x@example.com", "y@example.com"]},
-        auth=account.auth,
+        auth=alice.auth,
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -112,40 +111,38 @@ async def test_update_with_post_and_put(client: httpx.AsyncClient, account: Acco
     assert body["cc_emails"] == ["x@example.com", "y@example.com"]
     assert body["friendly_name"] == "Renamed"
     # A single empty form value clears the list.
-    r = await client.post(f"{ORDERS}/{sid}", data={"CcEmails": ""}, auth=account.auth)
+    r = await http.post(f"{ORDERS}/{sid}", data={"CcEmails": ""}, auth=alice.auth)
     assert r.status_code == 200 and r.json()["cc_emails"] == []
 
 
 async def test_delete_cancels_and_answers_with_the_order(
-    client: httpx.AsyncClient, account: Account
+    http: httpx.AsyncClient, alice: Tenant
 ) -> None:
-    r = await client.post(ORDERS, json=order_input(), auth=account.auth)
+    r = await http.post(ORDERS, json=order_input(), auth=alice.auth)
     order = r.json()
-    r = await client.delete(f"{ORDERS}/{order['sid']}", auth=account.auth)
+    r = await http.delete(f"{ORDERS}/{order['sid']}", auth=alice.auth)
     assert r.status_code == 200, r.text
     canceled = r.json()
     assert canceled["sid"] == order["sid"]
     assert canceled["status"] == "CANCELED"
     assert tuple(canceled) == PORT_ORDER_FIELDS
-    loa = await client.get(f"{LOAS}/{order['loa_sid']}", auth=account.auth)
+    loa = await http.get(f"{LOAS}/{order['loa_sid']}", auth=alice.auth)
     assert loa.json()["status"] == "canceled"
 
 
-async def test_write_only_fields_never_returned(
-    client: httpx.AsyncClient, account: Account
-) -> None:
-    r = await client.post(ORDERS, json=mobile_input(**SECRETS), auth=account.auth)
+async def test_write_only_fields_never_returned(http: httpx.AsyncClient, alice: Tenant) -> None:
+    r = await http.post(ORDERS, json=mobile_input(**SECRETS), auth=alice.auth)
     assert r.status_code == 201, r.text
     _no_secrets(r)
     sid = r.json()["sid"]
     responses = [
-        await client.get(f"{ORDERS}/{sid}", auth=account.auth),
-        await client.get(ORDERS, auth=account.auth),
-        await client.post(f"{ORDERS}/{sid}", json={"pin_number": "9999"}, auth=account.auth),
-        await client.post(f"{ORDERS}/{sid}", json={"pin_number": "!!"}, auth=account.auth),
-        await client.post(f"{ORDERS}/{sid}", json={"ssn_last_four": "12"}, auth=account.auth),
-        await client.get(LOAS, auth=account.auth),
-        await client.delete(f"{ORDERS}/{sid}", auth=account.auth),
+        await http.get(f"{ORDERS}/{sid}", auth=alice.auth),
+        await http.get(ORDERS, auth=alice.auth),
+        await http.post(f"{ORDERS}/{sid}", json={"pin_number": "9999"}, auth=alice.auth),
+        await http.post(f"{ORDERS}/{sid}", json={"pin_number": "!!"}, auth=alice.auth),
+        await http.post(f"{ORDERS}/{sid}", json={"ssn_last_four": "12"}, auth=alice.auth),
+        await http.get(LOAS, auth=alice.auth),
+        await http.delete(f"{ORDERS}/{sid}", auth=alice.auth),
     ]
     assert [x.status_code for x in responses] == [200, 200, 200, 400, 400, 200, 200]
     for response in responses:
@@ -154,14 +151,14 @@ async def test_write_only_fields_never_returned(
 
 
 async def test_unknown_names_ignored_and_duplicates_refused(
-    client: httpx.AsyncClient, account: Account
+    http: httpx.AsyncClient, alice: Tenant
 ) -> None:
     data = order_input(whatever="x")
-    r = await client.post(ORDERS, json=data, auth=account.auth)
+    r = await http.post(ORDERS, json=data, auth=alice.auth)
     assert r.status_code == 201, r.text
     dup = order_input()
     dup["Number"] = "+14155550000"
-    r = await client.post(ORDERS, json=dup, auth=account.auth)
+    r = await http.post(ORDERS, json=dup, auth=alice.auth)
     assert r.status_code == 400
     assert r.json()["code"] == 20001
     assert "more than once" in r.json()["message"]

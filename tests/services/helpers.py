@@ -14,13 +14,11 @@ from app.porting.errors import PortingError, PortingErrors, as_list
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders
 from app.services.context import Caller, Services
-from app.services.loas import Signature
 from app.store.tables import PortOrder
-from tests.builders import order_input
-from tests.services.snapshot import snapshot
+from tests.builders import order_input, signature
+from tests.conftest import snapshot
 
 S = PortOrderStatus
-SIGNATURE = Signature("James Smith", "127.0.0.1", "pytest", "0" * 64)
 NOT_PORTABLE = "+14155230001"  # the sandbox carrier refuses numbers ending in 0001
 
 
@@ -45,6 +43,7 @@ async def refused(
     result = Refusal()
     with pytest.raises((PortingError, PortingErrors)) as info:
         yield result
+    assert isinstance(info.value, PortingError | PortingErrors)
     result.errors = [(e.code, e.field) for e in as_list(info.value)]
     if only:
         assert result.errors == [(code, field)]
@@ -78,7 +77,7 @@ async def submitted(svc: Services, caller: Caller, raw: dict[str, Any] | None = 
     """An order whose LOA was requested and signed: SUBMITTED."""
     order = await port_orders.create_port_order(svc, caller, raw or order_input())
     await loas.request_signature(svc, caller, order.loa_sid)
-    await loas.sign(svc, order.loa_sid, SIGNATURE)
+    await loas.sign(svc, order.loa_sid, signature())
     return await status_of(svc, order.sid, S.SUBMITTED)
 
 

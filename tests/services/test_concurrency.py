@@ -12,12 +12,12 @@ import pytest
 from app.porting.errors import PortingError
 from app.porting.statuses import Actor, LoaStatus, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
-from app.services.context import Services
-from app.store.queries import PortOrderFilter
+from app.services.context import Caller, Services
+from app.store.queries import LoaFilter, PortOrderFilter
 from app.store.tables import PortOrder
 from app.wiring import build_services
-from tests.builders import account, next_number, operator, order_input
-from tests.services.helpers import SIGNATURE, pending, status_of
+from tests.builders import account, next_number, operator, order_input, signature
+from tests.services.helpers import pending, status_of
 from tests.services.overlap import race
 
 S = PortOrderStatus
@@ -42,12 +42,12 @@ def one_winner(results: list[object], *codes: int) -> tuple[object, PortingError
     return winner, error
 
 
-async def status_events(svc, caller, sid: str) -> list[str]:
+async def status_events(svc: Services, caller: Caller, sid: str) -> list[str]:
     events = (await reads.order_events(svc, caller, sid)).items
     return [e.payload["status"] for e in events if e.type == "port_order.status_changed"]
 
 
-async def test_two_cancels(svc, svc2) -> None:
+async def test_two_cancels(svc: Services, svc2: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     results, _ = await race(
@@ -61,7 +61,7 @@ async def test_two_cancels(svc, svc2) -> None:
     assert await status_events(svc, caller, order.sid) == ["PENDING", "CANCELED"]
 
 
-async def test_cancel_against_operator_failure(svc, svc2) -> None:
+async def test_cancel_against_operator_failure(svc: Services, svc2: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     results, overlap = await race(
@@ -78,7 +78,7 @@ async def test_cancel_against_operator_failure(svc, svc2) -> None:
     assert await status_events(svc, caller, order.sid) == ["PENDING", winner.status]
 
 
-async def test_two_signature_requests(svc, svc2) -> None:
+async def test_two_signature_requests(svc: Services, svc2: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     results, _ = await race(
@@ -93,14 +93,16 @@ async def test_two_signature_requests(svc, svc2) -> None:
 
 
 @pytest.mark.parametrize("signer_first", [True, False])
-async def test_sign_against_cancel_of_one_of_its_orders(svc, svc2, signer_first) -> None:
+async def test_sign_against_cancel_of_one_of_its_orders(
+    svc: Services, svc2: Services, signer_first: bool
+) -> None:
     """Different rows locked in different orders: this deadlocked on PostgreSQL before every
     use case took the writer lock at its start."""
     caller = await account(svc)
     a = await pending(svc, caller)
     b = await pending(svc, caller)
     await loas.request_signature(svc, caller, a.loa_sid)
-    sign = lambda s: loas.sign(s, a.loa_sid, SIGNATURE)  # noqa: E731
+    sign = lambda s: loas.sign(s, a.loa_sid, signature())  # noqa: E731
     cancel = lambda s: port_orders.cancel_port_order(s, caller, b.sid)  # noqa: E731
     pair = (sign, cancel) if signer_first else (cancel, sign)
     results, _ = await race(svc, svc2, *pair)
@@ -109,7 +111,7 @@ async def test_sign_against_cancel_of_one_of_its_orders(svc, svc2, signer_first)
     await status_of(svc, b.sid, S.CANCELED)  # a landline order cancels after submission too
 
 
-async def test_two_updates_one_is_told_to_retry(svc, svc2) -> None:
+async def test_two_updates_one_is_told_to_retry(svc: Services, svc2: Services) -> None:
     """Each update merges its input over the order as it read it; the later one must not
     silently undo the earlier one (a lost update)."""
     caller = await account(svc)
@@ -130,7 +132,9 @@ async def test_two_updates_one_is_told_to_retry(svc, svc2) -> None:
 
 
 @pytest.mark.parametrize("same_account", [True, False])
-async def test_two_creates_for_one_number(svc, svc2, same_account) -> None:
+async def test_two_creates_for_one_number(
+    svc: Services, svc2: Services, same_account: bool
+) -> None:
     first = await account(svc)
     second = first if same_account else await account(svc)
     number = next_number()
@@ -145,11 +149,11 @@ async def test_two_creates_for_one_number(svc, svc2, same_account) -> None:
     op = await operator(svc)
     page = await reads.list_port_orders(svc, op, PortOrderFilter(number=number))
     assert [o.sid for o in page.items] == [winner.sid]  # type: ignore[attr-defined]
-    loa_page = await reads.list_loas(svc, op, reads.LoaFilter())
+    loa_page = await reads.list_loas(svc, op, LoaFilter())
     assert len(loa_page.items) == 1  # the loser left no LOA behind
 
 
-async def test_many_concurrent_creates_for_distinct_numbers(svc, svc2) -> None:
+async def test_many_concurrent_creates_for_distinct_numbers(svc: Services, svc2: Services) -> None:
     """Unrelated writers through two engines do not fail each other (no 20409, no lock error)."""
     caller = await account(svc)
     jobs = [

@@ -14,11 +14,11 @@ import pytest
 from app.porting import sids
 from app.porting.statuses import Actor, LoaStatus, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
+from app.services.context import Services
 from app.store.queries import LoaFilter, PortOrderFilter
-from tests.builders import account, mobile_input, next_number, operator, order_input
+from tests.builders import account, mobile_input, next_number, operator, order_input, signature
 from tests.services.helpers import (
     NOT_PORTABLE,
-    SIGNATURE,
     Clock,
     moved,
     pending,
@@ -65,7 +65,7 @@ VALIDATION: list[tuple[int, str, bool, dict[str, Any]]] = [
     ("code", "field", "mobile", "changes"), VALIDATION, ids=[str(c[0]) for c in VALIDATION]
 )
 async def test_validation_code(
-    shared_svc, code: int, field: str, mobile: bool, changes: dict[str, Any]
+    shared_svc: Services, code: int, field: str, mobile: bool, changes: dict[str, Any]
 ) -> None:
     svc = shared_svc
     caller = await account(svc)
@@ -80,7 +80,7 @@ async def test_validation_code(
         await port_orders.update_port_order(svc, caller, order.sid, update)
 
 
-async def test_validation_reports_every_failure_at_once(svc) -> None:
+async def test_validation_reports_every_failure_at_once(svc: Services) -> None:
     caller = await account(svc)
     raw = mobile_input(number="12", email="x", ssn_last_four=OMIT, pin_number="!!")
     async with refused(svc, 21812, "number", only=False) as r:
@@ -88,7 +88,7 @@ async def test_validation_reports_every_failure_at_once(svc) -> None:
     assert r.codes == [21812, 21818, 21824, 21816]  # in field order
 
 
-async def test_operator_must_name_the_account(svc) -> None:
+async def test_operator_must_name_the_account(svc: Services) -> None:
     op = await operator(svc)
     async with refused(svc, 20001, "account_sid"):
         await port_orders.create_port_order(svc, op, order_input())
@@ -107,7 +107,7 @@ REFUSED_MOVES = [
 ]
 
 
-async def test_21822_move_not_in_the_table(svc) -> None:
+async def test_21822_move_not_in_the_table(svc: Services) -> None:
     caller = await account(svc)
     for path, dst, actor in REFUSED_MOVES:
         order = await moved(svc, await pending(svc, caller), *path)
@@ -115,7 +115,7 @@ async def test_21822_move_not_in_the_table(svc) -> None:
             await operators.set_status(svc, actor, None, order.sid, dst)
 
 
-async def test_21827_not_portable_creates_a_rejected_order(svc) -> None:
+async def test_21827_not_portable_creates_a_rejected_order(svc: Services) -> None:
     caller = await account(svc)
     order = await port_orders.create_port_order(svc, caller, order_input(number=NOT_PORTABLE))
     assert order.status == S.REJECTED
@@ -133,7 +133,7 @@ async def test_21827_not_portable_creates_a_rejected_order(svc) -> None:
         await port_orders.create_port_order(svc, caller, order_input(number=NOT_PORTABLE))
 
 
-async def test_21829_update_after_submission(svc) -> None:
+async def test_21829_update_after_submission(svc: Services) -> None:
     caller = await account(svc)
     after_signature = await submitted(svc, caller)
     accepted = await moved(svc, await submitted(svc, caller), S.ACCEPTED)
@@ -143,7 +143,7 @@ async def test_21829_update_after_submission(svc) -> None:
             await port_orders.update_port_order(svc, caller, order.sid, {"company_name": "x"})
 
 
-async def test_21830_cancel_after_the_end(svc) -> None:
+async def test_21830_cancel_after_the_end(svc: Services) -> None:
     caller = await account(svc)
     canceled = await pending(svc, caller)
     await port_orders.cancel_port_order(svc, caller, canceled.sid)
@@ -157,7 +157,7 @@ async def test_21830_cancel_after_the_end(svc) -> None:
             await port_orders.update_port_order(svc, caller, order.sid, {"company_name": "x"})
 
 
-async def test_21832_mobile_cancel_after_signature(svc) -> None:
+async def test_21832_mobile_cancel_after_signature(svc: Services) -> None:
     caller = await account(svc)
     order = await submitted(svc, caller, mobile_input())
     async with refused(svc, 21832, None):
@@ -168,7 +168,7 @@ async def test_21832_mobile_cancel_after_signature(svc) -> None:
     assert canceled.status == S.CANCELED
 
 
-async def test_21833_cancel_within_48_hours_of_foc(svc) -> None:
+async def test_21833_cancel_within_48_hours_of_foc(svc: Services) -> None:
     clock = Clock()
     svc.clock = clock
     caller = await account(svc)
@@ -191,7 +191,7 @@ async def test_21833_cancel_within_48_hours_of_foc(svc) -> None:
     assert (await port_orders.cancel_port_order(svc, caller, far.sid)).status == S.CANCELED
 
 
-async def test_21814_foc_without_zone(svc) -> None:
+async def test_21814_foc_without_zone(svc: Services) -> None:
     caller = await account(svc)
     order = await submitted(svc, caller)
     async with refused(svc, 21814, "activation_date"):
@@ -200,7 +200,7 @@ async def test_21814_foc_without_zone(svc) -> None:
         )
 
 
-async def test_21837_number_in_an_open_order(svc) -> None:
+async def test_21837_number_in_an_open_order(svc: Services) -> None:
     caller = await account(svc)
     stranger = await account(svc)
     number = next_number()
@@ -221,7 +221,7 @@ async def test_21837_number_in_an_open_order(svc) -> None:
     assert again.status == S.PENDING
 
 
-async def test_21838_number_in_inventory(svc) -> None:
+async def test_21838_number_in_inventory(svc: Services) -> None:
     caller = await account(svc)
     done = await moved(svc, await submitted(svc, caller), S.ACCEPTED, S.COMPLETED)
     assert done.incoming_phone_number_sid is not None
@@ -232,7 +232,7 @@ async def test_21838_number_in_inventory(svc) -> None:
         await port_orders.update_port_order(svc, caller, other.sid, {"number": done.number})
 
 
-async def test_21901_loa_sid_invalid(svc) -> None:
+async def test_21901_loa_sid_invalid(svc: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     for bad in ["PX123", "", "px" + order.loa_sid[2:], order.loa_sid + "0", order.sid]:
@@ -240,29 +240,29 @@ async def test_21901_loa_sid_invalid(svc) -> None:
             await loas.request_signature(svc, caller, bad)
 
 
-async def test_21904_sign_an_loa_not_out_for_signature(svc) -> None:
+async def test_21904_sign_an_loa_not_out_for_signature(svc: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     async with refused(svc, 21904, "status"):
-        await loas.sign(svc, order.loa_sid, SIGNATURE)
+        await loas.sign(svc, order.loa_sid, signature())
     await port_orders.cancel_port_order(svc, caller, order.sid)  # its LOA is canceled
     async with refused(svc, 21904, "status"):
         await loas.request_signature(svc, caller, order.loa_sid)
 
 
-async def test_21904_unknown_loa_status_filter(svc) -> None:
+async def test_21904_unknown_loa_status_filter(svc: Services) -> None:
     caller = await account(svc)
     async with refused(svc, 21904, "status"):
         await reads.list_loas(svc, caller, LoaFilter(status="done"))
 
 
-async def test_21822_unknown_status_filter(svc) -> None:
+async def test_21822_unknown_status_filter(svc: Services) -> None:
     caller = await account(svc)
     async with refused(svc, 21822, "status"):
         await reads.list_port_orders(svc, caller, PortOrderFilter(status="RECEIVED"))
 
 
-async def test_status_filters_accept_any_case(svc) -> None:
+async def test_status_filters_accept_any_case(svc: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     page = await reads.list_port_orders(svc, caller, PortOrderFilter(status="pending"))
@@ -271,13 +271,13 @@ async def test_status_filters_accept_any_case(svc) -> None:
     assert [x.sid for x in loa_page.items] == [order.loa_sid]
 
 
-async def test_21905_signature_already_requested(svc) -> None:
+async def test_21905_signature_already_requested(svc: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     await loas.request_signature(svc, caller, order.loa_sid)
     async with refused(svc, 21905, None):
         await loas.request_signature(svc, caller, order.loa_sid)
-    await loas.sign(svc, order.loa_sid, SIGNATURE)
+    await loas.sign(svc, order.loa_sid, signature())
     async with refused(svc, 21905, None):
         await loas.request_signature(svc, caller, order.loa_sid)
 
@@ -285,22 +285,26 @@ async def test_21905_signature_already_requested(svc) -> None:
 @pytest.mark.parametrize(
     ("code", "field", "arg"), [(21826, "AfterSid", "after_sid"), (21825, "BeforeSid", "before_sid")]
 )
-async def test_cursor_invalid(svc, code: int, field: str, arg: str) -> None:
+async def test_cursor_invalid(svc: Services, code: int, field: str, arg: str) -> None:
     caller = await account(svc)
     stranger = await account(svc)
     mine = await pending(svc, caller)
     theirs = await pending(svc, stranger)
+    cursor: dict[str, Any]
     for bad in ["nonsense", sids.mint(sids.PORT_ORDER), theirs.sid, mine.loa_sid]:
+        cursor = {arg: bad}
         async with refused(svc, code, field):
-            await reads.list_port_orders(svc, caller, PortOrderFilter(), **{arg: bad})
+            await reads.list_port_orders(svc, caller, PortOrderFilter(), **cursor)
     for bad in ["nonsense", theirs.loa_sid, mine.sid]:
+        cursor = {arg: bad}
         async with refused(svc, code, field):
-            await reads.list_loas(svc, caller, LoaFilter(), **{arg: bad})
-    page = await reads.list_port_orders(svc, caller, PortOrderFilter(), **{arg: mine.sid})
+            await reads.list_loas(svc, caller, LoaFilter(), **cursor)
+    cursor = {arg: mine.sid}
+    page = await reads.list_port_orders(svc, caller, PortOrderFilter(), **cursor)
     assert page.items == []
 
 
-async def test_20404_foreign_sids(svc) -> None:
+async def test_20404_foreign_sids(svc: Services) -> None:
     owner = await account(svc)
     stranger = await account(svc)
     order = await pending(svc, owner)
@@ -321,7 +325,7 @@ async def test_20404_foreign_sids(svc) -> None:
     async with refused(svc, 20404, "sid"):
         await operators.set_status(svc, Actor.CARRIER, None, missing, S.ACCEPTED)
     async with refused(svc, 20404, "sid"):
-        await loas.sign(svc, sids.mint(sids.LOA), SIGNATURE)
+        await loas.sign(svc, sids.mint(sids.LOA), signature())
     # the owner still sees everything as it was
     assert (await reads.get_port_order(svc, owner, order.sid)) is not None
     loa = await reads.get_loa(svc, owner, order.loa_sid)
@@ -329,7 +333,7 @@ async def test_20404_foreign_sids(svc) -> None:
     await status_of(svc, order.sid, S.PENDING)
 
 
-async def test_20404_operator_naming_a_missing_account(svc) -> None:
+async def test_20404_operator_naming_a_missing_account(svc: Services) -> None:
     op = await operator(svc)
     async with refused(svc, 20404, "account_sid"):
         await port_orders.create_port_order(svc, op, order_input(account_sid="AC" + "0" * 32))

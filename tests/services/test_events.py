@@ -1,21 +1,23 @@
-"""The event log (CONTRACT.md §9, ARCHITECTURE.md §1): every status change and every FOC
-change appends an event row in the same transaction as the change; a failed request leaves no
-row of any kind."""
+"""The event log (SPEC 9, DESIGN 1): every status change and every FOC change appends an event
+row in the same transaction as the change; a failed request leaves no row of any kind."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
+from app.services.context import Caller, Services
 from app.store import events as log
 from app.store import queries
 from app.store.tables import Event
-from tests.builders import account, order_input
-from tests.services.helpers import SIGNATURE, Clock, pending
-from tests.services.snapshot import snapshot
+from tests.builders import account, order_input, signature
+from tests.conftest import snapshot
+from tests.services.helpers import Clock, pending
 
 S = PortOrderStatus
 
@@ -23,7 +25,7 @@ S = PortOrderStatus
 class Timeline:
     """Reads the events of one order that appeared since the last look."""
 
-    def __init__(self, svc, caller, sid: str) -> None:
+    def __init__(self, svc: Services, caller: Caller, sid: str) -> None:
         self.svc, self.caller, self.sid, self.seen = svc, caller, sid, 0
 
     async def new(self) -> list[Event]:
@@ -38,7 +40,7 @@ def brief(events: list[Event]) -> list[tuple[str, str, list[str], str]]:
     return [(e.type, e.payload["status"], e.payload["callback_type"], e.actor) for e in events]
 
 
-async def test_every_change_appends_one_event(svc) -> None:
+async def test_every_change_appends_one_event(svc: Services) -> None:
     clock = Clock()
     svc.clock = clock
     caller = await account(svc)
@@ -61,7 +63,7 @@ async def test_every_change_appends_one_event(svc) -> None:
     await loas.request_signature(svc, caller, order.loa_sid)
     assert await t.new() == []  # an LOA event, not the order's
     clock.advance(timedelta(minutes=1))
-    await loas.sign(svc, order.loa_sid, SIGNATURE)
+    await loas.sign(svc, order.loa_sid, signature())
     assert brief(await t.new()) == [
         ("port_order.status_changed", "SUBMITTED", ["status_update"], "service")
     ]
@@ -84,7 +86,7 @@ async def test_every_change_appends_one_event(svc) -> None:
         ("port_order.status_changed", "COMPLETED", ["status_update"], "carrier")
     ]
     assert events[0].payload["phone_number_sid"] == done.incoming_phone_number_sid
-    # the payload is exactly CONTRACT.md §9's, nothing more (no write-only fields, no addresses)
+    # the payload is exactly SPEC 9's, nothing more (no write-only fields, no addresses)
     assert set(events[0].payload) == {
         "port_order_sid",
         "callback_type",
@@ -96,7 +98,7 @@ async def test_every_change_appends_one_event(svc) -> None:
     }
 
 
-async def test_loa_events_and_cancel(svc) -> None:
+async def test_loa_events_and_cancel(svc: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     t = Timeline(svc, caller, order.sid)
@@ -112,7 +114,7 @@ async def test_loa_events_and_cancel(svc) -> None:
     ]
 
 
-async def test_operator_error_is_appended_with_the_status_change(svc) -> None:
+async def test_operator_error_is_appended_with_the_status_change(svc: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     await operators.set_status(
@@ -138,16 +140,17 @@ class Boom(Exception):
 
 
 @pytest.fixture
-def fail_on_event(monkeypatch):
+def fail_on_event(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     """Make the n-th event append of the next request fail after the row was written."""
-    state = {"left": None}
+    state: dict[str, int | None] = {"left": None}
     real = log.append
 
-    async def append(tx, **kw):
+    async def append(tx: Any, **kw: Any) -> Any:
         event = await real(tx, **kw)
-        if state["left"] is not None:
-            state["left"] -= 1
-            if state["left"] == 0:
+        left = state["left"]
+        if left is not None:
+            state["left"] = left = left - 1
+            if left == 0:
                 raise Boom("injected failure after the event row")
         return event
 
@@ -159,7 +162,9 @@ def fail_on_event(monkeypatch):
     return arm
 
 
-async def test_failed_create_leaves_no_row(svc, fail_on_event) -> None:
+async def test_failed_create_leaves_no_row(
+    svc: Services, fail_on_event: Callable[[int], None]
+) -> None:
     caller = await account(svc)
     before = await snapshot(svc)
     last_id = svc.bus.last_id
@@ -170,7 +175,9 @@ async def test_failed_create_leaves_no_row(svc, fail_on_event) -> None:
     assert svc.bus.last_id == last_id  # nothing announced either
 
 
-async def test_failed_sign_leaves_no_row(svc, fail_on_event) -> None:
+async def test_failed_sign_leaves_no_row(
+    svc: Services, fail_on_event: Callable[[int], None]
+) -> None:
     caller = await account(svc)
     a = await pending(svc, caller)
     await pending(svc, caller)
@@ -179,15 +186,17 @@ async def test_failed_sign_leaves_no_row(svc, fail_on_event) -> None:
     last_id = svc.bus.last_id
     fail_on_event(3)  # LOA signed, first order SUBMITTED, second order's event fails
     with pytest.raises(Boom):
-        await loas.sign(svc, a.loa_sid, SIGNATURE)
+        await loas.sign(svc, a.loa_sid, signature())
     assert await snapshot(svc) == before
     assert svc.bus.last_id == last_id
     # and the same request succeeds afterwards
-    await loas.sign(svc, a.loa_sid, SIGNATURE)
+    await loas.sign(svc, a.loa_sid, signature())
     assert svc.bus.last_id > last_id
 
 
-async def test_failed_cancel_leaves_no_row(svc, fail_on_event) -> None:
+async def test_failed_cancel_leaves_no_row(
+    svc: Services, fail_on_event: Callable[[int], None]
+) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     before = await snapshot(svc)
@@ -197,7 +206,7 @@ async def test_failed_cancel_leaves_no_row(svc, fail_on_event) -> None:
     assert await snapshot(svc) == before
 
 
-async def test_bus_hears_after_commit(svc) -> None:
+async def test_bus_hears_after_commit(svc: Services) -> None:
     caller = await account(svc)
     order = await pending(svc, caller)
     events = (await reads.order_events(svc, caller, order.sid)).items

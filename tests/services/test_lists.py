@@ -1,15 +1,16 @@
-"""Lists of CONTRACT.md §8: every filter, and keyset pagination (newest first) that stays stable
+"""Lists of SPEC section 8: every filter, and keyset pagination (newest first) that stays stable
 while rows are being inserted: no duplicates, no gaps, forward and backward."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import col
 
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import _orders, loas, operators, port_orders, reads
@@ -17,11 +18,14 @@ from app.services.context import Caller, Services
 from app.store.queries import LoaFilter, PortOrderFilter
 from app.store.tables import Event, PortOrder
 from app.wiring import build_services
-from tests.builders import account, order_input
-from tests.services.helpers import SIGNATURE, Clock, pending, submitted
+from tests.builders import account, order_input, signature
+from tests.services.helpers import Clock, pending, submitted
 
 S = PortOrderStatus
 ALL = PortOrderFilter()
+
+# What a walk runs between two pages (another request, say).
+Between = Callable[[], Awaitable[object]]
 
 
 @pytest.fixture
@@ -38,7 +42,9 @@ async def sids(svc: Services, caller: Caller, f: PortOrderFilter = ALL) -> list[
     return [o.sid for o in page.items]
 
 
-async def walk_forward(svc, caller, size: int, between_pages=None) -> list[str]:
+async def walk_forward(
+    svc: Services, caller: Caller, size: int, between_pages: Between | None = None
+) -> list[str]:
     seen: list[str] = []
     page = await reads.list_port_orders(svc, caller, ALL, page_size=size)
     while True:
@@ -50,7 +56,9 @@ async def walk_forward(svc, caller, size: int, between_pages=None) -> list[str]:
         page = await reads.list_port_orders(svc, caller, ALL, page_size=size, after_sid=seen[-1])
 
 
-async def walk_backward(svc, caller, size: int, start: str, between_pages=None) -> list[str]:
+async def walk_backward(
+    svc: Services, caller: Caller, size: int, start: str, between_pages: Between | None = None
+) -> list[str]:
     """From `start` towards the newest rows; returns them in list order (newest first)."""
     seen: list[str] = []
     cursor = start
@@ -65,7 +73,7 @@ async def walk_backward(svc, caller, size: int, start: str, between_pages=None) 
         cursor = page.items[0].sid
 
 
-async def test_pages_forward_and_backward(svc) -> None:
+async def test_pages_forward_and_backward(svc: Services) -> None:
     caller = await account(svc)
     made = [(await pending(svc, caller)).sid for _ in range(7)]
     newest_first = made[::-1]
@@ -85,7 +93,7 @@ async def test_pages_forward_and_backward(svc) -> None:
     assert len(one.items) == 1
 
 
-async def test_walks_stay_stable_while_rows_are_inserted(svc, svc2) -> None:
+async def test_walks_stay_stable_while_rows_are_inserted(svc: Services, svc2: Services) -> None:
     caller = await account(svc)
     initial = [(await pending(svc, caller)).sid for _ in range(9)]
     inserted: list[str] = []
@@ -105,7 +113,7 @@ async def test_walks_stay_stable_while_rows_are_inserted(svc, svc2) -> None:
     assert set(inserted) <= set(backward)
 
 
-async def test_concurrent_writers_and_a_reader(svc, svc2) -> None:
+async def test_concurrent_writers_and_a_reader(svc: Services, svc2: Services) -> None:
     """Writers and a walking reader run at once (not turn by turn)."""
     caller = await account(svc)
     initial = [(await pending(svc, caller)).sid for _ in range(6)]
@@ -153,7 +161,9 @@ async def _hold_the_first_create(
     return a, b, release
 
 
-async def test_sqlite_writers_take_turns(svc, svc2, monkeypatch) -> None:
+async def test_sqlite_writers_take_turns(
+    svc: Services, svc2: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SQLite has one writer: B waits for A, so rows commit in id order and a keyset cursor
     taken mid-flight misses nothing."""
     if not svc.db.is_sqlite:
@@ -172,7 +182,9 @@ async def test_sqlite_writers_take_turns(svc, svc2, monkeypatch) -> None:
     assert await walk_backward(svc, caller, 1, oldest) == everything[:2]
 
 
-async def test_postgres_writers_of_different_orders_overlap(svc, svc2, monkeypatch) -> None:
+async def test_postgres_writers_of_different_orders_overlap(
+    svc: Services, svc2: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No global write lock: B commits while A's transaction is still open. The event log's
     readers still miss nothing: a live subscriber and one replaying from a cursor taken while
     A was open each get A's and B's events exactly once, in log order (A's first: its
@@ -219,10 +231,10 @@ async def test_postgres_writers_of_different_orders_overlap(svc, svc2, monkeypat
 async def set_columns(svc: Services, sid: str, **values: object) -> None:
     """Operator-only columns have no service yet: set them directly for the filter tests."""
     async with svc.db.write() as tx:
-        await tx.execute(update(PortOrder).where(PortOrder.sid == sid).values(**values))
+        await tx.execute(update(PortOrder).where(col(PortOrder.sid) == sid).values(**values))
 
 
-async def test_every_port_order_filter(svc) -> None:
+async def test_every_port_order_filter(svc: Services) -> None:
     clock = Clock()
     svc.clock = clock
     caller = await account(svc)
@@ -264,12 +276,12 @@ async def test_every_port_order_filter(svc) -> None:
         assert await sids(svc, caller, f) == expected, f
 
 
-async def test_every_loa_filter(svc) -> None:
+async def test_every_loa_filter(svc: Services) -> None:
     caller = await account(svc)
     a = await pending(svc, caller)
     b = await pending(svc, caller, first_name="Ana", last_name="Lee", email="ana@example.com")
     await loas.request_signature(svc, caller, b.loa_sid)
-    await loas.sign(svc, b.loa_sid, SIGNATURE)
+    await loas.sign(svc, b.loa_sid, signature())
 
     async def loa_sids(f: LoaFilter) -> list[str]:
         return [x.sid for x in (await reads.list_loas(svc, caller, f)).items]
@@ -289,7 +301,7 @@ async def test_every_loa_filter(svc) -> None:
     assert ([x.sid for x in up.items], up.has_more) == ([b.loa_sid], False)
 
 
-async def test_activation_date_filters_compare_instants(svc) -> None:
+async def test_activation_date_filters_compare_instants(svc: Services) -> None:
     caller = await account(svc)
     when = datetime(2027, 3, 1, 17, 0, tzinfo=UTC)
     order = await pending(svc, caller, activation_date="2027-03-01T09:00:00-08:00")

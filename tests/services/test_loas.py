@@ -7,19 +7,21 @@ from datetime import UTC, datetime, timedelta
 
 from app.porting.statuses import Actor, LoaStatus, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
-from tests.builders import account, mobile_input, order_input
-from tests.services.helpers import NOT_PORTABLE, SIGNATURE, Clock, pending, status_of, submitted
+from app.services.context import Caller, Services
+from app.store.queries import LoaFilter
+from tests.builders import account, mobile_input, order_input, signature
+from tests.services.helpers import NOT_PORTABLE, Clock, pending, status_of, submitted
 
 S = PortOrderStatus
 
 
-async def loa_status(svc, caller, sid: str) -> LoaStatus:
+async def loa_status(svc: Services, caller: Caller, sid: str) -> LoaStatus:
     loa = await reads.get_loa(svc, caller, sid)
     assert loa is not None
     return LoaStatus(loa.status)
 
 
-async def test_same_owner_and_address_share_an_loa(svc) -> None:
+async def test_same_owner_and_address_share_an_loa(svc: Services) -> None:
     caller = await account(svc)
     a = await pending(svc, caller)
     b = await pending(svc, caller)
@@ -33,11 +35,11 @@ async def test_same_owner_and_address_share_an_loa(svc) -> None:
         email="James.Smith@example.com",
     )
     assert a.loa_sid == b.loa_sid == c.loa_sid
-    page = await reads.list_loas(svc, caller, reads.LoaFilter())
+    page = await reads.list_loas(svc, caller, LoaFilter())
     assert [x.sid for x in page.items] == [a.loa_sid]
 
 
-async def test_different_address_type_signer_or_account_get_their_own_loa(svc) -> None:
+async def test_different_address_type_signer_or_account_get_their_own_loa(svc: Services) -> None:
     caller = await account(svc)
     sub = await account(svc, parent=caller)
     base = await pending(svc, caller)
@@ -55,7 +57,7 @@ async def test_different_address_type_signer_or_account_get_their_own_loa(svc) -
     assert sub_order is not None and sub_order.account_sid == sub.sid
 
 
-async def test_loa_is_canceled_when_all_its_orders_are(svc) -> None:
+async def test_loa_is_canceled_when_all_its_orders_are(svc: Services) -> None:
     caller = await account(svc)
     a = await pending(svc, caller)
     b = await pending(svc, caller)
@@ -69,7 +71,7 @@ async def test_loa_is_canceled_when_all_its_orders_are(svc) -> None:
     assert await loa_status(svc, caller, c.loa_sid) is LoaStatus.OPEN
 
 
-async def test_loa_with_a_live_order_is_not_canceled(svc) -> None:
+async def test_loa_with_a_live_order_is_not_canceled(svc: Services) -> None:
     caller = await account(svc)
     a = await pending(svc, caller)
     b = await pending(svc, caller)
@@ -79,21 +81,21 @@ async def test_loa_with_a_live_order_is_not_canceled(svc) -> None:
     assert await loa_status(svc, caller, a.loa_sid) is LoaStatus.OPEN
 
 
-async def test_request_signature_closes_the_group(svc) -> None:
+async def test_request_signature_closes_the_group(svc: Services) -> None:
     caller = await account(svc)
     a = await pending(svc, caller)
     loa = await loas.request_signature(svc, caller, a.loa_sid)
     assert loa.status == LoaStatus.SIGNING
     b = await pending(svc, caller)
     assert b.loa_sid != a.loa_sid
-    await loas.sign(svc, a.loa_sid, SIGNATURE)
+    await loas.sign(svc, a.loa_sid, signature())
     c = await pending(svc, caller)
     assert c.loa_sid == b.loa_sid  # the new group is open until its own signature request
     await status_of(svc, a.sid, S.SUBMITTED)
     await status_of(svc, b.sid, S.PENDING)  # signing another LOA does not submit it
 
 
-async def test_sign_submits_pending_orders_and_recomputes_dates(svc) -> None:
+async def test_sign_submits_pending_orders_and_recomputes_dates(svc: Services) -> None:
     clock = Clock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))  # Monday before Thanksgiving
     svc.clock = clock
     caller = await account(svc)
@@ -114,7 +116,7 @@ async def test_sign_submits_pending_orders_and_recomputes_dates(svc) -> None:
     clock.now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # Wednesday
     await loas.request_signature(svc, caller, landline.loa_sid)
     clock.now = datetime(2026, 11, 25, 16, 30, tzinfo=UTC)
-    signed = await loas.sign(svc, landline.loa_sid, SIGNATURE)
+    signed = await loas.sign(svc, landline.loa_sid, signature())
     assert signed.status == LoaStatus.SIGNED
     assert signed.signed_date == clock.now and signed.signer_name == "James Smith"
 
@@ -138,7 +140,7 @@ async def test_sign_submits_pending_orders_and_recomputes_dates(svc) -> None:
     await status_of(svc, mobile.sid, S.PENDING)
 
 
-async def test_sign_without_a_requested_date_sets_no_foc(svc) -> None:
+async def test_sign_without_a_requested_date_sets_no_foc(svc: Services) -> None:
     caller = await account(svc)
     order = await submitted(svc, caller)
     assert order.activation_date is None
@@ -147,7 +149,9 @@ async def test_sign_without_a_requested_date_sets_no_foc(svc) -> None:
     assert events[-1].payload["callback_type"] == ["status_update"]
 
 
-async def test_rejected_by_carrier_then_updated_goes_back_to_pending_on_a_fresh_loa(svc) -> None:
+async def test_rejected_by_carrier_then_updated_goes_back_to_pending_on_a_fresh_loa(
+    svc: Services,
+) -> None:
     clock = Clock()
     svc.clock = clock
     caller = await account(svc)
@@ -181,11 +185,11 @@ async def test_rejected_by_carrier_then_updated_goes_back_to_pending_on_a_fresh_
     assert [e["code"] for e in events[-1].payload["errors"]] == [21831]
     # it can go round again: request, sign, SUBMITTED
     await loas.request_signature(svc, caller, updated.loa_sid)
-    await loas.sign(svc, updated.loa_sid, SIGNATURE)
+    await loas.sign(svc, updated.loa_sid, signature())
     await status_of(svc, order.sid, S.SUBMITTED)
 
 
-async def test_rejected_at_check_then_fixed_number_goes_to_pending(svc) -> None:
+async def test_rejected_at_check_then_fixed_number_goes_to_pending(svc: Services) -> None:
     caller = await account(svc)
     order = await port_orders.create_port_order(svc, caller, order_input(number=NOT_PORTABLE))
     assert order.status == S.REJECTED
@@ -200,7 +204,7 @@ async def test_rejected_at_check_then_fixed_number_goes_to_pending(svc) -> None:
     assert again.status == S.PENDING
 
 
-async def test_update_that_stays_not_portable_stays_rejected(svc) -> None:
+async def test_update_that_stays_not_portable_stays_rejected(svc: Services) -> None:
     caller = await account(svc)
     order = await port_orders.create_port_order(svc, caller, order_input(number=NOT_PORTABLE))
     again = await port_orders.update_port_order(svc, caller, order.sid, {"number": "+14155240001"})
@@ -209,7 +213,7 @@ async def test_update_that_stays_not_portable_stays_rejected(svc) -> None:
     assert [e.code for e in errors] == [21827, 21827]
 
 
-async def test_update_of_a_pending_order_moving_address_changes_loa(svc) -> None:
+async def test_update_of_a_pending_order_moving_address_changes_loa(svc: Services) -> None:
     caller = await account(svc)
     a = await pending(svc, caller)
     b = await pending(svc, caller)
@@ -227,7 +231,7 @@ async def test_update_of_a_pending_order_moving_address_changes_loa(svc) -> None
     assert await loa_status(svc, caller, b.loa_sid) is LoaStatus.CANCELED
 
 
-async def test_update_of_a_check_rejected_order_runs_the_check_again(svc) -> None:
+async def test_update_of_a_check_rejected_order_runs_the_check_again(svc: Services) -> None:
     """A number the check refused stays refused: an update that leaves it as it is does not
     slip the order back to PENDING."""
     caller = await account(svc)

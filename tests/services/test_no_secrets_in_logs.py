@@ -15,8 +15,7 @@ from app.porting.errors import PortingError, PortingErrors
 from app.services import accounts, loas, port_orders, reads
 from app.services.context import Services
 from app.wiring import build_services
-from tests.builders import mobile_input
-from tests.services.helpers import SIGNATURE
+from tests.builders import mobile_input, signature
 
 PIN = "PINSENTINEL42"
 ACCOUNT_NUMBER = "ACCTSENTINEL-7731"
@@ -69,7 +68,9 @@ def leaks(text: str, secrets: list[str]) -> list[str]:
     return found
 
 
-async def test_no_secret_reaches_any_log(svc: Services, debug_output, capfd) -> None:
+async def test_no_secret_reaches_any_log(
+    svc: Services, debug_output: io.StringIO, capfd: pytest.CaptureFixture[str]
+) -> None:
     # a fresh Services, built after logging was turned up, so its engines log from the start
     svc = build_services(svc.settings)
     log = logging.getLogger("tests.no_secrets")
@@ -102,7 +103,7 @@ async def test_no_secret_reaches_any_log(svc: Services, debug_output, capfd) -> 
         await port_orders.update_port_order(svc, caller, order.sid, {"pin_number": PIN + "X"})
         assert await reads.get_port_order(svc, caller, order.sid) is not None
         await loas.request_signature(svc, caller, order.loa_sid)
-        await loas.sign(svc, order.loa_sid, SIGNATURE)
+        await loas.sign(svc, order.loa_sid, signature())
         with pytest.raises(PortingError) as refused:  # a mobile order after signature: 21832
             await port_orders.cancel_port_order(svc, caller, order.sid)
         log.exception("cancel refused: %s", refused.value, exc_info=refused.value)

@@ -5,6 +5,7 @@ Operators see all."""
 from __future__ import annotations
 
 from app.services import accounts, loas, port_orders, reads
+from app.services.context import Caller, Services
 from app.store import queries
 from app.store.queries import LoaFilter, PortOrderFilter
 from tests.builders import account, operator, order_input
@@ -13,15 +14,15 @@ from tests.services.helpers import pending, refused
 ALL = PortOrderFilter()
 
 
-async def listed(svc, caller) -> list[str]:
+async def listed(svc: Services, caller: Caller) -> list[str]:
     return [o.sid for o in (await reads.list_port_orders(svc, caller, ALL)).items]
 
 
-async def listed_loas(svc, caller) -> list[str]:
+async def listed_loas(svc: Services, caller: Caller) -> list[str]:
     return [x.sid for x in (await reads.list_loas(svc, caller, LoaFilter())).items]
 
 
-async def test_parent_subaccount_stranger_operator(svc) -> None:
+async def test_parent_subaccount_stranger_operator(svc: Services) -> None:
     parent = await account(svc)
     sub = await account(svc, parent=parent)
     stranger = await account(svc)
@@ -66,7 +67,7 @@ async def test_parent_subaccount_stranger_operator(svc) -> None:
     await port_orders.cancel_port_order(svc, parent, subs.sid)
 
 
-async def account_again(svc, caller):
+async def account_again(svc: Services, caller: Caller) -> Caller:
     """Authenticate again (the visible set is fixed when a Caller is made)."""
     async with svc.db.read() as s:
         row = await queries.account_by_sid(s, caller.sid)
@@ -76,7 +77,7 @@ async def account_again(svc, caller):
     return again
 
 
-async def test_creating_for_another_account(svc) -> None:
+async def test_creating_for_another_account(svc: Services) -> None:
     parent = await account(svc)
     sub = await account(svc, parent=parent)
     parent = await account_again(svc, parent)
@@ -90,7 +91,7 @@ async def test_creating_for_another_account(svc) -> None:
         await port_orders.create_port_order(svc, stranger, order_input(account_sid=sub.sid))
 
 
-async def test_authentication(svc) -> None:
+async def test_authentication(svc: Services) -> None:
     acc, creds = await accounts.create_account(svc, "Main")
     op = await accounts.create_operator(svc, "Ops")
     assert (await accounts.authenticate(svc, creds.sid, creds.secret)) is not None
@@ -107,7 +108,7 @@ async def test_authentication(svc) -> None:
         assert await accounts.authenticate(svc, sid, secret) is None, (sid, secret)
 
 
-async def test_no_grandchildren(svc) -> None:
+async def test_no_grandchildren(svc: Services) -> None:
     parent = await account(svc)
     sub = await account(svc, parent=parent)
     async with refused(svc, 20404, "parent_sid"):
@@ -118,7 +119,7 @@ async def test_no_grandchildren(svc) -> None:
     assert fine.parent_sid == parent.sid
 
 
-async def test_dev_account_is_created_once(svc) -> None:
+async def test_dev_account_is_created_once(svc: Services) -> None:
     first = await accounts.ensure_dev_account(svc)
     again = await accounts.ensure_dev_account(svc)
     assert first == again

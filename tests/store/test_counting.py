@@ -12,8 +12,7 @@ from app.main import create_app
 from app.services import port_orders
 from app.store.counting import HEADER
 from app.wiring import build_services
-from tests.builders import order_input
-from tests.graphql.support import basic
+from tests.builders import order_input, tenant
 
 QUERY = "{ portOrders(first: 50) { edges { node { sid status loa { sid status } } } } }"
 
@@ -31,18 +30,14 @@ async def _client(settings: Settings, auth: str) -> tuple[Any, httpx.AsyncClient
 
 
 async def _seed(settings: Settings, n: int) -> str:
-    from app.services import accounts
-
     svc = build_services(settings)
     try:
-        _, creds = await accounts.create_account(svc, "counting", None)
-        caller = await accounts.authenticate(svc, creds.sid, creds.secret)
-        assert caller is not None
+        owner = await tenant(svc, name="counting")
         for _ in range(n):
-            await port_orders.create_port_order(svc, caller, order_input())
+            await port_orders.create_port_order(svc, owner.caller, order_input())
     finally:
         await svc.close()
-    return basic(creds.sid, creds.secret)
+    return owner.authorization
 
 
 async def test_reads_answer_their_statement_count(settings: Settings) -> None:

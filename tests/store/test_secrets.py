@@ -6,30 +6,32 @@ from __future__ import annotations
 import hmac
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import RowMapping, select
+from sqlmodel import SQLModel
 
 from app.porting.statuses import PortOrderStatus
 from app.services import accounts, port_orders
-from app.store import secrets
+from app.services.context import Services
 from app.store.secrets import Cipher
 from app.store.tables import Account, Operator, PortOrder
 from tests.builders import account, mobile_input
-from tests.services.snapshot import snapshot
+from tests.conftest import Snapshot, snapshot
 
 PIN, ACCOUNT_NUMBER, SSN = "Q7PIN5521Z", "ACCT-SENTINEL-90817", "8642"
 
 
-def dump(snap) -> str:
+def dump(snap: Snapshot) -> str:
     return "\n".join(repr(row) for rows in snap.values() for row in rows)
 
 
-async def raw_row(svc, model, sid: str):
+async def raw_row(svc: Services, model: type[SQLModel], sid: str) -> RowMapping:
     """The row as the database holds it (a Core select: no ORM, no decoding of our own)."""
+    table = SQLModel.metadata.tables[str(model.__tablename__)]
     async with svc.db.read() as s:
-        return (await s.execute(select(model.__table__).where(model.sid == sid))).one()._mapping
+        return (await s.execute(select(table).where(table.c.sid == sid))).one()._mapping
 
 
-async def test_write_only_fields_are_ciphertext_at_rest(svc) -> None:
+async def test_write_only_fields_are_ciphertext_at_rest(svc: Services) -> None:
     caller = await account(svc)
     order = await port_orders.create_port_order(
         svc,
@@ -53,7 +55,7 @@ async def test_write_only_fields_are_ciphertext_at_rest(svc) -> None:
     assert f"'{SSN}'" not in everything and f'"{SSN}"' not in everything
 
 
-async def test_updates_keep_or_replace_the_secrets(svc) -> None:
+async def test_updates_keep_or_replace_the_secrets(svc: Services) -> None:
     caller = await account(svc)
     raw = mobile_input(pin_number=PIN, account_number=ACCOUNT_NUMBER, ssn_last_four=SSN)
     order = await port_orders.create_port_order(svc, caller, raw)
@@ -69,7 +71,7 @@ async def test_updates_keep_or_replace_the_secrets(svc) -> None:
     }
 
 
-async def test_tokens_are_ciphertext_at_rest(svc) -> None:
+async def test_tokens_are_ciphertext_at_rest(svc: Services) -> None:
     acc, creds = await accounts.create_account(svc, "Main")
     op = await accounts.create_operator(svc, "Ops")
     acc_row = await raw_row(svc, Account, creds.sid)
@@ -92,15 +94,17 @@ def test_cipher_properties() -> None:
     assert "1234" not in str(info.value) and a not in str(info.value)  # ... nor echo it
 
 
-async def test_tokens_compare_in_constant_time(svc, monkeypatch) -> None:
+async def test_tokens_compare_in_constant_time(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest
 
-    def spy(a, b):
+    def spy(a: bytes, b: bytes) -> bool:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(secrets.hmac, "compare_digest", spy)
+    monkeypatch.setattr("app.store.secrets.hmac.compare_digest", spy)
     _, creds = await accounts.create_account(svc)
     op = await accounts.create_operator(svc)
     assert await accounts.authenticate(svc, creds.sid, creds.secret) is not None

@@ -24,9 +24,10 @@ from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from app.graphql.websockets import OpenSockets
-from tests.graphql.support import Tenant
+from tests.builders import Tenant
 
 WAIT = 10.0  # seconds before a missing message fails a test (never a performance assertion)
 LEGACY = WebsocketsTransport.APOLLO_SUBPROTOCOL  # "graphql-ws"
@@ -211,8 +212,11 @@ async def raw(
     live: Live, protocol: str, headers: dict[str, str] | None = None
 ) -> AsyncIterator[Raw]:
     async with connect(
-        live.ws_url, subprotocols=[protocol], additional_headers=headers, open_timeout=WAIT
-    ) as ws:  # type: ignore[list-item]
+        live.ws_url,
+        subprotocols=[Subprotocol(protocol)],
+        additional_headers=headers,
+        open_timeout=WAIT,
+    ) as ws:
         assert ws.subprotocol == protocol
         yield Raw(ws, protocol)
 

@@ -10,8 +10,7 @@ import pytest
 
 from app.services import port_orders
 from app.services.context import Services
-from tests.builders import order_input
-from tests.graphql.support import Tenant, basic, tenant
+from tests.builders import Tenant, basic, order_input, tenant
 from tests.subscriptions.support import (
     LEGACY,
     ORDER_EVENTS,

@@ -11,8 +11,7 @@ import pytest
 from app.services import port_orders
 from app.services.context import Services
 from app.store import queries
-from tests.builders import order_input
-from tests.graphql.support import BOTH_DIALECTS, Tenant, dialect_url
+from tests.builders import Tenant, order_input
 from tests.subscriptions.support import (
     CANCEL,
     LOA_EVENTS,
@@ -29,9 +28,7 @@ from tests.subscriptions.support import (
 UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
-@pytest.fixture(params=BOTH_DIALECTS)
-def database_url(request: pytest.FixtureRequest) -> str:
-    return dialect_url(request)
+pytestmark = pytest.mark.dialects("sqlite", "postgres")
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from types import CoroutineType
+from typing import Any, cast
 
 import pytest
 from websockets.asyncio.client import connect
@@ -12,8 +14,7 @@ from websockets.asyncio.client import connect
 from app.config import Settings
 from app.services import port_orders
 from app.services.context import Services
-from tests.builders import order_input
-from tests.graphql.support import Tenant
+from tests.builders import Tenant, order_input
 from tests.subscriptions.support import (
     LEGACY,
     ORDER_EVENTS,
@@ -137,7 +138,8 @@ async def test_connect_subscribe_drop_cycles_leave_nothing_behind(
     assert len(asyncio.all_tasks()) == len(before)
     # The hub's wait on the bus is a task that is renewed on every wake-up; nothing else new.
     new = [t.get_coro() for t in asyncio.all_tasks() - before]
-    assert [c.__qualname__ for c in new if c is not None] in ([], ["Condition.wait_for"])
+    names = [cast("CoroutineType[Any, Any, Any]", c).__qualname__ for c in new if c is not None]
+    assert names in ([], ["Condition.wait_for"])
     assert svc.bus.waiting == 1  # only the hub waits on the bus
 
     # And the server still works.

@@ -18,8 +18,7 @@ import pytest
 from app.services import port_orders
 from app.services.context import Services
 from app.store import queries
-from tests.builders import order_input
-from tests.graphql.support import Tenant
+from tests.builders import Tenant, order_input
 from tests.subscriptions.support import CANCEL, ORDER_EVENTS, WAIT, Live, until
 
 NODE_DIR = Path(__file__).parent / "node"

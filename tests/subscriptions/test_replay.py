@@ -12,8 +12,7 @@ from app.porting.isotime import format_utc
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import operators, port_orders
 from app.services.context import Services
-from tests.builders import operator, order_input
-from tests.graphql.support import Tenant
+from tests.builders import Tenant, operator, order_input
 from tests.subscriptions.support import (
     CANCEL,
     ORDER_EVENTS,

@@ -21,9 +21,8 @@ from app.services import port_orders
 from app.services.context import Services
 from app.store import queries
 from app.store.pgbus import APPLICATION_NAME, asyncpg_dsn
-from tests.builders import order_input
+from tests.builders import Tenant, order_input
 from tests.conftest import SECRET
-from tests.graphql.support import Tenant
 from tests.subscriptions.support import (
     LOA_EVENTS,
     ORDER_EVENTS,
@@ -36,13 +35,8 @@ from tests.subscriptions.support import (
     replica_env,
 )
 
-pytestmark = pytest.mark.postgres
+pytestmark = pytest.mark.dialects("postgres")
 ISSUE_BOUND = 1.0  # seconds: issue 5 asks for "within one second"
-
-
-@pytest.fixture
-def database_url(pg_database: str) -> str:
-    return pg_database
 
 
 @pytest.fixture

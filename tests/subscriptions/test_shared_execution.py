@@ -12,8 +12,7 @@ from graphql import OperationType
 from app.graphql.execution import LeafFastPath
 from app.services import port_orders
 from app.services.context import Services
-from tests.builders import order_input
-from tests.graphql.support import Tenant, tenant
+from tests.builders import Tenant, order_input, tenant
 from tests.subscriptions.support import (
     CANCEL,
     ORDER_EVENTS,

@@ -12,9 +12,8 @@ import pytest
 
 from app.services import port_orders
 from app.services.context import Services
-from tests.builders import order_input
+from tests.builders import Tenant, order_input
 from tests.conftest import SECRET
-from tests.graphql.support import Tenant
 from tests.subscriptions.support import (
     LEGACY,
     ORDER_EVENTS,

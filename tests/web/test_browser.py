@@ -62,7 +62,7 @@ async def _signature_mail(outbox: Path) -> str:
 
 
 @pytest.mark.browser
-async def test_chromium_signs_from_the_email_link(settings: Settings):
+async def test_chromium_signs_from_the_email_link(settings: Settings) -> None:
     port = _free_port()
     live = Settings.model_validate(
         {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +18,6 @@ from app.services import loa_signing, loas, port_orders, reads
 from app.services.context import Caller, Services
 from app.wiring import build_services
 from tests.builders import account, order_input
-from tests.web.conftest import both_dialects
 
 SHA = re.compile(r'name="text_sha256" value="([0-9a-f]{64})"')
 
@@ -47,7 +46,7 @@ def visible_text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
-async def test_page_shows_the_whole_letter(svc, client):
+async def test_page_shows_the_whole_letter(svc: Services, client: httpx.AsyncClient) -> None:
     caller, orders, loa_sid, path = await signing(svc)
     page = await client.get(path)
     assert page.status_code == 200
@@ -72,8 +71,10 @@ async def test_page_shows_the_whole_letter(svc, client):
     assert css.status_code == 200 and "max-width" in css.text
 
 
-@both_dialects
-async def test_signing_records_everything_and_submits_the_orders(svc, client):
+@pytest.mark.dialects("sqlite", "postgres")
+async def test_signing_records_everything_and_submits_the_orders(
+    svc: Services, client: httpx.AsyncClient
+) -> None:
     caller, orders, loa_sid, path = await signing(svc)
     page = await client.get(path)
     shown = SHA.search(page.text)
@@ -128,7 +129,9 @@ async def assert_unsigned(svc: Services, caller: Caller, loa_sid: str, orders: l
         ({"signer_name": "James Smith", "agree": "yes", "text_sha256": "0" * 64}, "changed"),
     ],
 )
-async def test_incomplete_form_is_shown_again_and_changes_nothing(svc, client, form, message):
+async def test_incomplete_form_is_shown_again_and_changes_nothing(
+    svc: Services, client: httpx.AsyncClient, form: dict[str, str], message: str
+) -> None:
     caller, orders, loa_sid, path = await signing(svc)
     shown = SHA.search((await client.get(path)).text)
     assert shown is not None
@@ -139,7 +142,9 @@ async def test_incomplete_form_is_shown_again_and_changes_nothing(svc, client, f
     await assert_unsigned(svc, caller, loa_sid, orders)
 
 
-async def test_letter_changed_after_showing_must_be_read_again(svc, client):
+async def test_letter_changed_after_showing_must_be_read_again(
+    svc: Services, client: httpx.AsyncClient
+) -> None:
     caller, orders, loa_sid, path = await signing(svc)
     shown = SHA.search((await client.get(path)).text)
     assert shown is not None
@@ -153,7 +158,7 @@ async def test_letter_changed_after_showing_must_be_read_again(svc, client):
     await assert_unsigned(svc, caller, loa_sid, orders[:1])
 
 
-async def test_expired_link_changes_nothing(svc, client):
+async def test_expired_link_changes_nothing(svc: Services, client: httpx.AsyncClient) -> None:
     caller, orders, loa_sid, path = await signing(svc)
     shown = SHA.search((await client.get(path)).text)
     assert shown is not None
@@ -178,7 +183,9 @@ async def test_expired_link_changes_nothing(svc, client):
         lambda t: "not-a-token",
     ],
 )
-async def test_tampered_link_changes_nothing(svc, client, mangle):
+async def test_tampered_link_changes_nothing(
+    svc: Services, client: httpx.AsyncClient, mangle: Callable[[str], str]
+) -> None:
     caller, orders, loa_sid, path = await signing(svc)
     token = path.rsplit("/", 1)[1]
     bad = f"/loa/sign/{mangle(token)}"
@@ -189,7 +196,9 @@ async def test_tampered_link_changes_nothing(svc, client, mangle):
     await assert_unsigned(svc, caller, loa_sid, orders)
 
 
-async def test_link_of_another_secret_key_is_not_valid(svc, client):
+async def test_link_of_another_secret_key_is_not_valid(
+    svc: Services, client: httpx.AsyncClient
+) -> None:
     from app.config import Settings
 
     caller, orders, loa_sid, path = await signing(svc)
@@ -209,7 +218,7 @@ async def test_link_of_another_secret_key_is_not_valid(svc, client):
     await assert_unsigned(svc, caller, loa_sid, orders)
 
 
-async def test_canceled_letter_cannot_be_signed(svc, client):
+async def test_canceled_letter_cannot_be_signed(svc: Services, client: httpx.AsyncClient) -> None:
     caller, orders, loa_sid, path = await signing(svc)
     for sid in orders:
         await port_orders.cancel_port_order(svc, caller, sid)

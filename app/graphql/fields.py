@@ -1,0 +1,91 @@
+"""Strawberry fields from the declaration in app/porting/fields.py.
+
+`add_fields` gives a class fields as annotated attributes before @strawberry.type /
+@strawberry.input reads the class; `plain_fields` does so with the plain fields of an object
+type, and `PlainValues` reads their values from a row. `graphql_type` is the GraphQL type of a
+kind of value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import strawberry
+
+from app.graphql import enums  # noqa: F401 (registers the porting enums with Strawberry)
+from app.porting import fields
+
+T = TypeVar("T")
+
+# (name, type annotation, strawberry.field(...)) of one field
+Spec = tuple[str, Any, Any]
+
+
+def graphql_type(kind: fields.Kind) -> Any:
+    """ID for a SID, the porting enum for an enum, else the value's Python type."""
+    return strawberry.ID if kind.name == "sid" else fields.value_type(kind)
+
+
+def add_fields(
+    specs: Iterable[Spec], *, after: Mapping[str, str] | None = None
+) -> Callable[[type[T]], type[T]]:
+    """A class decorator (under @strawberry.type or .input): the fields `specs` as attributes,
+    in their order, after the class's own annotated ones. An own attribute named in `after`
+    (e.g. a field with a resolver) moves to right after the added field it names."""
+    after = after or {}
+
+    def add(cls: type[T]) -> type[T]:
+        annotations = dict(cls.__dict__.get("__annotations__", {}))
+        moved = {name: annotations.pop(name) for name in after}
+        for name, annotation, field in specs:
+            annotations[name] = annotation
+            setattr(cls, name, field)
+            annotations.update((own, moved[own]) for own in after if after[own] == name)
+        cls.__annotations__ = annotations
+        return cls
+
+    return add
+
+
+def plain_fields(
+    declared: tuple[fields.Field, ...], *, after: Mapping[str, str] | None = None
+) -> Callable[[type[T]], type[T]]:
+    """Under @strawberry.type: an attribute field for each GraphQL field of the declaration
+    (`graphql_fields`: plain values, never a write-only one), with its description."""
+    return add_fields(
+        (
+            (f.name, _object_type(f), strawberry.field(description=f.graphql_doc))
+            for f in fields.graphql_fields(declared)
+        ),
+        after=after,
+    )
+
+
+def _object_type(f: fields.Field) -> Any:
+    kind_type = graphql_type(f.kind)
+    return kind_type | None if f.nullable else kind_type
+
+
+class PlainValues:
+    """A row's plain GraphQL values, as keyword arguments of its type: graphql-core then reads
+    them as attributes with its default resolver, without Strawberry's per-field resolver
+    machinery (the read bench; app/graphql/execution.py). Enums become members and lists are
+    copied; IDs are plain strings at run time."""
+
+    def __init__(self, declared: tuple[fields.Field, ...]) -> None:
+        plain = fields.graphql_fields(declared)
+        self.names = tuple(f.name for f in plain)
+        self.converts = tuple(
+            (f.name, f.kind.enum or list)
+            for f in plain
+            if f.kind.enum is not None or f.kind == fields.TEXT_LIST
+        )
+
+    def __call__(self, row: object) -> dict[str, Any]:
+        values = {name: getattr(row, name) for name in self.names}
+        for name, convert in self.converts:
+            value = values[name]
+            if value is not None:
+                values[name] = convert(value)
+        return values
