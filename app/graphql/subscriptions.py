@@ -67,8 +67,8 @@ def _required_time(event: Event, key: str) -> datetime:
 
 @strawberry.type(
     name="PortOrderEvent",
-    description="A port order's status or FOC date changed: the status callback's payload "
-    "(CONTRACT.md §9), its cursor, and the order as it is now.",
+    description="A port order's status or FOC date changed: the fields of its status "
+    "callback, its cursor, and the order as it is now.",
 )
 class PortOrderEvent:
     row: strawberry.Private[Event]
