@@ -25,7 +25,7 @@ from app.porting.statuses import (
 )
 from app.porting.validation import PortOrderFields
 from app.services.context import Services
-from app.store import events, jobs, queries
+from app.store import conflicts, events, jobs, queries
 from app.store.engine import Tx
 from app.store.tables import Event, IncomingPhoneNumber, Loa, PortOrder, PortOrderError
 
@@ -35,7 +35,8 @@ ACTIVATION_DATE_UPDATE = changes.ACTIVATION_DATE_UPDATE
 
 async def claim(tx: Tx, row: PortOrder | Loa) -> None:
     """Optimistic concurrency: bump the row's version if nobody changed it since we read it.
-    On PostgreSQL the UPDATE also locks the row until commit. A lost race is 20409."""
+    On PostgreSQL the UPDATE also locks the row until commit. A lost race is RowChanged: the
+    use case runs again on fresh rows (`Services.run`), 20409 once that keeps failing."""
     model = type(row)
     result: Any = await tx.execute(
         update(model)
@@ -43,7 +44,7 @@ async def claim(tx: Tx, row: PortOrder | Loa) -> None:
         .values(version=row.version + 1)
     )
     if result.rowcount != 1:
-        raise PortingError(20409)
+        raise conflicts.RowChanged(row.sid)
     set_committed_value(row, "version", row.version + 1)
 
 

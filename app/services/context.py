@@ -154,6 +154,8 @@ class Services:
             except DBAPIError as exc:
                 if conflicts.sqlstate(exc) not in RETRYABLE_SQLSTATES:
                     raise
+            except conflicts.RowChanged:
+                pass  # read again, decide again
         raise PortingError(20409)
 
     async def start(self) -> None:

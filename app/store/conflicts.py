@@ -30,6 +30,12 @@ _POSTGRES = {
 _SQLITE = re.compile(r"UNIQUE constraint failed: ((?:\w+\.\w+(?:, )?)+)")
 
 
+class RowChanged(Exception):
+    """An optimistic claim lost: the row changed since this transaction read it (on
+    PostgreSQL another transaction committed a change of it meanwhile). The use case read
+    stale data: `Services.run` runs it again, and answers 20409 if that keeps happening."""
+
+
 def unique_constraint(exc: IntegrityError) -> str | None:
     """`table.column[,column]` of the unique constraint `exc` violated, or None (another
     integrity error, or a constraint not named here)."""

@@ -1,11 +1,13 @@
 """Make two use cases truly overlap, on SQLite and on PostgreSQL.
 
 `race(svc_a, svc_b, a, b)` runs `a(svc_a)` and `b(svc_b)` at once, each through its own Services
-(its own engine and pool). Whichever racer gets inside its write transaction first is held there,
-after it took the writer lock, until the other racer has entered `Services.transaction()` too (so
-it has done everything it does before its transaction: reads, validation, the carrier check) and,
-on PostgreSQL, until the server shows it waiting for a lock. Only then does the first go on and
-commit. No sleeps, no timing: the overlap is observed, not hoped for.
+(its own engine and pool). Whichever racer gets inside its write transaction first does its
+work and is then held there, before its commit, until the other racer has entered
+`Services.transaction()` too (so it has done everything it does before its transaction: reads,
+validation, the carrier check) and, on PostgreSQL, until the server shows it waiting for a lock
+the first one holds (a row it claimed, an index entry it wrote; on SQLite the writer lock), or
+it has finished (PostgreSQL writers of different rows do not wait for each other). Only then
+does the first commit. No sleeps, no timing: the overlap is observed, not hoped for.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import text
 
 from app.services.context import Services
 
-# Sessions of this test's database blocked on a lock (the writer lock, a row, an index entry).
+# Sessions of this test's database blocked on a lock (a row, an index entry).
 WAITING_FOR_LOCK = text(
     "SELECT count(*) FROM pg_stat_activity"
     " WHERE datname = current_database() AND wait_event_type = 'Lock'"
@@ -32,17 +34,18 @@ async def lock_waiters(svc: Services) -> int:
         return int((await s.execute(WAITING_FOR_LOCK)).scalar_one())
 
 
-async def _until_someone_waits_for_the_lock(svc: Services) -> None:
+async def _until_the_other_waits_or_ends(svc: Services, ended: asyncio.Event) -> None:
     for _ in range(int(GUARD / 0.01)):
-        if await lock_waiters(svc) > 0:
+        if ended.is_set() or await lock_waiters(svc) > 0:
             return
         await asyncio.sleep(0.01)
-    raise AssertionError("the other racer never waited for a lock")
+    raise AssertionError("the other racer neither waited for a lock nor finished")
 
 
 class Overlap:
     def __init__(self) -> None:
         self.entered = {"a": asyncio.Event(), "b": asyncio.Event()}
+        self.ended = {"a": asyncio.Event(), "b": asyncio.Event()}
         self.first: str | None = None
         self.held = False
 
@@ -53,14 +56,25 @@ class Overlap:
         @asynccontextmanager
         async def transaction() -> AsyncIterator[Any]:
             self.entered[name].set()
-            async with real() as tx:
-                if self.first is None:
-                    self.first = name
-                    await asyncio.wait_for(self.entered[other].wait(), GUARD)
-                    if not svc.db.is_sqlite:
-                        await _until_someone_waits_for_the_lock(svc)
-                    self.held = True
-                yield tx
+            try:
+                async with real() as tx:
+                    first = self.first is None
+                    if first:
+                        self.first = name
+                    try:
+                        yield tx
+                        if first:  # done, not committed yet: hold here
+                            await asyncio.wait_for(self.entered[other].wait(), GUARD)
+                            if not svc.db.is_sqlite:
+                                await _until_the_other_waits_or_ends(svc, self.ended[other])
+                            self.held = True
+                    finally:
+                        # PostgreSQL: the other may also have committed while we were open
+                        # (no lock between different rows): an overlap too.
+                        if first and self.ended[other].is_set():
+                            self.held = True
+            finally:
+                self.ended[name].set()
 
         svc.transaction = transaction  # type: ignore[method-assign]
 

@@ -96,8 +96,9 @@ async def test_two_signature_requests(svc: Services, svc2: Services) -> None:
 async def test_sign_against_cancel_of_one_of_its_orders(
     svc: Services, svc2: Services, signer_first: bool
 ) -> None:
-    """Different rows locked in different orders: this deadlocked on PostgreSQL before every
-    use case took the writer lock at its start."""
+    """Different rows claimed in different orders (the LOA then its orders; an order then,
+    maybe, its LOA). Both succeed: a claim that finds its row changed meanwhile, or a deadlock
+    PostgreSQL breaks, runs that use case again on fresh rows."""
     caller = await account(svc)
     a = await pending(svc, caller)
     b = await pending(svc, caller)
