@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # Benchmarks only (scripts/bench): count the SQL statements each HTTP request runs and
     # answer them in an `X-Portico-Sql-Statements` response header (app/store/counting.py).
     debug_count_sql: bool = False
+    # Benchmarks only (scripts/bench, case write): milliseconds every write transaction waits
+    # inside itself, as a network round trip to a distant database would make it.
+    debug_write_delay_ms: float = Field(default=0.0, ge=0)
 
     @field_validator("secret_key")
     @classmethod

@@ -106,6 +106,9 @@ class Services:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self.db.write() as tx:
+            if self.settings.debug_write_delay_ms:
+                await tx.execute(text("SELECT 1"))  # the transaction is open on the server
+                await asyncio.sleep(self.settings.debug_write_delay_ms / 1000)
             yield tx
             events: list[Event] = tx.info.get("events", [])
             if events:

@@ -121,7 +121,7 @@ async def measure(n: int, url: str, where: Path) -> dict[str, float]:
         queue_callbacks(url.split("///", 1)[1], event_id, account_sid, target, n)
         env = {"PORTICO_CALLBACK_ALLOWED_NETWORKS": "127.0.0.0/8"}
         try:
-            async with server(url, where, worker=True, **env):
+            async with server(url, where, worker=True, env=env):
                 started = time.perf_counter()
                 received_at_ready = receiver.received
                 await asyncio.wait_for(receiver.done.wait(), timeout=600)

@@ -75,7 +75,12 @@ class Server:
 
 @contextlib.asynccontextmanager
 async def server(
-    database_url: str, var_dir: Path, *, worker: bool = False, **env: str
+    database_url: str,
+    var_dir: Path,
+    *,
+    worker: bool = False,
+    env: dict[str, str] | None = None,
+    **more: str,
 ) -> AsyncIterator[Server]:
     """SQL counting on; the delivery worker and the scheduler off unless asked (their polling
     would only add noise)."""
@@ -85,7 +90,8 @@ async def server(
         "PORTICO_DEBUG_COUNT_SQL": "true",
         "PORTICO_SCHEDULER_ENABLED": "false",
         "PORTICO_DELIVERY_WORKER": "true" if worker else "false",
-        **env,
+        **(env or {}),
+        **more,
     }
     replica = Server(full, var_dir / f"serve-{time.monotonic_ns()}.log")
     try:

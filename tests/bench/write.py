@@ -1,13 +1,32 @@
-"""The write case: `createPortOrder` over GraphQL from 16 concurrent clients (one keep-alive
-connection each) against one `portico serve`: orders per second and p99 latency, on SQLite and
-on PostgreSQL (each a fresh database for the run)."""
+"""The write case: `createPortOrder` over GraphQL from concurrent clients (one keep-alive
+connection each) against `portico serve`: orders per second, p50/p99 latency and the server's
+CPU time per create, on SQLite and on PostgreSQL (each a fresh database for the run).
+
+- `write.sqlite_*`, `write.postgres_*`: 16 clients, one replica.
+- `write.postgres_rps_two_replicas`: the same 16 clients split over two replicas of one
+  PostgreSQL database.
+- `write.postgres_rtt20_rps_1` / `_16`: every write transaction waits 20 ms inside itself
+  (PORTICO_DEBUG_WRITE_DELAY_MS, as a distant database's round trip would), with 1 and with 16
+  clients: writers that waited for each other would stay near 1x; `write.postgres_rtt20_ratio`.
+- `write.floor_rps`: the floor, the same rows (the order, its two events, its status mail's
+  delivery; the LOA is the group's, read by its key) inserted by plain SQL (asyncpg), one
+  transaction per create, from the same 16 clients; `write.floor_ratio` = floor / ours.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
+import os
+import secrets
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
+
+from app.store.pgbus import asyncpg_dsn
 from app.wiring import build_services
 from tests.bench.harness import (
     Options,
@@ -17,11 +36,15 @@ from tests.bench.harness import (
     sqlite_database,
     workdir,
 )
-from tests.bench.serving import Series, client, new_account, number, server, timed
+from tests.bench.serving import Series, Server, client, new_account, number, server, timed
 
-DESCRIPTION = "createPortOrder over GraphQL, 16 concurrent clients: orders/s and p99, both DBs"
+DESCRIPTION = (
+    "createPortOrder over GraphQL: 16 clients on SQLite and PostgreSQL, two replicas, a 20 ms "
+    "round trip inside each write (1 vs 16 clients), and the plain-SQL floor"
+)
 
 CLIENTS = 16
+RTT_MS = 20
 MUTATION = """
 mutation Create($input: CreatePortOrderInput!) {
   createPortOrder(input: $input) { portOrder { sid status } userErrors { code message } }
@@ -43,7 +66,21 @@ def _input() -> dict[str, str]:
     }
 
 
-async def measure(url: str, var_dir: Path, per_client: int) -> dict[str, float]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(
+    url: str,
+    var_dir: Path,
+    per_client: int,
+    *,
+    clients: int = CLIENTS,
+    replicas: int = 1,
+    env: dict[str, str] | None = None,
+) -> dict[str, float]:
     svc = build_services(settings_for(url, var_dir))
     try:
         _, authorization = await new_account(svc)
@@ -51,9 +88,9 @@ async def measure(url: str, var_dir: Path, per_client: int) -> dict[str, float]:
         await svc.close()
     series = Series.empty()
 
-    async with server(url, var_dir) as replica:
+    async with Replicas(url, var_dir, replicas, env or {}) as servers:
 
-        async def one_client(n: int) -> None:
+        async def one_client(replica: Server, n: int) -> None:
             async with client(replica, authorization) as http:
                 for _ in range(n):
                     body = {"query": MUTATION, "variables": {"input": _input()}}
@@ -62,17 +99,119 @@ async def measure(url: str, var_dir: Path, per_client: int) -> dict[str, float]:
                     payload = data["data"]["createPortOrder"]
                     assert not data.get("errors") and not payload["userErrors"], data
 
-        await asyncio.gather(*(one_client(3) for _ in range(CLIENTS)))  # warm-up
+        def run_all(n: int) -> list[asyncio.Future[None]]:
+            targets = itertools.cycle(servers)
+            return [asyncio.ensure_future(one_client(next(targets), n)) for _ in range(clients)]
+
+        await asyncio.gather(*run_all(3))  # warm-up
         series = Series.empty()
+        cpu_before = sum(_cpu_seconds(s.proc.pid) for s in servers)
         started = time.perf_counter()
-        await asyncio.gather(*(one_client(per_client) for _ in range(CLIENTS)))
+        await asyncio.gather(*run_all(per_client))
         wall = time.perf_counter() - started
-    return {"rps": len(series.times) / wall, "p50_ms": series.p50_ms, "p99_ms": series.p99_ms}
+        cpu = sum(_cpu_seconds(s.proc.pid) for s in servers) - cpu_before
+    count = len(series.times)
+    return {
+        "rps": count / wall,
+        "p50_ms": series.p50_ms,
+        "p99_ms": series.p99_ms,
+        "cpu_ms": cpu / count * 1000,
+    }
+
+
+class Replicas:
+    """`replicas` servers on one database, started together, stopped together."""
+
+    def __init__(self, url: str, var_dir: Path, replicas: int, env: dict[str, str]):
+        self._cms = [server(url, var_dir, env=env) for _ in range(replicas)]
+
+    async def __aenter__(self) -> list[Server]:
+        return [await cm.__aenter__() for cm in self._cms]
+
+    async def __aexit__(self, *exc: object) -> None:
+        for cm in reversed(self._cms):
+            await cm.__aexit__(None, None, None)
+
+
+# --- the floor ---------------------------------------------------------------------------------
+
+_ORDER = """
+INSERT INTO port_orders (sid, account_sid, loa_sid, number, active_number, friendly_name, status,
+  port_type, iso_country, region, city, postal_code, street, first_name, last_name, email,
+  cc_emails, version, earliest_activation_date, date_created, date_updated)
+VALUES ($1, $2, $3, $4, $4, $4, 'PENDING', 'LANDLINE', 'US', 'CA', 'San Francisco', '94107',
+  '645 Harrison St', 'James', 'Smith', 'james.smith@example.com', '[]', 2, $5, $5, $5)
+"""
+_EVENT = """
+INSERT INTO events (resource_type, resource_sid, account_sid, type, payload, actor, date_created)
+VALUES ('port_order', $1, $2, $3, $4, 'service', $5) RETURNING id
+"""
+_DELIVERY = """
+INSERT INTO deliveries (sid, event_id, account_sid, port_order_sid, loa_sid, channel, target, kind,
+  state, attempts, next_attempt_at, date_created, date_updated)
+VALUES ($1, $2, $3, $4, $5, 'email', 'james.smith@example.com', 'status_update', 'pending', 0,
+  $6, $6, $6)
+"""
+
+
+async def floor(url: str, var_dir: Path, per_client: int) -> float:
+    """Creates per second when each is nothing but its rows, in one transaction."""
+    svc = build_services(settings_for(url, var_dir))
+    try:
+        owner, _ = await new_account(svc)
+    finally:
+        await svc.close()
+    account = owner.sid
+    pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=CLIENTS, max_size=CLIENTS)
+    loa_sid = "PX" + secrets.token_hex(16)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO loas (sid, account_sid, status, first_name, last_name, email,"
+            " iso_country, region, city, postal_code, street, port_type, open_group_key,"
+            " version, date_created, date_updated) VALUES ($1, $2, 'open', 'James', 'Smith',"
+            " 'james.smith@example.com', 'US', 'CA', 'San Francisco', '94107',"
+            " '645 Harrison St', 'LANDLINE', $3, 1, $4, $4)",
+            loa_sid,
+            account,
+            secrets.token_hex(32),
+            now,
+        )
+
+    async def one(conn: asyncpg.Connection) -> None:
+        sid = "PO" + secrets.token_hex(16)
+        at = datetime.now(UTC).replace(tzinfo=None)
+        payload = json.dumps({"port_order_sid": sid, "status": "PENDING"})
+        async with conn.transaction():
+            await conn.fetchval("SELECT id FROM loas WHERE sid = $1", loa_sid)
+            await conn.execute(_ORDER, sid, account, loa_sid, number(), at)
+            await conn.fetchval(_EVENT, sid, account, "port_order.created", payload, at)
+            event = await conn.fetchval(
+                _EVENT, sid, account, "port_order.status_changed", payload, at
+            )
+            await conn.execute(
+                _DELIVERY, "DL" + secrets.token_hex(16), event, account, sid, loa_sid, at
+            )
+
+    async def worker(n: int) -> None:
+        async with pool.acquire() as conn:
+            for _ in range(n):
+                await one(conn)
+
+    try:
+        await asyncio.gather(*(worker(3) for _ in range(CLIENTS)))  # warm-up
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(per_client) for _ in range(CLIENTS)))
+        return CLIENTS * per_client / (time.perf_counter() - started)
+    finally:
+        await pool.close()
 
 
 def run(options: Options) -> dict[str, float]:
     per_client = 15 if options.quick else 60
+    rtt_per_client = 10 if options.quick else 30
     figures: dict[str, float] = {}
+    delay = {"PORTICO_DEBUG_WRITE_DELAY_MS": str(RTT_MS)}
     with workdir() as where:
         url = sqlite_database(where)
         for k, v in asyncio.run(measure(url, where, per_client)).items():
@@ -81,4 +220,18 @@ def run(options: Options) -> dict[str, float]:
             with postgres_database() as pg_url:
                 for k, v in asyncio.run(measure(pg_url, where, per_client)).items():
                     figures[f"write.postgres_{k}"] = v
+                two = asyncio.run(measure(pg_url, where, per_client, replicas=2))
+                figures["write.postgres_rps_two_replicas"] = two["rps"]
+                figures["write.postgres_cpu_ms_two_replicas"] = two["cpu_ms"]
+                one_client = asyncio.run(
+                    measure(pg_url, where, rtt_per_client * 4, clients=1, env=delay)
+                )
+                many = asyncio.run(measure(pg_url, where, rtt_per_client, env=delay))
+                figures["write.postgres_rtt20_rps_1"] = one_client["rps"]
+                figures["write.postgres_rtt20_rps_16"] = many["rps"]
+                figures["write.postgres_rtt20_ratio"] = many["rps"] / one_client["rps"]
+                figures["write.floor_rps"] = asyncio.run(floor(pg_url, where, per_client))
+                figures["write.floor_ratio"] = (
+                    figures["write.floor_rps"] / figures["write.postgres_rps"]
+                )
     return figures
