@@ -29,6 +29,7 @@ from app.rest import rest_mount
 from app.runners.scheduler import Scheduler
 from app.runners.worker import DeliveryWorker
 from app.services.context import Services
+from app.store.conflicts import RETRY_AFTER_SECONDS
 from app.web import routes as web_routes
 from app.wiring import build_services
 
@@ -41,7 +42,11 @@ async def healthz(request: Request) -> JSONResponse:
         await svc.db.ping()
     except Exception:
         log.warning("health check: database unreachable")
-        return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "reason": "database unreachable"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return JSONResponse({"status": "ok"})
 
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 
 from graphql import ExecutionResult, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
+from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.extensions import (
     AddValidationRules,
@@ -27,6 +28,8 @@ from strawberry.types.graphql import OperationType
 
 from app.config import Settings
 from app.graphql.context import Context, auth_error
+from app.porting.errors import CATALOG
+from app.store.conflicts import RETRY_AFTER_SECONDS, unavailable
 
 CACHE_SIZE = 256
 INVALID_PARAMETER = 20001
@@ -43,6 +46,37 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+UNAVAILABLE = 20503
+
+
+def unavailable_error() -> GraphQLError:
+    return GraphQLError(CATALOG[UNAVAILABLE][0], extensions={"code": UNAVAILABLE})
+
+
+def answer_unavailable(ctx: object) -> None:
+    """Over HTTP the response becomes a 503 with Retry-After, as for REST."""
+    if isinstance(ctx, Context) and isinstance(ctx.response, Response):
+        ctx.response.status_code = 503
+        ctx.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+
+
+class DatabaseUnavailable(SchemaExtension):
+    """An operation that failed because the database cannot be reached answers the catalog's
+    20503 (HTTP 503 with Retry-After) instead of a masked unexpected error."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = result.errors if result is not None else None
+        if not errors:
+            return
+        if any(e.original_error is not None and unavailable(e.original_error) for e in errors):
+            assert result is not None
+            result.errors = [unavailable_error()]
+            result.data = None
+            answer_unavailable(self.execution_context.context)
+
+
 class Authenticate(SchemaExtension):
     """Resolve the caller once the document is known to be valid; refuse with 401 if none."""
 
@@ -51,7 +85,16 @@ class Authenticate(SchemaExtension):
         if isinstance(ctx, Context) and isinstance(ctx.request, WebSocket):
             # A socket's context outlives its operations: no loader cache from an earlier one.
             ctx.reset_loaders()
-        if isinstance(ctx, Context) and await ctx.authenticate() is None:
+        try:
+            caller = await ctx.authenticate() if isinstance(ctx, Context) else None
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            answer_unavailable(ctx)
+            self.execution_context.result = ExecutionResult(data=None, errors=[unavailable_error()])
+            yield
+            return
+        if isinstance(ctx, Context) and caller is None:
             ctx.refuse()
             self.execution_context.result = ExecutionResult(data=None, errors=[auth_error()])
         elif (
@@ -94,4 +137,5 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         Authenticate,
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
+        DatabaseUnavailable,  # (listed after MaskErrors: it sees the errors first)
     ]

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
@@ -44,6 +45,7 @@ from app.graphql.pagination import AFTER_INVALID, INVALID, request_error
 from app.porting.errors import CATALOG, NOT_FOUND
 from app.porting.isotime import parse_utc
 from app.services import reads
+from app.store.conflicts import unavailable
 from app.store.tables import Event, Loa, PortOrder, PortOrderError
 
 T = TypeVar("T")
@@ -169,6 +171,22 @@ async def event_row(ctx: Context, event: Event) -> PortOrder | Loa | None:
     return await ctx.services.hub.reads.get((event.resource_type, event.id), read)
 
 
+async def _read_when_reachable(ctx: Context, event: Event) -> None:
+    """`event_row`, waiting out a database outage (a read at most every second) instead of
+    failing the subscription: the event is sent once the database is back."""
+    delay = 0.25
+    while True:
+        try:
+            await event_row(ctx, event)
+            return
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+        ctx.reset_loaders()  # (the failed load stays in a loader's cache otherwise)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
 def websocket_only(ctx: Context) -> None:
     """Subscriptions run over websockets only (their auth, keep-alive and shutdown are there);
     over HTTP the operation is refused plainly."""
@@ -219,7 +237,7 @@ async def _stream(
                 # runs through without waiting mid-way. (Thousands of executions all waiting for
                 # one read outlive the collector's young generations: full collections then
                 # stalled the fan-out.)
-                await event_row(ctx, event)
+                await _read_when_reachable(ctx, event)
                 yield wrap(event)
     finally:
         await events.aclose()  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ CATALOG: dict[int, tuple[str, int]] = {
     20415: ("Unsupported content type", 415),
     20422: ("Idempotency key reused with a different request", 422),
     20429: ("Too many requests", 429),
+    20503: ("Service unavailable: the database cannot be reached; retry shortly", 503),
     21801: ("Number missing", 400),
     21802: ("Service address country missing", 400),
     21803: ("Service address region missing", 400),

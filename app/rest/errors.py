@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 
 from app.http_auth import REALM
 from app.porting.errors import PortingError, PortingErrors
+from app.store.conflicts import RETRY_AFTER_SECONDS
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 
@@ -63,6 +64,16 @@ def method_not_allowed(method: str, allowed: Iterable[str]) -> JSONResponse:
         body(METHOD_NOT_ALLOWED, f"Method not allowed: {method} (allowed: {allow})", 405),
         status_code=405,
         headers={"Allow": allow},
+    )
+
+
+def unavailable() -> JSONResponse:
+    """The database cannot be reached: 503 with Retry-After (20503); nothing was written."""
+    err = PortingError(20503)
+    return JSONResponse(
+        body(err.code, err.message, err.http_status),
+        status_code=err.http_status,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

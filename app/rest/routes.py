@@ -23,6 +23,7 @@ from app.rest import body, errors, params, serializers
 from app.rest.openapi import document
 from app.services import idempotency, loas, port_orders, reads
 from app.services.context import Caller, Services
+from app.store import conflicts
 from app.store.tables import PortOrder, PortOrderError
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,10 @@ class Resource:
             return await handler(request, svc, caller)
         except (PortingError, PortingErrors) as exc:
             return errors.from_porting(exc)
-        except Exception:
+        except Exception as exc:
+            if conflicts.unavailable(exc):
+                log.warning("REST %s: database unreachable (%s)", request.method, _kind(exc))
+                return errors.unavailable()
             log.exception("REST %s %s failed", request.method, request.url.path)
             return errors.internal_error()
 
@@ -189,3 +193,7 @@ def routes() -> list[BaseRoute]:
         Route("/Loas", Resource({"GET": list_loas})),
         Route("/Loas/{sid}", Resource({"GET": get_loa, "POST": request_signature})),
     ]
+
+
+def _kind(exc: BaseException) -> str:
+    return type(exc).__name__

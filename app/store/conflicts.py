@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 ACTIVE_NUMBER = "port_orders.active_number"
 INVENTORY_NUMBER = "incoming_phone_numbers.number"
@@ -59,3 +60,33 @@ def sqlstate(exc: DBAPIError) -> str | None:
         if isinstance(code, str):
             return code
     return None
+
+
+# SQLSTATE classes and codes that mean "the database is not there right now": connection
+# exceptions (08...), and the server shutting down or starting (57P01-57P03).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+RETRY_AFTER_SECONDS = 1
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) says the database cannot be reached: refused or
+    dropped connections, a server going down or coming up, no pooled connection in time, a
+    SQLite file locked past its busy timeout. Such a request is answered 503 (20503)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError | PoolTimeout):  # refused, reset, timed out
+            return True
+        if isinstance(current, DBAPIError):
+            if current.connection_invalidated:
+                return True
+            code = sqlstate(current)
+            if code is not None and code.startswith(_UNAVAILABLE_SQLSTATES):
+                return True
+            if "database is locked" in str(current.orig):  # SQLite past busy_timeout
+                return True
+        if type(current).__name__ == "ConnectionDoesNotExistError":
+            return True  # asyncpg's own: the connection went away mid-request
+        current = current.__cause__ or current.__context__
+    return False

@@ -22,6 +22,9 @@ from app.store.bus import MemoryBus
 log = logging.getLogger(__name__)
 CHANNEL = "portico_events"
 APPLICATION_NAME = "portico-bus"
+# Reconnects come at most this far apart, so subscribers are current within about a second of
+# the database coming back.
+MAX_RECONNECT_DELAY = 1.0
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
@@ -105,4 +108,4 @@ class PostgresBus(MemoryBus):
             await self._close()
             self.reconnects += 1
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
+            delay = min(delay * 2, MAX_RECONNECT_DELAY)
