@@ -119,6 +119,44 @@ def cmd_operators_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliveries_dead(args: argparse.Namespace) -> int:
+    from app.services import deliveries
+
+    records = _run(lambda svc: deliveries.dead_deliveries(svc, args.limit))
+    rows = [
+        {
+            "sid": r.delivery.sid,
+            "kind": r.delivery.kind,
+            "channel": r.delivery.channel,
+            "port_order_sid": r.delivery.port_order_sid,
+            "loa_sid": r.delivery.loa_sid,
+            "attempts": len(r.attempts),
+            "last_error": r.attempts[-1].error if r.attempts else None,
+            "date_updated": r.delivery.date_updated.isoformat(),
+        }
+        for r in records
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no dead deliveries")
+    for row in rows:
+        print(
+            f"{row['sid']}  {row['kind']:<15} {row['attempts']:>3} attempts  "
+            f"{row['port_order_sid'] or row['loa_sid']}  {row['last_error'] or ''}"
+        )
+    return 0
+
+
+def cmd_deliveries_retry(args: argparse.Namespace) -> int:
+    from app.services import deliveries
+
+    d = _run(lambda svc: deliveries.retry_delivery(svc, args.sid))
+    print(f"{d.sid} is due again (the worker sends it next)")
+    return 0
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from app.graphql.schema import sdl
 
@@ -173,6 +211,17 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--friendly-name")
     o.add_argument("--json", action="store_true")
     o.set_defaults(fn=cmd_operators_create)
+
+    dl = sub.add_parser("deliveries", help="status callbacks and email").add_subparsers(
+        dest="action", required=True
+    )
+    dd = dl.add_parser("dead", help="list deliveries that used up their attempts")
+    dd.add_argument("--limit", type=int, default=100)
+    dd.add_argument("--json", action="store_true")
+    dd.set_defaults(fn=cmd_deliveries_dead)
+    dr = dl.add_parser("retry", help="send a dead delivery again (same delivery SID)")
+    dr.add_argument("sid")
+    dr.set_defaults(fn=cmd_deliveries_retry)
 
     sub.add_parser(
         "export-schema", help="print the GraphQL schema (SDL); schema.graphql holds it"

@@ -560,6 +560,16 @@ async def event_by_id(session: AsyncSession, event_id: int) -> Event | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def dead_deliveries(session: AsyncSession, dead: str, limit: int) -> Sequence[Delivery]:
+    stmt = (
+        select(Delivery)
+        .where(col(Delivery.state) == dead)
+        .order_by(col(Delivery.id).desc())
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
 async def delivery_by_sid(session: AsyncSession, sid: str) -> Delivery | None:
     stmt = select(Delivery).where(col(Delivery.sid) == sid)
     return (await session.execute(stmt)).scalar_one_or_none()
