@@ -63,11 +63,12 @@ def _outcome(errors: list[GraphQLError], executed: bool) -> str:
 
 
 class Observe(SchemaExtension):
-    """`portico_graphql_operation_duration_seconds` and `portico_graphql_operation_cost` for
-    every query and mutation (a subscription lives as long as its socket wants: its operations
-    are counted as websockets and subscriptions instead), and the operation name in the context
-    of the log lines written while it runs. Outcome: ok (userErrors included), invalid (refused
-    by parsing or validation), unauthorized, error (an error during execution)."""
+    """`portico_graphql_operation_duration_seconds` for every query and mutation,
+    `portico_graphql_operation_cost` for those that ran, and the operation name in the context
+    of the log lines written while one runs. A subscription lives as long as its socket wants:
+    it is counted in the websocket and subscription gauges instead. Outcome: ok (userErrors
+    included), invalid (refused by parsing or validation, or a bad argument), unauthorized,
+    error (an error during execution)."""
 
     def on_operation(self) -> Iterator[None]:
         start = time.perf_counter()
@@ -81,10 +82,6 @@ class Observe(SchemaExtension):
         ec = self.execution_context
         self._executed = True
         logs.operation.set(safe_operation_name(ec.operation_name))
-        if ec.graphql_document is not None and not self._is_subscription():
-            GRAPHQL_COST.labels(
-                operation_label(ec.operation_name), ec.operation_type.value
-            ).observe(estimate(ec.graphql_document, ec.operation_name, ec.variables))
         yield
 
     def _is_subscription(self) -> bool:
@@ -105,9 +102,11 @@ class Observe(SchemaExtension):
         if not errors and ec.result is not None:
             errors = list(ec.result.errors or [])
         outcome = _outcome(errors, self._executed)
-        GRAPHQL_OPERATIONS.labels(operation_label(ec.operation_name), kind, outcome).observe(
-            seconds
-        )
+        name = operation_label(ec.operation_name)
+        GRAPHQL_OPERATIONS.labels(name, kind, outcome).observe(seconds)
+        if outcome in ("ok", "error") and ec.graphql_document is not None:  # it ran
+            cost = estimate(ec.graphql_document, ec.operation_name, ec.variables)
+            GRAPHQL_COST.labels(name, kind).observe(cost)
 
 
 class Authenticate(SchemaExtension):
