@@ -21,7 +21,7 @@ import ipaddress
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
@@ -177,5 +177,6 @@ class MetricsEndpoint:
             svc: Services = request.app.state.services
             gauges = await scrape_gauges(svc, self.open_sockets)
             text = generate_latest(_Scrape(gauges))
-            response = Response(text, media_type=CONTENT_TYPE_LATEST)
+            # The classic text format (0.0.4), which every scraper reads; our names need no more.
+            response = Response(text, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
         await response(scope, receive, send)
