@@ -124,14 +124,20 @@ class QuietConnections(logging.Filter):
 
 def configure(level: str = "INFO", fmt: LogFormat = "text") -> None:
     """One handler on the root logger (stderr) with the chosen formatter; every logger,
-    uvicorn's included, writes through it."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level.upper())
+    uvicorn's included, writes through it. Called again, it replaces its own handler. Like
+    `logging.basicConfig`, it leaves a root logger that others configured alone (a test
+    runner's capture, an embedding application)."""
     uvicorn_error = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, QuietConnections) for f in uvicorn_error.filters):
         uvicorn_error.addFilter(QuietConnections())
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if getattr(h, "portico", False)]
+    if len(ours) != len(root.handlers):
+        return
+    for old in ours:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.portico = True  # type: ignore[attr-defined]
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root.addHandler(handler)
+    root.setLevel(level.upper())

@@ -132,7 +132,8 @@ class Database:
         found: dict[str, tuple[int, int]] = {}
         for name, engine in engines.items():
             pool: Any = engine.pool
-            found[name] = (int(pool.checkedout()), int(pool.size()))
+            if hasattr(pool, "checkedout") and hasattr(pool, "size"):  # a QueuePool
+                found[name] = (int(pool.checkedout()), int(pool.size()))
         return found
 
     async def ping(self) -> None:

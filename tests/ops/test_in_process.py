@@ -5,7 +5,10 @@ lines (route templates, operation names, request ids, masking, the cost estimate
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import re
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -198,3 +201,31 @@ def test_the_cost_estimate_multiplies_by_page_size() -> None:
     assert estimate(doc, "Q", {"n": 20}) == 1 + 20 * 5 + 3
     assert estimate(doc, "Q", {"n": 10_000}) == 1 + 100 * 5 + 3  # capped like the connection
     assert estimate(doc, "Other", {}) == 0
+
+
+def _record(msg: str, *args: object, **extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("app.x", logging.WARNING, __file__, 1, msg, args, None)
+    record.__dict__.update(extra)
+    return record
+
+
+def test_json_lines_carry_the_context_and_mask_the_message() -> None:
+    tokens = (logs.request_id.set("rid-1"), logs.caller_sid.set("AC" + "1" * 32))
+    try:
+        try:
+            raise ValueError("for bob@example.com")
+        except ValueError:
+            record = _record("sent to %s", "bob@example.com", duration_ms=1.5)
+            record.exc_info = sys.exc_info()
+        line = json.loads(logs.JsonFormatter().format(record))
+        text = logs.TextFormatter().format(_record("plain", route="/healthz"))
+    finally:
+        logs.request_id.reset(tokens[0])
+        logs.caller_sid.reset(tokens[1])
+    assert line["level"] == "WARNING" and line["logger"] == "app.x"
+    assert line["message"] == "sent to [email]"
+    assert line["request_id"] == "rid-1" and line["account_sid"] == "AC" + "1" * 32
+    assert line["duration_ms"] == 1.5
+    assert line["exception_type"] == "ValueError" and "bob@" not in line["exception"]
+    assert "operation" not in line
+    assert text == f"WARNING app.x: plain request_id=rid-1 account_sid=AC{'1' * 32}"
