@@ -1,20 +1,20 @@
-"""The `portico` command: serve, worker, migrate, accounts, operators, export-schema."""
+"""The `portico` command: serve, worker, migrate, queue, accounts, operators, export-schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from app.config import Settings
+from app.observability import logs
 from app.porting.errors import PortingError, PortingErrors, as_list
 from app.porting.isotime import format_utc
-from app.services import accounts, webhook_secrets
+from app.services import accounts, queues, webhook_secrets
 from app.services.context import Services
 from app.store.migrate import upgrade
 from app.wiring import build_services
@@ -67,6 +67,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not args.no_migrate:
         upgrade(settings.database_url)
     _run(go)
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    """Backlog (due now), the oldest due item's age and the dead items, per kind."""
+    snap: queues.Snapshot = _run(queues.snapshot)
+    rows = [
+        {
+            "kind": q.kind,
+            "backlog": q.backlog,
+            "oldest_age_seconds": round(q.oldest_age_seconds, 1),
+            "dead": q.dead,
+        }
+        for q in snap.queues
+    ]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{'kind':<14}{'backlog':>9}{'oldest due':>12}{'dead':>8}")
+    for r in rows:
+        age = f"{r['oldest_age_seconds']:.1f} s" if r["backlog"] else "-"
+        print(f"{r['kind']:<14}{r['backlog']:>9}{age:>12}{r['dead']:>8}")
     return 0
 
 
@@ -182,6 +204,12 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
 
+    q = sub.add_parser(
+        "queue", help="print the work queue: backlog, oldest due age and dead items per kind"
+    )
+    q.add_argument("--json", action="store_true", help="one JSON list of {kind, backlog, ...}")
+    q.set_defaults(fn=cmd_queue)
+
     acc = sub.add_parser("accounts", help="manage accounts").add_subparsers(
         dest="action", required=True
     )
@@ -230,9 +258,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=Settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
     args = parser().parse_args(argv)
     try:
         return int(args.fn(args))

@@ -6,6 +6,7 @@ import ipaddress
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,12 @@ class Settings(BaseSettings):
     port: int = 8000
     var_dir: Path = Path("var")
     log_level: str = "INFO"
+    # "text" (the default, one readable line per record) or "json" (one JSON object per line:
+    # time, level, logger, message, request id, account SID, operation, duration).
+    log_format: Literal["text", "json"] = "text"
+    # Unset: /metrics answers loopback peers only. Set: every scrape needs
+    # `Authorization: Bearer <token>`, from any address (loopback included).
+    metrics_token: str | None = Field(default=None, repr=False)
 
     # CONTRACT.md §6: business days before the earliest activation date, per port type.
     business_days_landline: int = 3
@@ -102,6 +109,11 @@ class Settings(BaseSettings):
         if value is not None and len(value) < 32:
             raise ValueError("PORTICO_SECRET_KEY must be at least 32 characters")
         return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("callback_retry_schedule", "scheduler_retry_schedule")
     @classmethod

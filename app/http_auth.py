@@ -10,6 +10,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 
+from app.observability import logs
 from app.services import accounts
 from app.services.context import Caller, Services
 
@@ -36,7 +37,10 @@ async def caller_from_authorization(svc: Services, header: str | None) -> Caller
     creds = parse_basic(header)
     if creds is None:
         return None
-    return await accounts.authenticate(svc, *creds)
+    caller = await accounts.authenticate(svc, *creds)
+    if caller is not None:  # log lines written from here on name the caller (logs.py)
+        logs.caller_sid.set(caller.sid)
+    return caller
 
 
 async def caller_from_headers(svc: Services, headers: Mapping[str, str]) -> Caller | None:

@@ -1,4 +1,6 @@
-"""create_app(settings): the Starlette application. Transports mount here.
+"""create_app(settings): the Starlette application. Transports mount here, the operations
+endpoints (/healthz, /readyz, /metrics: app/ops) beside them, all inside the middleware that
+gives every request an id, a latency observation and an access line (app/observability/asgi.py).
 
 serve(settings): run it under uvicorn, with the graceful shutdown a replica needs: on SIGTERM
 (or Ctrl-C) the listening socket closes, every open websocket is closed with 1012 (service
@@ -18,36 +20,36 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
+from starlette.types import ASGIApp
 
 from app.config import Settings
 from app.graphql.app import graphql_routes
 from app.graphql.websockets import OpenSockets
+from app.observability import logs
+from app.observability.asgi import ObserveRequests
+from app.observability.metrics import VERSION
+from app.ops import ops_routes
 from app.rest import rest_mount
 from app.runners.scheduler import Scheduler
 from app.runners.worker import DeliveryWorker
 from app.services.context import Services
-from app.store.conflicts import RETRY_AFTER_SECONDS
 from app.web import routes as web_routes
 from app.wiring import build_services
 
 log = logging.getLogger(__name__)
 
 
-async def healthz(request: Request) -> JSONResponse:
-    svc: Services = request.app.state.services
-    try:
-        await svc.db.ping()
-    except Exception:
-        log.warning("health check: database unreachable")
-        return JSONResponse(
-            {"status": "unavailable", "reason": "database unreachable"},
-            status_code=503,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-    return JSONResponse({"status": "ok"})
+class Portico(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own error middleware: a 500 gets its X-Request-Id too.
+        return ObserveRequests(super().build_middleware_stack(), self.routes)
+
+
+def workers(settings: Settings) -> list[str]:
+    """The background workers this server runs besides HTTP."""
+    names = ["scheduler"] if settings.scheduler_enabled else []
+    return names + (["delivery"] if settings.delivery_worker else [])
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
@@ -75,7 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             await svc.close()
 
     routes = [
-        Route("/healthz", healthz),
+        *ops_routes(settings, lambda: len(sockets)),
         rest_mount(),
         *graphql_routes(settings, svc, sockets),
         Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
@@ -87,7 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         from app.store.counting import CountSqlMiddleware
 
         middleware.append(Middleware(CountSqlMiddleware))
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Portico(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.services = svc
     app.state.settings = settings
     app.state.scheduler = scheduler
@@ -119,11 +121,25 @@ def serve(settings: Settings) -> None:
                 log.info("closed %d websocket(s) with 1012 (service restart)", closed)
             await super().shutdown(sockets)
 
+    logs.configure(settings.log_level, settings.log_format)
     app = create_app(settings)
+    svc: Services = app.state.services
+    log.info(
+        "portico %s serving on %s:%d: database %s; workers: %s; metrics: %s; log format %s",
+        VERSION,
+        settings.host,
+        settings.port,
+        svc.db.describe(),
+        ", ".join(workers(settings)) or "none",
+        "Bearer token" if settings.metrics_token else "loopback only",
+        settings.log_format,
+    )
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
+        log_config=None,  # every line through logs.configure's handler (text or JSON)
+        access_log=False,  # the access line is ObserveRequests' (route templates, no raw path)
         log_level=settings.log_level.lower(),
         lifespan="on",
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),

@@ -1,9 +1,11 @@
 """The layers the folders show import only downwards (app/ARCHITECTURE.md §2).
 
-rules (app.porting) < settings (app.config) < storage (app.store) < use cases (app.services)
-< adapters (app.adapters) < wiring (app.wiring) < the processes: the transports' shared
-credentials (app.http_auth), then the transports and runners (app.graphql, app.rest, app.web,
-app.runners: none imports another), the application (app.main) and the command (app.cli).
+rules (app.porting) < settings (app.config) < what a process shows of itself: metrics, log
+context, the request middleware (app.observability) < storage (app.store) < use cases
+(app.services) < adapters (app.adapters) < wiring (app.wiring) < the processes: the
+transports' shared credentials (app.http_auth), then the transports, runners and operations
+endpoints (app.graphql, app.rest, app.web, app.runners, app.ops: none imports another), the
+application (app.main) and the command (app.cli).
 Every import counts, also one inside a function or under TYPE_CHECKING.
 """
 
@@ -16,17 +18,19 @@ APP = Path(__file__).resolve().parents[1] / "app"
 LAYERS: dict[str, int] = {
     "app.porting": 0,
     "app.config": 1,
-    "app.store": 2,
-    "app.services": 3,
-    "app.adapters": 4,
-    "app.wiring": 5,
-    "app.http_auth": 6,
-    "app.graphql": 7,
-    "app.rest": 7,
-    "app.web": 7,
-    "app.runners": 7,
-    "app.main": 8,
-    "app.cli": 9,
+    "app.observability": 2,
+    "app.store": 3,
+    "app.services": 4,
+    "app.adapters": 5,
+    "app.wiring": 6,
+    "app.http_auth": 7,
+    "app.graphql": 8,
+    "app.rest": 8,
+    "app.web": 8,
+    "app.runners": 8,
+    "app.ops": 8,
+    "app.main": 9,
+    "app.cli": 10,
 }
 
 

@@ -59,13 +59,8 @@ class SmtpSender:
             raise MailError(f"SMTP {exc.code}: {exc.message}"[:300], permanent) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise MailError(f"SMTP {type(exc).__name__}: {exc}"[:300]) from exc
-        log.info(
-            "mail %s sent via SMTP %s:%s (%s)",
-            message["Message-ID"],
-            self.host,
-            self.port,
-            message["X-Portico-Kind"],
-        )
+        # Never the recipient (personal data), nor the Message-ID (it holds an address form).
+        log.info("mail (%s) sent via SMTP %s:%s", message["X-Portico-Kind"], self.host, self.port)
 
 
 class OutboxSender:
@@ -85,7 +80,7 @@ class OutboxSender:
             os.replace(tmp, path)
         except OSError as exc:
             raise MailError(f"cannot write {path}: {exc.strerror}") from exc
-        log.info("mail to %s (%s) written to %s", message["To"], message["X-Portico-Kind"], path)
+        log.info("mail (%s) written to %s", message["X-Portico-Kind"], path)  # not its recipient
 
 
 def sender_from_settings(settings: Settings) -> EmailSender:

@@ -1,4 +1,5 @@
-"""Schema extensions: protection limits, authentication after validation, error masking.
+"""Schema extensions: metrics and log context, protection limits, authentication after
+validation, error masking.
 
 Order of work for one request: parse (token limit, bounded parser cache) -> validate (depth
 and alias limits, introspection rule, bounded validation cache) -> authenticate -> execute.
@@ -8,7 +9,8 @@ A request refused by the limits therefore never touches the database.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from graphql import ExecutionResult, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
@@ -27,7 +29,15 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types.graphql import OperationType
 
 from app.config import Settings
-from app.graphql.context import Context, auth_error
+from app.graphql.context import AUTH_FAILED, Context, auth_error
+from app.graphql.cost import estimate
+from app.observability import logs
+from app.observability.metrics import (
+    GRAPHQL_COST,
+    GRAPHQL_OPERATIONS,
+    operation_label,
+    safe_operation_name,
+)
 from app.porting.errors import CATALOG
 from app.store.conflicts import RETRY_AFTER_SECONDS, unavailable
 
@@ -44,6 +54,62 @@ def is_unexpected(error: GraphQLError) -> bool:
     or an outage, and its text must not reach the client."""
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
+
+
+def _outcome(errors: list[GraphQLError], executed: bool) -> str:
+    if not errors:
+        return "ok"
+    codes = {(e.extensions or {}).get("code") for e in errors}
+    if AUTH_FAILED in codes:
+        return "unauthorized"
+    return "error" if executed and INVALID_PARAMETER not in codes else "invalid"
+
+
+class Observe(SchemaExtension):
+    """`portico_graphql_operation_duration_seconds` for every query and mutation,
+    `portico_graphql_operation_cost` for those that ran, and the operation name in the context
+    of the log lines written while one runs. A subscription lives as long as its socket wants:
+    it is counted in the websocket and subscription gauges instead. Outcome: ok (userErrors
+    included), invalid (refused by parsing or validation, or a bad argument), unauthorized,
+    error (an error during execution)."""
+
+    def on_operation(self) -> Iterator[None]:
+        start = time.perf_counter()
+        self._executed = False
+        try:
+            yield
+        finally:
+            self._observe(time.perf_counter() - start)
+
+    def on_execute(self) -> Iterator[None]:
+        ec = self.execution_context
+        self._executed = True
+        logs.operation.set(safe_operation_name(ec.operation_name))
+        yield
+
+    def _is_subscription(self) -> bool:
+        try:
+            return self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        except RuntimeError:  # no document: it did not parse
+            return False
+
+    def _observe(self, seconds: float) -> None:
+        ec = self.execution_context
+        if self._is_subscription():
+            return
+        try:
+            kind = ec.operation_type.value
+        except RuntimeError:
+            kind = "unknown"
+        errors = list(ec.pre_execution_errors or [])
+        if not errors and ec.result is not None:
+            errors = list(ec.result.errors or [])
+        outcome = _outcome(errors, self._executed)
+        name = operation_label(ec.operation_name)
+        GRAPHQL_OPERATIONS.labels(name, kind, outcome).observe(seconds)
+        if outcome in ("ok", "error") and ec.graphql_document is not None:  # it ran
+            cost = estimate(ec.graphql_document, ec.operation_name, ec.variables)
+            GRAPHQL_COST.labels(name, kind).observe(cost)
 
 
 UNAVAILABLE = 20503
@@ -131,6 +197,7 @@ def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         rules.append(NoSchemaIntrospectionCustomRule)
     max_tokens = settings.graphql_max_tokens
     return [
+        Observe,
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules(list(rules)),

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from app.http_auth import REALM
+from app.observability.metrics import REST_ERRORS
 from app.porting.errors import PortingError, PortingErrors
 from app.store.conflicts import RETRY_AFTER_SECONDS
 
@@ -32,6 +33,14 @@ def body(code: int, message: str, status: int) -> dict[str, Any]:
     }
 
 
+def respond(
+    content: dict[str, Any], status: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """Every REST error response, counted in `portico_rest_errors_total` by code."""
+    REST_ERRORS.labels(str(content["code"]), str(status)).inc()
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
 def _detail(err: PortingError) -> dict[str, Any]:
     return {"code": err.code, "message": err.message, "field": err.field}
 
@@ -41,15 +50,15 @@ def from_porting(exc: PortingError | PortingErrors) -> JSONResponse:
         first = exc.first
         content = body(first.code, first.message, first.http_status)
         content["details"] = [_detail(e) for e in exc.errors]
-        return JSONResponse(content, status_code=first.http_status)
-    return JSONResponse(body(exc.code, exc.message, exc.http_status), status_code=exc.http_status)
+        return respond(content, first.http_status)
+    return respond(body(exc.code, exc.message, exc.http_status), exc.http_status)
 
 
 def unauthorized() -> JSONResponse:
     err = PortingError(20003)
-    return JSONResponse(
+    return respond(
         body(err.code, err.message, err.http_status),
-        status_code=err.http_status,
+        err.http_status,
         headers={"WWW-Authenticate": REALM},
     )
 
@@ -60,9 +69,9 @@ def not_found() -> JSONResponse:
 
 def method_not_allowed(method: str, allowed: Iterable[str]) -> JSONResponse:
     allow = ", ".join(allowed)
-    return JSONResponse(
+    return respond(
         body(METHOD_NOT_ALLOWED, f"Method not allowed: {method} (allowed: {allow})", 405),
-        status_code=405,
+        405,
         headers={"Allow": allow},
     )
 
@@ -78,7 +87,7 @@ def unavailable() -> JSONResponse:
 
 
 def internal_error() -> JSONResponse:
-    return JSONResponse(body(INTERNAL_ERROR, "Internal server error", 500), status_code=500)
+    return respond(body(INTERNAL_ERROR, "Internal server error", 500), 500)
 
 
 def invalid(message: str, field: str | None = None) -> PortingError:

@@ -21,6 +21,8 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
+from app.observability import logs
+from app.observability.metrics import CARRIER_STEPS
 from app.porting.errors import PortingError
 from app.services import carrier_steps
 from app.services.context import Services
@@ -75,6 +77,7 @@ class Scheduler:
             log.exception("carrier job %s (%s, %s) failed", job.id, job.kind, job.port_order_sid)
             outcome = await self._retry_or_fail(job, f"{type(exc).__name__}: {exc}")
         self.outcomes[outcome] += 1
+        CARRIER_STEPS.labels(outcome if outcome in ("retry", "failed", "lost") else "done").inc()
         log.debug("carrier job %s %s %s: %s", job.id, job.kind, job.port_order_sid, outcome)
         return outcome
 
@@ -147,7 +150,7 @@ async def main() -> None:
     from app.config import Settings
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    logs.configure(settings.log_level, settings.log_format)
     svc = build_services(settings)
     try:
         await Scheduler(svc).run_forever()

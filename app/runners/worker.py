@@ -21,6 +21,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
+from app.observability.metrics import DELIVERY_ATTEMPTS
 from app.porting.notifications import CALLBACK
 from app.services import callbacks, mails
 from app.services.context import Services
@@ -271,6 +272,8 @@ class DeliveryWorker:
             )
             return
         self.sent += 1
+        result = "delivered" if outcome.ok else "retry" if step.state == work.PENDING else "dead"
+        DELIVERY_ATTEMPTS.labels("callback" if d.channel == CALLBACK else "email", result).inc()
         if step.state != "pending" and not outcome.ok:
             quiet = (outcome.error or "").startswith("not sent")  # e.g. the LOA is signed
             (log.info if quiet else log.warning)(

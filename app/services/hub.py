@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -102,9 +103,23 @@ class Hub:
     def subscriber_count(self) -> int:
         return len(self._subs)
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def cursor(self) -> int:
+        """The id of the last event the hub has handed to its subscriptions (it reads the log
+        in transaction order, so ids behind it may still come: a lag, not a position)."""
+        return self._cursor.id
+
     async def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="portico-event-hub")
+            # A context of its own: the first subscriber's request id and caller are not the
+            # hub's (its log lines would carry them forever).
+            self._task = asyncio.create_task(
+                self._run(), name="portico-event-hub", context=contextvars.Context()
+            )
             await self._ready.wait()
 
     async def stop(self) -> None:

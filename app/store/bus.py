@@ -15,6 +15,10 @@ class Bus(Protocol):
     last_id: int
     waiting: int
 
+    @property
+    def listening(self) -> bool:
+        """Whether wake-ups from other processes can arrive (readiness, /readyz)."""
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -32,6 +36,10 @@ class MemoryBus:
         self.last_id = 0
         self.waiting = 0  # callers inside wait_beyond (the hub: one per process)
         self._changed = asyncio.Condition()
+
+    @property
+    def listening(self) -> bool:
+        return True  # one process: every publisher is in it
 
     async def start(self) -> None:
         return None

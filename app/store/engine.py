@@ -112,6 +112,30 @@ class Database:
             except Exception:  # a failed notification must not fail a committed change
                 log.exception("after-commit hook failed")
 
+    def describe(self) -> str:
+        """The database for a log line, with no credentials: `sqlite (var/portico.db)`,
+        `postgresql (db.internal:5432/portico)`."""
+        u = make_url(self.url)
+        if self.is_sqlite:
+            return f"sqlite ({u.database or ':memory:'})"
+        where = f"{u.host or 'localhost'}:{u.port or 5432}/{u.database or ''}"
+        return f"postgresql ({where})"
+
+    def pools(self) -> dict[str, tuple[int, int]]:
+        """Connections (in use, pool size) of each connection pool: "read" and "write" on
+        SQLite (the one writer has its own), "main" on PostgreSQL."""
+        engines = (
+            {"read": self.read_engine, "write": self.write_engine}
+            if self.is_sqlite
+            else {"main": self.read_engine}
+        )
+        found: dict[str, tuple[int, int]] = {}
+        for name, engine in engines.items():
+            pool: Any = engine.pool
+            if hasattr(pool, "checkedout") and hasattr(pool, "size"):  # a QueuePool
+                found[name] = (int(pool.checkedout()), int(pool.size()))
+        return found
+
     async def ping(self) -> None:
         from sqlalchemy import text
 

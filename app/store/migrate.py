@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, make_url
 
-from app.store.engine import to_async_url
+from app.store.engine import Database, to_async_url
 
 HERE = Path(__file__).parent
+VERSION_TABLE = "alembic_version"  # Alembic's default; migrations/env.py keeps it
 
 
 def alembic_config(database_url: str) -> Config:
@@ -40,3 +44,24 @@ def _persist_wal(database_url: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
     finally:
         conn.close()
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    """The head(s) of app/store/migrations (read once per process)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(script.get_heads())
+
+
+async def current_revisions(db: Database) -> frozenset[str]:
+    """The revision(s) the database is at, as Alembic records them in its version table
+    (empty: never migrated). Read directly: Alembic's MigrationContext logs at INFO each time."""
+
+    def read(conn: Connection) -> frozenset[str]:
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return frozenset()
+        rows = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))  # noqa: S608
+        return frozenset(str(r[0]) for r in rows)
+
+    async with db.read_engine.connect() as conn:
+        return await conn.run_sync(read)

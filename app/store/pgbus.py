@@ -44,6 +44,17 @@ class PostgresBus(MemoryBus):
         self.connected = asyncio.Event()
         self.reconnects = 0
 
+    @property
+    def listening(self) -> bool:
+        """The LISTEN connection is up (and was not seen dropping)."""
+        conn = self._conn
+        return (
+            self.connected.is_set()
+            and not self._lost.is_set()
+            and conn is not None
+            and not conn.is_closed()
+        )
+
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="portico-pgbus")

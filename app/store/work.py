@@ -156,6 +156,31 @@ class Queue(Generic[R]):
         count, oldest = (await session.execute(stmt)).one()
         return int(count), oldest
 
+    async def backlog_by(
+        self, session: AsyncSession, now: datetime, column: str
+    ) -> dict[str, tuple[int, datetime | None]]:
+        """`backlog`, per value of `column` (a delivery's channel)."""
+        due = self._due()
+        key = getattr(self.model, column)
+        stmt = (
+            select(key, func.count(), func.min(due))
+            .where(col(self.model.state) == PENDING, due <= now)
+            .group_by(key)
+        )
+        rows = (await session.execute(stmt)).all()
+        return {str(k): (int(n), oldest) for k, n, oldest in rows}
+
+    async def dead_by(self, session: AsyncSession, column: str | None = None) -> dict[str, int]:
+        """How many items are dead (kept after their last attempt), per value of `column`
+        (all under "" without one)."""
+        state = col(self.model.state) == self.dead
+        if column is None:
+            stmt: Any = select(func.count()).where(state)
+            return {"": int((await session.execute(stmt)).scalar_one())}
+        key = getattr(self.model, column)
+        stmt = select(key, func.count()).where(state).group_by(key)
+        return {str(k): int(n) for k, n in (await session.execute(stmt)).all()}
+
     def _fenced(self, row: R, token: str) -> Any:
         return update(self.model).where(
             col(self.model.id) == row.id,
