@@ -146,6 +146,8 @@ def sqlite_seeded(rows: int) -> tuple[str, dict[str, str], int]:
         conn.commit()
         conn.close()
         _creds_path("sqlite").write_text(json.dumps(known))
+    else:
+        upgrade(url)  # a database seeded by an earlier version gets the newer migrations
     conn = sqlite3.connect(path)
     try:
         (have,) = conn.execute("SELECT count(*) FROM port_orders").fetchone()
@@ -184,6 +186,15 @@ async def _pg_seed(rows: int) -> tuple[str, dict[str, str], int]:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_NAME)
     finally:
         await admin.close()
+    if exists and known is not None:
+        # The database is shared by every checkout on this server: is the account ours?
+        conn = await asyncpg.connect(_pg(PG_NAME))
+        try:
+            sid = known["account_sid"]
+            ours = await conn.fetchval("SELECT 1 FROM accounts WHERE sid = $1", sid)
+        finally:
+            await conn.close()
+        known = known if ours else None
     if not exists or known is None:
         await _admin(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
         await _admin(f'CREATE DATABASE "{PG_NAME}"')
@@ -198,6 +209,8 @@ async def _pg_seed(rows: int) -> tuple[str, dict[str, str], int]:
         finally:
             await conn.close()
         _creds_path("postgresql").write_text(json.dumps(known))
+    else:
+        await asyncio.to_thread(upgrade, sa_url)  # newer migrations for an older seed
     conn = await asyncpg.connect(_pg(PG_NAME))
     try:
         have = int(await conn.fetchval("SELECT count(*) FROM port_orders"))
