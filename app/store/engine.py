@@ -2,13 +2,13 @@
 
 `Database.read()` gives a session for reads; `Database.write()` gives one write transaction that
 commits when the block ends without error and rolls back otherwise. It is the only place that
-commits (services open it once per use case). Callbacks registered with `after_commit` run
-after a successful commit and are dropped on rollback.
+commits (`Services.run` opens it once per use case, at the boundary). Callbacks registered with
+`after_commit` run after a successful commit and are dropped on rollback.
 
 SQLite: WAL, foreign keys, busy timeout; writes go through one connection with
 `BEGIN IMMEDIATE`, so writers queue instead of failing with "database is locked".
-PostgreSQL: one pool; the event log serialises its inserts with an advisory lock so event ids
-commit in order (see app/store/events.py).
+PostgreSQL: one pool; writers run side by side, and readers of the event log go through it in
+the order of the writing transactions (app/store/events.py).
 """
 
 from __future__ import annotations
