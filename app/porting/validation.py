@@ -218,6 +218,12 @@ if set(_RULES) != _INPUT_KEYS:  # every value of PortOrderFields has its rule, a
 # Field rules
 
 
+def to_e164(value: str) -> str | None:
+    """The number in E.164 if it is a valid number of its plan, else None."""
+    return _to_e164(value)
+
+
+@lru_cache(maxsize=4096)  # a Port Request validates its shared billing number once per number
 def _to_e164(value: str) -> str | None:
     compact = _NUMBER_SEPARATORS.sub("", value)
     if not _E164.fullmatch(compact):
@@ -291,6 +297,7 @@ def _is_person_name(value: str) -> bool:
     return has_letter
 
 
+@lru_cache(maxsize=4096)  # a Port Request validates its shared addresses once per number
 def _normalize_email(value: str) -> str | None:
     try:
         return validate_email(value, check_deliverability=False).normalized

@@ -35,7 +35,6 @@ from app.store.bus import Bus, MemoryBus
 from app.store.engine import Database, Tx
 from app.store.pgbus import CHANNEL
 from app.store.secrets import Cipher
-from app.store.tables import Event
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -103,9 +102,10 @@ class Services:
         async with self.db.write() as tx:
             await log.serialize(tx)
             yield tx
-            events: list[Event] = tx.info.get("events", [])
-            if events:
-                last = max(e.id for e in events if e.id is not None)
+            await tx.run_before_commit()  # before the events written are announced
+            ids = log.appended(tx)
+            if ids:
+                last = max(ids)
                 if not self.db.is_sqlite:
                     # Delivered to every replica's LISTEN connection when (if) we commit.
                     await tx.execute(
