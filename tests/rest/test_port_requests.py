@@ -134,7 +134,12 @@ async def test_refusals_store_nothing(
 async def test_a_form_repeats_numbers(http: httpx.AsyncClient, alice: Tenant) -> None:
     a, b = numbers(2)
     shared = {k: str(v) for k, v in request_input().items() if k != "numbers"}
-    form = [*shared.items(), ("Numbers", a), ("Numbers", b), ("AllOrNothing", "true")]
+    form: list[tuple[str, str | int | float | bool | None]] = [
+        *shared.items(),
+        ("Numbers", a),
+        ("Numbers", b),
+        ("AllOrNothing", "true"),
+    ]
     assert_error(await http.post(REQUESTS, data=shared, auth=alice.auth), 400, 21840)
     content = httpx.QueryParams(form)
     r = await http.post(
