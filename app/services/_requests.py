@@ -40,8 +40,10 @@ async def _settle(tx: Tx) -> None:
 
 
 async def recompute(tx: Tx, request_sid: str, now: datetime) -> PortRequest | None:
-    """Count the request's orders again; write the change of its derived status, if any."""
-    row = await queries.port_request(tx, request_sid, None)
+    """Count the request's orders again; write the change of its derived status, if any. The
+    request's row is locked first (PostgreSQL), so two transactions moving orders of one
+    request count one after the other, the second seeing the first's moves."""
+    row = await queries.port_request(tx, request_sid, None, for_update=True)
     if row is None:
         return None
     counts = requests.all_counts(await queries.order_counts_of_request(tx, request_sid))
