@@ -1,6 +1,8 @@
-"""Many new orders at once (a Port Request's), in a number of statements that does not grow
-with them: one read of the open LOAs of their groups, then one insert per table (LOAs, orders,
-errors, events with their ids back, deliveries, carrier steps).
+"""Many orders at once (a Port Request's), in a number of statements that does not grow with
+them. `create_orders`: one read of the open LOAs of their groups, then one insert per table
+(LOAs, orders, errors, events with their ids back, deliveries, carrier steps). `move_orders`:
+the moves of many claimed orders, carried out as `_orders.move` carries out one, one statement
+per kind of write (plus one LOA check per LOA a cancel may close).
 
 Each order is decided as a single create decides it (app/services/port_orders.py `create`):
 the LOA of its group (app/porting/grouping.py), its dates (`_orders.order_dates`), the move the
@@ -15,6 +17,7 @@ Everything here runs inside the caller's transaction and never commits.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,10 +25,11 @@ from typing import Any
 
 from app.porting import changes, fields, notifications, sids
 from app.porting.carrier import Portability
+from app.porting.changes import Change
 from app.porting.grouping import group_key
 from app.porting.statuses import Actor, LoaStatus, PortOrderStatus
 from app.porting.validation import PortOrderFields
-from app.services import _orders
+from app.services import _orders, _requests
 from app.services.context import Services
 from app.store import bulk, events, jobs, queries
 from app.store.engine import Tx
@@ -150,3 +154,56 @@ def _event(
         actor_sid=actor_sid,
         port_request_sid=order.port_request_sid,
     )
+
+
+@dataclass(frozen=True)
+class Move:
+    """A claimed order and the change decided for it (`changes.decide`)."""
+
+    order: PortOrder
+    change: Change
+
+
+async def move_orders(
+    tx: Tx, moves: Sequence[Move], actor: Actor, actor_sid: str | None, now: datetime
+) -> None:
+    """Carry out many decided moves (no error appended, no inventory entry: a cancel's)."""
+    if not moves:
+        return
+    if any(m.change.enter_inventory for m in moves):
+        raise AssertionError("a move into the inventory checks its number: one at a time")
+    for m in moves:
+        _orders.mark(m.order, m.change, now)
+        if m.order.port_request_sid is not None:
+            _requests.order_moved(tx, m.order.port_request_sid, now)
+    await tx.flush()  # the orders' rows
+    orders = [m.order for m in moves]
+    errors = await queries.errors_by_order(tx, [o.sid for o in orders])
+    written = [
+        _event(
+            m.order,
+            m.change.event_type,
+            _orders.order_payload(m.order, errors[m.order.sid], list(m.change.callback_types)),
+            actor,
+            actor_sid,
+        )
+        for m in moves
+    ]
+    ids = await events.append_many(tx, written, now)
+    await events.queue_deliveries_many(
+        tx,
+        [
+            (i, e.account_sid, notifications.order_deliveries(e.type, e.payload, m.order))
+            for i, e, m in zip(ids, written, moves, strict=True)
+        ],
+        now,
+    )
+    retire: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for m in moves:
+        retire[tuple(m.change.retire)].append(m.order.sid)
+    for kinds, sids_ in retire.items():
+        await jobs.retire_many(tx, sids_, kinds)
+    await jobs.write_many(tx, [(m.order, m.change.steps) for m in moves], now)
+    closing = dict.fromkeys(m.order.loa_sid for m in moves if m.change.close_loa_if_done)
+    for loa_sid in closing:
+        await _orders.close_loa_if_done(tx, loa_sid, actor, actor_sid, now)

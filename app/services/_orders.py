@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.porting import changes, fields, notifications, sids
@@ -47,6 +47,23 @@ async def claim(tx: Tx, row: PortOrder | Loa) -> None:
     if result.rowcount != 1:
         raise PortingError(20409)
     set_committed_value(row, "version", row.version + 1)
+
+
+async def claim_many(tx: Tx, orders: list[PortOrder]) -> None:
+    """`claim` for many orders with one statement: all of them, or 20409."""
+    if not orders:
+        return
+    pairs = [(o.id, o.version) for o in orders]
+    result: Any = await tx.execute(
+        update(PortOrder)
+        .where(tuple_(PortOrder.id, PortOrder.version).in_(pairs))
+        .values(version=PortOrder.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(orders):
+        raise PortingError(20409)
+    for o in orders:
+        set_committed_value(o, "version", o.version + 1)
 
 
 async def attach_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime) -> Loa:
@@ -222,7 +239,7 @@ async def _apply(
     await jobs.retire(tx, order.sid, change.retire)
     jobs.write(tx, order, change.steps, now)
     if change.close_loa_if_done:
-        await _close_loa_if_done(tx, order.loa_sid, actor, actor_sid, now)
+        await close_loa_if_done(tx, order.loa_sid, actor, actor_sid, now)
     return event
 
 
@@ -315,7 +332,7 @@ async def move_loa(
     return await record_loa_event(tx, loa, actor, actor_sid, now)
 
 
-async def _close_loa_if_done(
+async def close_loa_if_done(
     tx: Tx, loa_sid: str, actor: Actor, actor_sid: str | None, now: datetime
 ) -> None:
     """An LOA whose orders are all canceled (or that covers none) is canceled."""
@@ -339,4 +356,4 @@ async def leave_loa(
 ) -> None:
     """An order left the LOA `loa_sid` (it joined another group's): close it if done."""
     await tx.flush()
-    await _close_loa_if_done(tx, loa_sid, actor, actor_sid, now)
+    await close_loa_if_done(tx, loa_sid, actor, actor_sid, now)

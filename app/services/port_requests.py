@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.porting import requests, sids
+from app.porting import changes, requests, sids
 from app.porting.carrier import Portability
 from app.porting.errors import PortingError
 from app.porting.requests import NumberEntry, NumberError, NumberResult, PortabilityResult
@@ -139,6 +139,7 @@ async def cancel(tx: Tx, svc: Services, caller: Caller, sid: str) -> RequestView
         raise PortingError(20404, field="sid")
     orders = (await queries.orders_of_requests(tx, [sid]))[sid]
     outcomes: dict[str, list[NumberError]] = {}
+    moves: list[_batch.Move] = []
     for order in orders:
         status = S(order.status)
         foc = binding_foc(status, order.activation_date)
@@ -146,9 +147,13 @@ async def cancel(tx: Tx, svc: Services, caller: Caller, sid: str) -> RequestView
         if refusal is not None:
             outcomes[order.sid] = [NumberError(refusal.code, refusal.message)]
             continue
-        await _orders.claim(tx, order)
-        await _orders.move(tx, order, S.CANCELED, Actor.CUSTOMER, caller.sid, now)
+        change = changes.decide(
+            status, S.CANCELED, Actor.CUSTOMER, was_submitted=order.submitted_date is not None
+        )
+        moves.append(_batch.Move(order, change))
         outcomes[order.sid] = []
+    await _orders.claim_many(tx, [m.order for m in moves])
+    await _batch.move_orders(tx, moves, Actor.CUSTOMER, caller.sid, now)
     await tx.run_before_commit()  # the request's derived status, for the answer
     numbers = reads.number_results(row, {o.sid: o for o in orders}, {}, outcomes)
     return RequestView(row, numbers, list(dict.fromkeys(o.loa_sid for o in orders)))

@@ -71,6 +71,22 @@ async def retire(tx: Tx, order_sid: str, kinds: Iterable[str]) -> None:
     )
 
 
+async def retire_many(tx: Tx, order_sids: Iterable[str], kinds: Iterable[str]) -> None:
+    """`retire` for many orders at once (the same kinds for each)."""
+    sids, kinds = list(order_sids), [str(k) for k in kinds]
+    if not sids or not kinds:
+        return
+    await tx.execute(
+        update(Job)
+        .where(
+            col(Job.port_order_sid).in_(sids),
+            col(Job.state) == PENDING,
+            col(Job.kind).in_(kinds),
+        )
+        .values(state=RETIRED, lease_until=None, lease_token=None)
+    )
+
+
 def _planned(order: PortOrder, plans: Iterable[StepPlan], now: datetime) -> list[dict[str, Any]]:
     """The columns of the job row of each planned step of `order`."""
     out = []

@@ -71,7 +71,7 @@ async def test_a_port_request_runs_as_many_statements_for_1000_numbers_as_for_10
     auth = await _seed(settings, 0)
     settings.debug_count_sql = True
     app, http = await _client(settings, auth)
-    counts = []
+    counts, cancels = [], []
     async with app.router.lifespan_context(app), http:
         for size, signer in ((10, "Ten"), (1000, "Thousand"), (10, "Again")):
             raw = request_input(
@@ -81,5 +81,10 @@ async def test_a_port_request_runs_as_many_statements_for_1000_numbers_as_for_10
             assert r.status_code == 201, r.text
             assert r.json()["counts"]["PENDING"] == size
             counts.append(int(r.headers[HEADER.decode()]))
+            # and canceling all of them: one statement per kind of write too
+            canceled = await http.delete(f"/porting/PortRequests/{r.json()['sid']}")
+            assert canceled.json()["counts"]["CANCELED"] == size
+            cancels.append(int(canceled.headers[HEADER.decode()]))
     assert counts[0] == counts[1] == counts[2], counts
     assert counts[0] <= 12, counts  # caller, lock, taken numbers, LOAs, one insert per table
+    assert cancels[0] == cancels[1] == cancels[2], cancels
