@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # after the last one the step is given up (failed). 20409 conflicts are retried at once.
     scheduler_retry_schedule: str = "1,2,4,8,16,32,64"
 
+    # Port Requests (CONTRACT.md §11): at most this many numbers in one request or one
+    # portability check.
+    port_request_max_numbers: int = Field(default=1000, ge=1)
+
     # GraphQL protection.
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30

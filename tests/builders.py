@@ -37,6 +37,28 @@ def order_input(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not ...}
 
 
+_bulk = itertools.count()
+_AREAS = ("212", "646", "312", "617", "206", "303")
+
+
+def numbers(n: int) -> list[str]:
+    """`n` distinct valid US numbers, never ending in a sandbox digit pattern (0001-0004)."""
+    out = []
+    for _ in range(n):
+        k = next(_bulk)
+        out.append(f"+1{_AREAS[(k // 8000) % len(_AREAS)]}555{2000 + k % 8000:04d}")
+    return out
+
+
+def request_input(entries: list[Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """A valid Port Request create: the shared values of `order_input` and `entries` as its
+    numbers (default: three fresh numbers); an override of `...` leaves the key out."""
+    data: dict[str, Any] = {k: v for k, v in order_input().items() if k != "number"}
+    data["numbers"] = numbers(3) if entries is None else entries
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not ...}
+
+
 def mobile_input(**overrides: Any) -> dict[str, Any]:
     base = {
         "port_type": "MOBILE",

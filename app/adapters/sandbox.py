@@ -14,6 +14,7 @@ follow from the number, the order's status and the time, so any replica may ask.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from app.porting.carrier import (
@@ -42,17 +43,24 @@ def carrier_name(number: str) -> str:
     return CARRIERS[digest[0] % len(CARRIERS)]
 
 
+def _portability(number: str) -> Portability:
+    name = carrier_name(number)
+    if number.endswith(NOT_PORTABLE):
+        return Portability(
+            False, name, 21827, f"Number {number} cannot be ported: not portable at {name}"
+        )
+    return Portability(True, name)
+
+
 class SandboxCarrier:
     def __init__(self, step: timedelta = timedelta(seconds=60)) -> None:
         self.step = step
 
     async def check_portability(self, number: str) -> Portability:
-        name = carrier_name(number)
-        if number.endswith(NOT_PORTABLE):
-            return Portability(
-                False, name, 21827, f"Number {number} cannot be ported: not portable at {name}"
-            )
-        return Portability(True, name)
+        return _portability(number)
+
+    async def check_portability_many(self, numbers: Sequence[str]) -> list[Portability]:
+        return [_portability(n) for n in numbers]
 
     async def submit(self, order: CarrierOrder, now: datetime) -> Submitted:
         return Submitted(answer_at=now + self.step)

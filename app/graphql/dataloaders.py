@@ -16,11 +16,19 @@ from aiodataloader import DataLoader
 
 from app.graphql.pagination import EventArgs, PageArgs
 from app.porting.errors import PortingError
+from app.porting.requests import NumberResult
 from app.services import deliveries, inventory, reads
 from app.services.context import Caller, Services
 from app.services.deliveries import DeliveryRecord
 from app.store.queries import Page
-from app.store.tables import Event, IncomingPhoneNumber, Loa, PortOrder, PortOrderError
+from app.store.tables import (
+    Event,
+    IncomingPhoneNumber,
+    Loa,
+    PortOrder,
+    PortOrderError,
+    PortRequest,
+)
 
 A = TypeVar("A", bound=Hashable)
 V = TypeVar("V")
@@ -72,6 +80,13 @@ class Loaders:
         self.callback_deliveries: DataLoader[str, list[DeliveryRecord]] = loader(
             self._callback_deliveries
         )
+        self.port_request: DataLoader[str, PortRequest | None] = loader(self._port_requests)
+        self.request_numbers: DataLoader[str, list[NumberResult]] = loader(self._request_numbers)
+        self.request_loa_sids: DataLoader[str, list[str]] = loader(self._request_loa_sids)
+        self.orders_of_request: DataLoader[tuple[str, PageArgs], Page[PortOrder]] = loader(
+            self._orders_of_requests
+        )
+        self.order_count_of_request: DataLoader[str, int] = loader(self._request_order_counts)
 
     async def _port_orders(self, sids: list[str]) -> list[PortOrder | None]:
         found = await reads.port_orders_by_sids(self.svc, self.caller, sids)
@@ -117,4 +132,32 @@ class Loaders:
 
     async def _callback_deliveries(self, sids: list[str]) -> list[list[DeliveryRecord]]:
         found = await deliveries.deliveries_by_order(self.svc, self.caller, sids)
+        return [found[sid] for sid in sids]
+
+    async def _port_requests(self, sids: list[str]) -> list[PortRequest | None]:
+        found = await reads.port_requests_by_sids(self.svc, self.caller, sids)
+        return [found.get(sid) for sid in sids]
+
+    async def _request_numbers(self, sids: list[str]) -> list[list[NumberResult]]:
+        rows = await reads.port_requests_by_sids(self.svc, self.caller, sids)
+        found = await reads.numbers_of_requests(self.svc, list(rows.values()))
+        return [found.get(sid, []) for sid in sids]
+
+    async def _request_loa_sids(self, sids: list[str]) -> list[list[str]]:
+        visible = await reads.port_requests_by_sids(self.svc, self.caller, sids)
+        found = await reads.loa_sids_of_requests(self.svc, list(visible))
+        return [found.get(sid, []) for sid in sids]
+
+    async def _orders_of_requests(
+        self, keys: list[tuple[str, PageArgs]]
+    ) -> list[Page[PortOrder] | PortingError]:
+        async def read(sids: list[str], a: PageArgs) -> dict[str, Page[PortOrder]]:
+            return await reads.port_orders_of_requests(
+                self.svc, self.caller, sids, a.limit, a.after, a.before, a.from_end
+            )
+
+        return await _grouped(keys, read)
+
+    async def _request_order_counts(self, sids: list[str]) -> list[int]:
+        found = await reads.count_port_orders_of_requests(self.svc, self.caller, sids)
         return [found[sid] for sid in sids]

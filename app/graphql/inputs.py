@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import strawberry
 
 from app.graphql.fields import Spec, add_fields, graphql_type
-from app.porting import fields
-from app.store.queries import LoaFilter, PortOrderFilter
+from app.porting import fields, requests
+from app.store.queries import LoaFilter, PortOrderFilter, PortRequestFilter
 
 T = TypeVar("T")
 
@@ -70,6 +70,13 @@ class LoaFilterInput:
         return LoaFilter(**_filter_values(self, fields.LOA_FILTERS))
 
 
+@strawberry.input(name="PortRequestFilter", description="Every field given must match.")
+@_filters(fields.PORT_REQUEST_FILTERS)
+class PortRequestFilterInput:
+    def to_filter(self) -> PortRequestFilter:
+        return PortRequestFilter(**_filter_values(self, fields.PORT_REQUEST_FILTERS))
+
+
 # --- create and update parameters (CONTRACT.md §2) ----------------------------------------------
 
 
@@ -111,3 +118,37 @@ class CreatePortOrderInput(UpdatePortOrderInput):
 
 CREATE_FIELDS = frozenset(f.name for f in _CREATE)
 UPDATE_FIELDS = frozenset(f.name for f in _UPDATE)
+
+
+# --- a Port Request's create (CONTRACT.md §11) -------------------------------------------------
+
+
+@strawberry.input(description="One number of a Port Request; its values win over the shared ones.")
+@_parameters(fields.PER_NUMBER)
+class PortRequestNumberInput:
+    def to_raw(self) -> dict[str, Any]:
+        return _raw(self)
+
+
+@strawberry.input(description="A Port Request: the values its numbers share, and the numbers.")
+@_parameters(fields.SHARED)
+class CreatePortRequestInput:
+    numbers: list[PortRequestNumberInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Required: the numbers, 1 to PORTICO_PORT_REQUEST_MAX_NUMBERS (default "
+        "1,000); each becomes a port order, or is left out with its errors.",
+    )
+    all_or_nothing: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Refuse the whole request when any number has an error (default false).",
+    )
+
+    def to_raw(self) -> dict[str, Any]:
+        raw = _raw(self)
+        numbers = raw.get(requests.NUMBERS)
+        if isinstance(numbers, list):
+            raw[requests.NUMBERS] = [n.to_raw() for n in numbers]
+        return raw
+
+
+REQUEST_FIELDS = frozenset({*(f.name for f in fields.SHARED), *requests.PARAMETERS})

@@ -17,6 +17,7 @@ from app.graphql.inputs import (
 from app.graphql.nodes import CtxInfo, wrap_loa, wrap_order
 from app.graphql.operators import OperatorMutation
 from app.graphql.payloads import LoaPayload, PortOrderPayload, user_errors
+from app.graphql.requests import PortRequestMutation
 from app.porting.errors import PortingError, PortingErrors
 from app.services import loas, port_orders
 from app.store.tables import PortOrder
@@ -73,5 +74,6 @@ class PortingMutation:
 
 
 @strawberry.type(name="Mutation")
-class Mutation(PortingMutation, OperatorMutation):
-    """The customers' mutations (above), then the operators' (app/graphql/operators.py)."""
+class Mutation(PortingMutation, PortRequestMutation, OperatorMutation):
+    """The customers' mutations (above and app/graphql/requests.py), then the operators'
+    (app/graphql/operators.py)."""

@@ -31,6 +31,7 @@ from app.store.tables import Event, Loa, PortOrder, PortOrderError
 
 if TYPE_CHECKING:
     from app.graphql.inventory import IncomingPhoneNumberType
+    from app.graphql.requests import PortRequestType
 
 CtxInfo = Info[Context, None]
 S_NAMES = frozenset(PortOrderStatus.__members__)
@@ -143,19 +144,43 @@ async def _incoming_phone_number(
     return None if sid is None else await incoming_phone_number(info, sid)
 
 
+async def _port_request(
+    root: PortOrderType, info: CtxInfo
+) -> Annotated[PortRequestType, strawberry.lazy("app.graphql.requests")] | None:
+    from app.graphql.requests import wrap_request  # the types refer to each other
+
+    sid = root.row.port_request_sid
+    if sid is None:
+        return None
+    row = await info.context.loaders.port_request.load(sid)
+    return None if row is None else wrap_request(row)
+
+
 def _sid(row: PortOrder | Loa) -> str:
     return row.sid
 
 
 @strawberry.type(name="PortOrder", description="A request to port one number to us.")
-@plain_fields(fields.PORT_ORDER, after={"incoming_phone_number": "incoming_phone_number_sid"})
+@plain_fields(
+    fields.PORT_ORDER,
+    after={
+        "port_request": "port_request_sid",
+        "incoming_phone_number": "incoming_phone_number_sid",
+    },
+)
 class PortOrderType(Node):
     row: strawberry.Private[PortOrder]
     id: strawberry.ID = strawberry.field(
         description="The SID: globally unique; its prefix names the type."
     )
 
-    # (a field with a resolver function, declared as an attribute: it keeps its place)
+    # (fields with a resolver function, declared as attributes: they keep their place)
+    port_request: Annotated[PortRequestType, strawberry.lazy("app.graphql.requests")] | None = (
+        strawberry.field(
+            resolver=_port_request,
+            description="The Port Request the order belongs to; null when created alone.",
+        )
+    )
     incoming_phone_number: (
         Annotated[IncomingPhoneNumberType, strawberry.lazy("app.graphql.inventory")] | None
     ) = strawberry.field(

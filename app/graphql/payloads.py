@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 import strawberry
@@ -37,6 +38,10 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+# An error of one entry of a list input: `numbers[3].pin_number` (app/porting/requests.py).
+_ENTRY = re.compile(r"(\w+)\[(\d+)\](?:\.(\w+))?")
+
+
 def user_errors(
     exc: PortingError | PortingErrors,
     input_fields: Collection[str] = (),
@@ -45,7 +50,10 @@ def user_errors(
     out: list[UserError] = []
     for e in as_list(exc):
         path: list[str] | None = None
-        if e.field is not None and e.field in input_fields:
+        entry = _ENTRY.fullmatch(e.field) if e.field is not None else None
+        if entry is not None and entry[1] in input_fields:
+            path = ["input", camel(entry[1]), entry[2], *([camel(entry[3])] if entry[3] else [])]
+        elif e.field is not None and e.field in input_fields:
             path = ["input", camel(e.field)]
         elif e.field is not None and e.field in arguments:
             path = [camel(e.field)]

@@ -11,6 +11,7 @@ from app.graphql.inputs import LoaFilterInput, PortOrderFilterInput
 from app.graphql.inventory import InventoryQuery, incoming_phone_number
 from app.graphql.nodes import CtxInfo, LoaType, Node, PortOrderType, wrap_loa, wrap_order
 from app.graphql.pagination import Connection, connection, from_porting, page_args
+from app.graphql.requests import PortRequestQuery, port_request
 from app.porting import sids
 from app.porting.errors import PortingError
 from app.services import reads
@@ -95,9 +96,12 @@ class PortingQuery:
             return await _loa(info, id)
         if prefix == sids.INCOMING_PHONE_NUMBER:
             return await incoming_phone_number(info, id)
+        if prefix == sids.PORT_REQUEST:
+            return await port_request(info, id)
         return None
 
 
 @strawberry.type(name="Query")
-class Query(PortingQuery, InventoryQuery):
-    """Orders, LOAs and `node` (above), then the inventory (app/graphql/inventory.py)."""
+class Query(PortingQuery, InventoryQuery, PortRequestQuery):
+    """Orders, LOAs and `node` (above), then the inventory (app/graphql/inventory.py) and the
+    Port Requests (app/graphql/requests.py)."""

@@ -8,7 +8,7 @@
 - `loaStatusChanged(sid, after)`: every status change of an LOA.
 - Without `sid`: every order (or LOA) the caller may read. With a `sid` the caller cannot read
   (another account's, or none at all) the subscription fails at once with 20404, the same
-  answer either way.
+  answer either way. `portRequestSid` keeps the orders of one Port Request (same rule).
 - `after`: a cursor (an event's `cursor`, or a timeline cursor of `PortOrder.events`). The
   subscription first sends the matching events after it from the log, then continues live,
   with no gap and no duplicate at the seam (app/services/hub.py). To miss nothing, a client reads
@@ -224,10 +224,15 @@ async def _stream(
     after: int | None,
     keep: Callable[[Event], bool],
     wrap: Callable[[Event], T],
+    port_request_sid: str | None = None,
 ) -> AsyncGenerator[T, None]:
     caller = ctx.who
     events = ctx.services.hub.events(
-        visible=caller.visible, resource_type=resource_type, resource_sid=sid, after=after
+        visible=caller.visible,
+        resource_type=resource_type,
+        resource_sid=sid,
+        after=after,
+        port_request_sid=port_request_sid,
     )
     try:
         async for event in events:
@@ -246,11 +251,16 @@ async def _stream(
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="Status and FOC date changes of one order (`sid`) or of every order you "
-        "may read; with `after`, first the changes since that cursor."
+        description="Status and FOC date changes of one order (`sid`), of the orders of one "
+        "Port Request (`portRequestSid`) or of every order you may read; with `after`, first "
+        "the changes since that cursor."
     )
     async def port_order_status_changed(
-        self, info: CtxInfo, sid: strawberry.ID | None = None, after: str | None = None
+        self,
+        info: CtxInfo,
+        sid: strawberry.ID | None = None,
+        after: str | None = None,
+        port_request_sid: strawberry.ID | None = None,
     ) -> AsyncGenerator[PortOrderEvent, None]:
         ctx = info.context
         websocket_only(ctx)
@@ -259,7 +269,13 @@ class Subscription:
             found = await reads.port_orders_by_sids(ctx.services, ctx.who, [sid])
             if sid not in found:
                 raise not_found()
-        return _stream(ctx, PORT_ORDER, sid, after_id, is_status_change, _port_order_event)
+        if port_request_sid is not None:
+            requests = await reads.port_requests_by_sids(ctx.services, ctx.who, [port_request_sid])
+            if port_request_sid not in requests:
+                raise not_found()
+        return _stream(
+            ctx, PORT_ORDER, sid, after_id, is_status_change, _port_order_event, port_request_sid
+        )
 
     @strawberry.subscription(
         description="Status changes of one LOA (`sid`) or of every LOA you may read; with "

@@ -3,7 +3,9 @@
 There is no real carrier here; `app.adapters.sandbox` implements this protocol with the same
 interface a real integration would have. The conversation goes:
 
-1. `check_portability(number)` when an order is created or its number changes.
+1. `check_portability(number)` when an order is created or its number changes;
+   `check_portability_many(numbers)` for the numbers of a Port Request or a portability
+   check, in one call (one round trip to a real carrier, not one per number).
 2. `submit(order, now)` once the LOA is signed; the carrier acknowledges and says when to ask
    for its answer (`Submitted.answer_at`).
 3. `answer(order, now)` when that time comes (and again at the FOC date of an accepted order):
@@ -18,6 +20,7 @@ so an adapter treats the order SID as its idempotency key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -107,6 +110,9 @@ Reply = Answer | Wait
 class CarrierAdapter(Protocol):
     async def check_portability(self, number: str) -> Portability:
         """The portability check run when an order is created or its number changes."""
+
+    async def check_portability_many(self, numbers: Sequence[str]) -> list[Portability]:
+        """The same check for many numbers at once: one answer per number, in their order."""
 
     async def submit(self, order: CarrierOrder, now: datetime) -> Submitted:
         """Hand a signed order to the losing carrier."""

@@ -1,4 +1,5 @@
-"""The fields of a Port Order and of an LOA, each declared once, in output order (CONTRACT.md §2).
+"""The fields of a Port Order, an LOA and a Port Request, each declared once, in output order
+(CONTRACT.md §2, §3, §11).
 
 Every layer takes its field lists from here: validation (`PortOrderFields`), the storage
 mapping (`stored_values`, `write_only_values`, `fields_from`), the GraphQL object types, inputs
@@ -19,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from app.porting import sids
-from app.porting.statuses import LoaStatus, PortOrderStatus, PortType
+from app.porting.statuses import LoaStatus, PortOrderStatus, PortRequestStatus, PortType
 
 MAX_FRIENDLY_NAME = 64
 WRITE_ONLY_NOTE = "Write-only: stored encrypted, never returned."
@@ -46,6 +47,9 @@ INT = Kind("int")
 TEXT_LIST = Kind("text_list")
 URL = Kind("url")  # absolute; computed (PORTICO_PUBLIC_URL + path)
 ERRORS = Kind("errors")  # the order's errors (their own table); computed
+COUNTS = Kind("counts")  # a Port Request's orders per status: {status: count}, every status
+NUMBERS = Kind("numbers")  # a Port Request's numbers and what became of each; computed
+SID_LIST = Kind("sid_list")  # a list of SIDs (Kind.prefix); computed
 
 
 def sid(prefix: str) -> Kind:
@@ -54,6 +58,10 @@ def sid(prefix: str) -> Kind:
 
 def enum_of(cls: type[enum.StrEnum]) -> Kind:
     return Kind("enum", enum=cls)
+
+
+def sid_list(prefix: str) -> Kind:
+    return Kind("sid_list", prefix=prefix)
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Field:
     rest: bool = True  # a key of the REST JSON (and of the OpenAPI object schema)
     graphql: bool = True  # a field of the GraphQL object type
     computed: bool = False  # not a column: the layer computes it (url, errors); no plain value
+    listed: bool = True  # REST: also a key of the list's entries (False: the instance's only)
     openapi_doc: str | None = None  # OpenAPI object property
     graphql_doc: str | None = None  # GraphQL object type field
     # -- inputs --
@@ -80,12 +89,17 @@ class Field:
     also_integer: bool = False  # OpenAPI: a JSON integer is accepted too (as text)
     openapi_input_doc: str | None = None  # OpenAPI request parameter (write-only: the note)
     graphql_input_doc: str | None = None  # GraphQL input field, after "Required." (if so)
+    # -- a Port Request's create (CONTRACT.md §11) --
+    shared: bool = False  # a request parameter every number of the request gets
+    per_number: bool = False  # a key of a `numbers` entry (it wins over a shared value)
     # -- storage --
     loa: bool = False  # the order's LOA keeps a copy, in its column of the same name
 
     def __post_init__(self) -> None:
         if self.update and not self.create:
             raise ValueError(f"{self.name}: an update parameter is a create parameter too")
+        if (self.shared or self.per_number) and not self.create:
+            raise ValueError(f"{self.name}: a Port Request parameter is a create parameter too")
         if self.required and not self.update:
             raise ValueError(f"{self.name}: a required parameter is a value (update)")
         if self.write_only and not (self.update and self.nullable):
@@ -168,8 +182,16 @@ def _required(name: str, kind: Kind, **more: Any) -> Field:
 
 
 def _write_only(name: str, graphql_input_doc: str) -> Field:
-    """A secret value: an optional parameter, stored encrypted, in no output."""
-    return _value(name, TEXT, nullable=True, write_only=True, graphql_input_doc=graphql_input_doc)
+    """A secret value: an optional parameter, stored encrypted, in no output; in a Port Request
+    each number gives its own."""
+    return _value(
+        name,
+        TEXT,
+        nullable=True,
+        write_only=True,
+        graphql_input_doc=graphql_input_doc,
+        per_number=True,
+    )
 
 
 PORT_ORDER: tuple[Field, ...] = (
@@ -182,6 +204,7 @@ PORT_ORDER: tuple[Field, ...] = (
         openapi_input_doc="A subaccount to own the order (default: the caller)",
         graphql_input_doc="The owning account: default the caller; a subaccount of it; "
         "required for operators.",
+        shared=True,
     ),
     _required(
         "number",
@@ -190,6 +213,7 @@ PORT_ORDER: tuple[Field, ...] = (
         graphql_doc="E.164, e.g. +14155550123.",
         openapi_input_doc="E.164, e.g. +14155550123",
         graphql_input_doc="The number to port, E.164 (e.g. +14155550123).",
+        per_number=True,
     ),
     _value(
         "friendly_name",
@@ -198,6 +222,7 @@ PORT_ORDER: tuple[Field, ...] = (
         openapi_input_doc=f"At most {MAX_FRIENDLY_NAME} characters",
         graphql_input_doc=f"At most {MAX_FRIENDLY_NAME} characters; default: the number, "
         "formatted.",
+        per_number=True,
     ),
     Field("status", enum_of(PortOrderStatus)),
     _value(
@@ -205,10 +230,18 @@ PORT_ORDER: tuple[Field, ...] = (
         enum_of(PortType),
         graphql_input_doc="Default: detected from the number where the plan tells.",
         loa=True,
+        per_number=True,
     ),
     Field("date_created", DATETIME),
     Field("date_updated", DATETIME),
     Field("loa_sid", sid(sids.LOA), openapi_doc="The LOA that covers the order"),
+    Field(
+        "port_request_sid",
+        sid(sids.PORT_REQUEST),
+        nullable=True,
+        openapi_doc="The Port Request the order belongs to (null when created alone)",
+        graphql_doc="The Port Request the order belongs to; null when created alone.",
+    ),
     _required(
         "iso_country",
         COUNTRY,
@@ -216,6 +249,7 @@ PORT_ORDER: tuple[Field, ...] = (
         openapi_input_doc="ISO 3166-1 alpha-2 (IsoCountry)",
         graphql_input_doc="Service address country, ISO 3166-1 alpha-2.",
         loa=True,
+        shared=True,
     ),
     _required(
         "region",
@@ -223,36 +257,49 @@ PORT_ORDER: tuple[Field, ...] = (
         openapi_input_doc="For US, a two-letter state code",
         graphql_input_doc="Service address region (US: the state code).",
         loa=True,
+        shared=True,
     ),
-    _required("city", TEXT, loa=True),
+    _required("city", TEXT, loa=True, shared=True),
     _required(
         "postal_code",
         TEXT,
         also_integer=True,
         openapi_input_doc="A string, or a number as in the source document's example",
         loa=True,
+        shared=True,
     ),
-    _required("street", TEXT, loa=True),
+    _required("street", TEXT, loa=True, shared=True),
     _value(
         "company_name",
         TEXT,
         nullable=True,
         graphql_input_doc="Shown as Business Name on the LOA.",
         loa=True,
+        shared=True,
     ),
-    _required("first_name", TEXT, graphql_input_doc="The authorised signer.", loa=True),
-    _required("last_name", TEXT, loa=True),
-    _required("email", TEXT, graphql_input_doc="The signer's address.", loa=True),
+    _required(
+        "first_name", TEXT, graphql_input_doc="The authorised signer.", loa=True, shared=True
+    ),
+    _required("last_name", TEXT, loa=True, shared=True),
+    _required("email", TEXT, graphql_input_doc="The signer's address.", loa=True, shared=True),
     _value(
         "status_updates_email",
         TEXT,
         nullable=True,
         graphql_input_doc="Status mail goes here instead of email.",
+        shared=True,
     ),
     _write_only("ssn_last_four", "Required for MOBILE orders."),
     _write_only("account_number", "Losing-carrier account number. Required for MOBILE orders."),
     _write_only("pin_number", "Losing-carrier PIN. Required for MOBILE orders."),
-    _value("billing_phone_number", E164, nullable=True, graphql_input_doc="E.164."),
+    _value(
+        "billing_phone_number",
+        E164,
+        nullable=True,
+        graphql_input_doc="E.164.",
+        shared=True,
+        per_number=True,
+    ),
     _value(
         "activation_date",
         DATETIME,
@@ -261,6 +308,7 @@ PORT_ORDER: tuple[Field, ...] = (
         openapi_input_doc="ISO 8601 date-time with a zone",
         graphql_input_doc="Requested FOC: an ISO 8601 date-time with a zone, "
         "e.g. 2026-12-01T15:00:00Z.",
+        shared=True,
     ),
     Field("earliest_activation_date", DATETIME, nullable=True),
     Field(
@@ -274,12 +322,14 @@ PORT_ORDER: tuple[Field, ...] = (
         nullable=True,
         openapi_input_doc="http(s) URL",
         graphql_input_doc="An http(s) URL; status changes are POSTed to it.",
+        shared=True,
     ),
     _value(
         "cc_emails",
         TEXT_LIST,
         openapi_input_doc="JSON array, or repeated form fields (CcEmails=a&CcEmails=b)",
         graphql_input_doc="Copied on SUBMITTED, FAILED and COMPLETED.",
+        shared=True,
     ),
     Field("reason_code", INT, nullable=True, graphql_doc="Why the last status change happened."),
     Field("reason", TEXT, nullable=True),
@@ -315,6 +365,7 @@ PORT_ORDER_FILTERS: tuple[Filter, ...] = (
     Filter(_o("number"), "Orders for this number (E.164)"),
     Filter(_o("status"), "Orders in this status (any letter case; 21822 if unknown)"),
     Filter(_o("friendly_name"), "Orders with this friendly name"),
+    Filter(_o("port_request_sid"), "Orders of this Port Request"),
 )
 
 
@@ -347,6 +398,62 @@ LOA_FILTERS: tuple[Filter, ...] = (
     Filter(_l("last_name"), "LOAs of signers with this last name"),
     Filter(_l("email"), "LOAs of signers with this email"),
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# A Port Request (CONTRACT.md §11): the orders of one request, and what became of each number
+
+
+PORT_REQUEST: tuple[Field, ...] = (
+    Field("sid", sid(sids.PORT_REQUEST), openapi_doc="The Port Request's SID"),
+    Field("account_sid", sid(sids.ACCOUNT), openapi_doc="The owning account or subaccount"),
+    Field(
+        "status",
+        enum_of(PortRequestStatus),
+        openapi_doc="Derived from the statuses of its orders",
+        graphql_doc="Derived from the statuses of its orders.",
+    ),
+    Field(
+        "number_count",
+        INT,
+        openapi_doc="How many numbers the request named (ordered or not)",
+        graphql_doc="How many numbers the request named (ordered or not).",
+    ),
+    Field(
+        "counts",
+        COUNTS,
+        openapi_doc="Its orders per status (every status, zeros included)",
+        graphql=False,  # GraphQL: a PortOrderCounts object, elsewhere
+    ),
+    Field(
+        "numbers",
+        NUMBERS,
+        computed=True,
+        graphql=False,  # GraphQL: a resolver, elsewhere
+        listed=False,
+        openapi_doc="One entry per number of the request, in the order given",
+    ),
+    Field(
+        "loa_sids",
+        sid_list(sids.LOA),
+        computed=True,
+        graphql=False,  # GraphQL: `loas`
+        openapi_doc="The LOAs covering its orders",
+    ),
+    Field("date_created", DATETIME),
+    Field("date_updated", DATETIME),
+    Field("url", URL, computed=True, graphql=False),
+)
+
+_r = _named(PORT_REQUEST)
+PORT_REQUEST_FILTERS: tuple[Filter, ...] = (
+    Filter(_r("status"), "Requests in this status (any letter case; 20001 if unknown)"),
+)
+
+# The create's parameters, from the order's declaration: the values every number of the
+# request shares, and the keys of one `numbers` entry (winning over a shared value).
+SHARED: tuple[Field, ...] = tuple(f for f in PORT_ORDER if f.shared)
+PER_NUMBER: tuple[Field, ...] = tuple(f for f in PORT_ORDER if f.per_number)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ transaction that writes the event.
 - Mail to each address of `cc_emails` on SUBMITTED, FAILED and COMPLETED (an address that
   already gets the status mail is not mailed twice).
 - The LOA signature request, with its signing link, when an LOA goes open -> signing.
+- A Port Request's status callback when its derived status changes (and at its creation),
+  when it has `status_callback` (CONTRACT.md §11); no mail (its orders send theirs).
 CONTRACT.md §10. The rows commit with the event or not at all.
 """
 
@@ -86,3 +88,10 @@ def loa_deliveries(payload: Mapping[str, Any], loa_sid: str, signer_email: str) 
     if payload.get("status") != LoaStatus.SIGNING.value:
         return []
     return [Planned(EMAIL, KIND_LOA_SIGNATURE, signer_email, loa_sid=loa_sid)]
+
+
+def request_deliveries(payload: Mapping[str, Any], status_callback: str | None) -> list[Planned]:
+    """A Port Request's event: its status callback (every event of a request is a status)."""
+    if not status_callback or not payload.get("callback_type"):
+        return []
+    return [Planned(CALLBACK, KIND_CALLBACK, status_callback)]

@@ -38,6 +38,18 @@ class PortType(enum.StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+class PortRequestStatus(enum.StrEnum):
+    """Where a Port Request stands: derived from its orders' statuses (app/porting/requests.py)."""
+
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    ACTION_REQUIRED = "ACTION_REQUIRED"
+    COMPLETED = "COMPLETED"
+    PARTIALLY_COMPLETED = "PARTIALLY_COMPLETED"
+    CANCELED = "CANCELED"
+    FAILED = "FAILED"
+
+
 class Actor(enum.StrEnum):
     """Who asks for a move. An operator may make every carrier move, and more."""
 
@@ -118,6 +130,17 @@ def parse_loa_status(value: str) -> LoaStatus:
         return LoaStatus(value.strip().lower())
     except (ValueError, AttributeError):
         raise PortingError(21904, f"LOA status invalid: {value!r}", "status") from None
+
+
+def parse_request_status(value: str) -> PortRequestStatus:
+    """A Port Request status in any letter case; anything else is 20001."""
+    try:
+        return PortRequestStatus(value.strip().upper())
+    except (ValueError, AttributeError):
+        allowed = ", ".join(s.value for s in PortRequestStatus)
+        raise PortingError(
+            20001, f"Status invalid: {value!r} (one of {allowed})", "status"
+        ) from None
 
 
 def update_refusal(status: PortOrderStatus) -> PortingError | None:

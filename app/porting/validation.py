@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -78,10 +79,17 @@ def validate_update(current: PortOrderFields, raw: Mapping[str, object]) -> Port
 
 def detect_port_type(e164: str) -> PortType:
     """The port type the numbering plan tells; UNKNOWN where it does not (e.g. US/CA)."""
+    known = _phone(e164)
+    if known is not None:
+        return known.port_type
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return PortType.UNKNOWN
+    return _type_of(parsed)
+
+
+def _type_of(parsed: phonenumbers.PhoneNumber) -> PortType:
     kind = phonenumbers.number_type(parsed)
     if kind == phonenumbers.PhoneNumberType.TOLL_FREE:
         return PortType.TOLL_FREE
@@ -218,7 +226,24 @@ if set(_RULES) != _INPUT_KEYS:  # every value of PortOrderFields has its rule, a
 # Field rules
 
 
-def _to_e164(value: str) -> str | None:
+def to_e164(value: str) -> str | None:
+    """The number in E.164 if it is a valid number of its plan, else None."""
+    return _to_e164(value)
+
+
+@dataclass(frozen=True)
+class _Phone:
+    """What validation asks of a valid number, from one parse."""
+
+    e164: str
+    port_type: PortType
+    national: str
+
+
+# A number is parsed once for its E.164 form, its type and its national format; a Port Request
+# validates its shared billing number once per number.
+@lru_cache(maxsize=4096)
+def _phone(value: str) -> _Phone | None:
     compact = _NUMBER_SEPARATORS.sub("", value)
     if not _E164.fullmatch(compact):
         return None
@@ -228,10 +253,22 @@ def _to_e164(value: str) -> str | None:
         return None
     if not phonenumbers.is_valid_number(parsed):
         return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return _Phone(
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        _type_of(parsed),
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL),
+    )
+
+
+def _to_e164(value: str) -> str | None:
+    known = _phone(value)
+    return known.e164 if known is not None else None
 
 
 def _national(e164: str) -> str:
+    known = _phone(e164)
+    if known is not None:
+        return known.national
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -291,6 +328,7 @@ def _is_person_name(value: str) -> bool:
     return has_letter
 
 
+@lru_cache(maxsize=4096)  # a Port Request validates its shared addresses once per number
 def _normalize_email(value: str) -> str | None:
     try:
         return validate_email(value, check_deliverability=False).normalized

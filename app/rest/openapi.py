@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.porting import fields
+from app.porting import fields, requests
+from app.porting.statuses import PortOrderStatus
 from app.rest.body import MAX_BODY_BYTES
 from app.rest.params import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.rest.serializers import NUMBER_FIELDS, PORTABILITY_FIELDS
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -38,6 +40,12 @@ def _output_schema(kind: fields.Kind) -> dict[str, Any]:
         "text_list": {"type": "array", "items": TEXT},
         "url": {"type": "string", "format": "uri"},
         "errors": {"type": "array", "items": _ref("PortOrderErrorEntry")},
+        "counts": _ref("PortOrderCounts"),
+        "numbers": {"type": "array", "items": _ref("PortRequestNumber")},
+        "sid_list": {
+            "type": "array",
+            "items": {"type": "string", "pattern": f"^{kind.prefix}[0-9a-f]{{32}}$"},
+        },
     }
     return by_kind.get(kind.name, TEXT)
 
@@ -76,6 +84,12 @@ PORT_ORDER_PROPERTIES: dict[str, Any] = {
     f.name: _property(f) for f in fields.rest_fields(fields.PORT_ORDER)
 }
 LOA_PROPERTIES: dict[str, Any] = {f.name: _property(f) for f in fields.rest_fields(fields.LOA)}
+PORT_REQUEST_PROPERTIES: dict[str, Any] = {
+    f.name: _property(f) for f in fields.rest_fields(fields.PORT_REQUEST)
+}
+PORT_REQUEST_LIST_PROPERTIES: dict[str, Any] = {
+    f.name: _property(f) for f in fields.rest_fields(fields.PORT_REQUEST) if f.listed
+}
 
 # Request parameters (snake_case as in the source document; PascalCase is accepted too).
 INPUT_PROPERTIES: dict[str, Any] = {
@@ -88,6 +102,35 @@ CREATE_PROPERTIES: dict[str, Any] = {
     },
 }
 REQUIRED = list(fields.REQUIRED)
+
+# A Port Request's create: the shared values, `numbers` (E.164 strings or objects of the
+# per-number values) and `all_or_nothing`.
+SHARED_PROPERTIES: dict[str, Any] = {f.name: _parameter(f) for f in fields.SHARED}
+NUMBER_PROPERTIES: dict[str, Any] = {f.name: _parameter(f) for f in fields.PER_NUMBER}
+REQUEST_REQUIRED = [*(f.name for f in fields.SHARED if f.required), requests.NUMBERS]
+_NUMBERS_DOC = (
+    "1 to PORTICO_PORT_REQUEST_MAX_NUMBERS (default 1,000) numbers (21840 for none, 21841 for "
+    "too many)"
+)
+ALL_OR_NOTHING = {
+    "type": "boolean",
+    "description": "Refuse the whole request when any number has an error (default false)",
+}
+REQUEST_EXAMPLE: dict[str, Any] = {
+    "iso_country": "US",
+    "region": "CA",
+    "city": "SAN FRANCISCO",
+    "postal_code": "94107",
+    "street": "645 Harrison st.",
+    "first_name": "James",
+    "last_name": "The Third",
+    "email": "james.thethird@random.com",
+    "numbers": [
+        "+14153077755",
+        {"number": "+14153077756", "friendly_name": "Front desk"},
+    ],
+}
+CHECK_EXAMPLE: dict[str, Any] = {"numbers": ["+14153077757", "+14155230001"]}
 
 # The source document's curl example (postal_code as a number, as written there).
 CREATE_EXAMPLE: dict[str, Any] = {
@@ -147,7 +190,7 @@ META = {
         "previous_page_url": {"type": ["string", "null"], "format": "uri"},
         "url": {"type": "string", "format": "uri"},
         "next_page_url": {"type": ["string", "null"], "format": "uri"},
-        "key": {"type": "string", "enum": ["orders", "loas"]},
+        "key": {"type": "string", "enum": ["orders", "loas", "port_requests"]},
     },
 }
 
@@ -246,14 +289,16 @@ IDEMPOTENCY_PARAMETERS = [
 ]
 
 
-def _body(schema_name: str, required: bool, example: dict[str, Any]) -> dict[str, Any]:
+def _body(
+    schema_name: str, required: bool, example: dict[str, Any], form: str | None = None
+) -> dict[str, Any]:
     return {
         "required": required,
         "description": "JSON (as in the source document) or form-encoded; snake_case or "
         "PascalCase parameter names",
         "content": {
             JSON: {"schema": _ref(schema_name), "example": example},
-            FORM: {"schema": _ref(schema_name)},
+            FORM: {"schema": _ref(form or schema_name)},
         },
     }
 
@@ -289,10 +334,103 @@ def _update(op_id: str) -> dict[str, Any]:
     }
 
 
+def _request_paths() -> dict[str, Any]:
+    request_filters = [_query(f.rest_name, f.openapi_doc) for f in fields.PORT_REQUEST_FILTERS]
+    return {
+        "/porting/PortRequests": {
+            "get": {
+                "operationId": "listPortRequests",
+                "summary": "List Port Requests, newest first (keyset pages; entries without "
+                "`numbers`)",
+                "parameters": [*request_filters, *PAGING_PARAMETERS],
+                "responses": {
+                    **_ok("PortRequestPage", "One page of Port Requests"),
+                    "400": _resp("BadRequest"),
+                    "401": _resp("Unauthorized"),
+                },
+            },
+            "post": {
+                "operationId": "createPortRequest",
+                "summary": "Create a Port Request: one port order per number; a number with "
+                "errors is left out (or, with all_or_nothing, refuses the request)",
+                "parameters": IDEMPOTENCY_PARAMETERS,
+                "requestBody": _body(
+                    "PortRequestCreate", True, REQUEST_EXAMPLE, "PortRequestCreateForm"
+                ),
+                "responses": {
+                    "201": {
+                        "description": "The new Port Request, with what became of each number",
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "description": "Present on a replayed idempotent create",
+                                "schema": {"type": "string", "enum": ["true"]},
+                            }
+                        },
+                        "content": {JSON: {"schema": _ref("PortRequest")}},
+                    },
+                    "400": _resp("BadRequest"),
+                    "401": _resp("Unauthorized"),
+                    "404": _resp("NotFound"),
+                    "409": _resp("Conflict"),
+                    "413": _resp("TooLarge"),
+                    "415": _resp("UnsupportedMediaType"),
+                    "422": _resp("IdempotencyMismatch"),
+                },
+            },
+            "put": _unavailable("Not available"),
+            "delete": _unavailable("Not available"),
+        },
+        "/porting/PortRequests/{sid}": {
+            "get": {
+                "operationId": "getPortRequest",
+                "summary": "Fetch a Port Request with every number",
+                "parameters": [SID_PATH],
+                "responses": {
+                    **_ok("PortRequest", "The Port Request"),
+                    "401": _resp("Unauthorized"),
+                    "404": _resp("NotFound"),
+                },
+            },
+            "delete": {
+                "operationId": "cancelPortRequest",
+                "summary": "Cancel every order of the request the cancel rules allow; each "
+                "number's `errors` says why its order was not canceled",
+                "parameters": [SID_PATH],
+                "responses": {
+                    **_ok("PortRequest", "The Port Request after the cancel"),
+                    "401": _resp("Unauthorized"),
+                    "404": _resp("NotFound"),
+                    "409": _resp("Conflict"),
+                },
+            },
+            "post": _unavailable("Not available"),
+            "put": _unavailable("Not available"),
+        },
+        "/porting/PortabilityChecks": {
+            "post": {
+                "operationId": "checkPortability",
+                "summary": "Check whether numbers can be ported now; stores nothing",
+                "requestBody": _body("PortabilityCheck", True, CHECK_EXAMPLE),
+                "responses": {
+                    **_ok("PortabilityCheckResults", "One result per number, in order"),
+                    "400": _resp("BadRequest"),
+                    "401": _resp("Unauthorized"),
+                    "413": _resp("TooLarge"),
+                    "415": _resp("UnsupportedMediaType"),
+                },
+            },
+            "get": _unavailable("Not available"),
+            "put": _unavailable("Not available"),
+            "delete": _unavailable("Not available"),
+        },
+    }
+
+
 def paths() -> dict[str, Any]:
     order_filters = [_query(f.rest_name, f.openapi_doc) for f in fields.PORT_ORDER_FILTERS]
     loa_filters = [_query(f.rest_name, f.openapi_doc) for f in fields.LOA_FILTERS]
     return {
+        **_request_paths(),
         "/porting/PortOrders": {
             "get": {
                 "operationId": "listPortOrders",
@@ -456,6 +594,104 @@ def schemas() -> dict[str, Any]:
             "description": "Only the parameters given change; an empty value clears one.",
             "properties": INPUT_PROPERTIES,
         },
+        **_request_schemas(),
+    }
+
+
+def _request_schemas() -> dict[str, Any]:
+    nullable_sid = {"type": ["string", "null"], "pattern": "^PO[0-9a-f]{32}$"}
+    number_entry: dict[str, Any] = {
+        "number": {"type": ["string", "null"], "description": "E.164 (as given if invalid)"},
+        "port_order_sid": nullable_sid,
+        "status": {"type": ["string", "null"], "enum": [*(s.value for s in PortOrderStatus), None]},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "integer"}, "message": TEXT},
+            },
+        },
+    }
+    assert tuple(number_entry) == NUMBER_FIELDS
+    result_types: dict[str, Any] = {
+        "number": {"type": ["string", "null"]},
+        "portable": {"type": "boolean"},
+        "port_type": {"type": ["string", "null"]},
+        "current_carrier": {"type": ["string", "null"]},
+        "pin_and_account_number_required": {"type": "boolean"},
+        "not_portable_reason_code": {"type": ["integer", "null"]},
+        "not_portable_reason": {"type": ["string", "null"]},
+    }
+    assert tuple(result_types) == PORTABILITY_FIELDS
+    return {
+        "PortOrderCounts": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [s.value for s in PortOrderStatus],
+            "properties": {s.value: {"type": "integer", "minimum": 0} for s in PortOrderStatus},
+        },
+        "PortRequestNumber": _object(number_entry, "One number: its order, or why it has none"),
+        "PortRequest": _object(PORT_REQUEST_PROPERTIES, "A Port Request"),
+        "PortRequestListEntry": _object(
+            PORT_REQUEST_LIST_PROPERTIES, "A Port Request in a list (fetch it for `numbers`)"
+        ),
+        "PortRequestPage": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["meta", "port_requests"],
+            "properties": {
+                "meta": _ref("Meta"),
+                "port_requests": {"type": "array", "items": _ref("PortRequestListEntry")},
+            },
+        },
+        "PortRequestNumberInput": {
+            "type": "object",
+            "description": "One number; its values win over the shared ones",
+            "required": ["number"],
+            "properties": NUMBER_PROPERTIES,
+        },
+        "PortRequestCreate": {
+            "type": "object",
+            "required": REQUEST_REQUIRED,
+            "properties": {
+                **SHARED_PROPERTIES,
+                requests.NUMBERS: {
+                    "type": "array",
+                    "description": _NUMBERS_DOC + ": E.164 strings or objects",
+                    "items": {"oneOf": [TEXT, _ref("PortRequestNumberInput")]},
+                },
+                requests.ALL_OR_NOTHING: ALL_OR_NOTHING,
+            },
+        },
+        "PortRequestCreateForm": {
+            "type": "object",
+            "required": REQUEST_REQUIRED,
+            "properties": {
+                **SHARED_PROPERTIES,
+                requests.NUMBERS: {
+                    "type": "array",
+                    "description": _NUMBERS_DOC + ": repeated fields (Numbers=a&Numbers=b)",
+                    "items": TEXT,
+                },
+                requests.ALL_OR_NOTHING: {"type": "string", "enum": ["true", "false"]},
+            },
+        },
+        "PortabilityCheck": {
+            "type": "object",
+            "required": [requests.NUMBERS],
+            "properties": {
+                requests.NUMBERS: {"type": "array", "description": _NUMBERS_DOC, "items": TEXT}
+            },
+        },
+        "PortabilityResult": _object(result_types, "Whether one number can be ported now"),
+        "PortabilityCheckResults": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["results"],
+            "properties": {"results": {"type": "array", "items": _ref("PortabilityResult")}},
+        },
     }
 
 
@@ -465,7 +701,8 @@ def document(public_url: str) -> dict[str, Any]:
         "info": {
             "title": "Portico porting API",
             "version": "1.0.0",
-            "description": "Port orders and LOAs, compatible with Twilio's preview Porting API. "
+            "description": "Port orders, LOAs and Port Requests, compatible with Twilio's "
+            "preview Porting API. "
             "HTTP Basic `AccountSid:AuthToken`; errors are Twilio's "
             "`{code, message, more_info, status}`.",
         },

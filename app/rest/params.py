@@ -16,12 +16,19 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from app.porting import fields
+from app.porting import fields, requests
 from app.porting.errors import PortingError
 from app.porting.fields import Filter, pascal
-from app.porting.statuses import LoaStatus, PortOrderStatus, parse_loa_status, parse_status
+from app.porting.statuses import (
+    LoaStatus,
+    PortOrderStatus,
+    PortRequestStatus,
+    parse_loa_status,
+    parse_request_status,
+    parse_status,
+)
 from app.rest.errors import invalid
-from app.store.queries import LoaFilter, PortOrderFilter
+from app.store.queries import LoaFilter, PortOrderFilter, PortRequestFilter
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -32,7 +39,19 @@ _INPUTS = fields.inputs(fields.PORT_ORDER, create=True)
 INPUT_FIELDS: tuple[str, ...] = tuple(f.name for f in _INPUTS)
 LIST_FIELDS = frozenset(f.name for f in _INPUTS if f.kind == fields.TEXT_LIST)
 
-_NAMES: dict[str, str] = {**{pascal(n): n for n in INPUT_FIELDS}, **{n: n for n in INPUT_FIELDS}}
+
+def _names(snake: Iterable[str]) -> dict[str, str]:
+    """Each parameter's snake_case name and its PascalCase form -> the snake_case name."""
+    names = tuple(snake)
+    return {**{pascal(n): n for n in names}, **{n: n for n in names}}
+
+
+_NAMES = _names(INPUT_FIELDS)
+# A Port Request's parameters (the shared values, `numbers`, `all_or_nothing`), and the keys of
+# one `numbers` entry.
+_REQUEST_NAMES = _names(requests.PARAMETERS)
+_REQUEST_LISTS = frozenset({*LIST_FIELDS, requests.NUMBERS})
+_NUMBER_NAMES = _names(requests.PER_NUMBER_NAMES)
 
 
 def canonical(name: str) -> str | None:
@@ -60,14 +79,49 @@ def order_input(pairs: Iterable[tuple[str, Any]], *, form: bool) -> dict[str, ob
     A field given twice (as `number` and `Number`, or a repeated form field) is refused,
     except `cc_emails`, whose repeated form fields make its list.
     """
+    return _input(pairs, form, _NAMES, LIST_FIELDS)
+
+
+def request_input(pairs: Iterable[tuple[str, Any]], *, form: bool) -> dict[str, object]:
+    """A Port Request's body pairs -> the raw dict of app/porting/requests.py: as
+    `order_input`, with `numbers` a list too (`Numbers=+1...&Numbers=+1...` in a form), each
+    JSON object entry's keys read the same way (snake_case or PascalCase)."""
+    raw = _input(pairs, form, _REQUEST_NAMES, _REQUEST_LISTS)
+    entries = raw.get(requests.NUMBERS)
+    if isinstance(entries, list):
+        raw[requests.NUMBERS] = [_number_entry(e) for e in entries]
+    return raw
+
+
+def _number_entry(entry: object) -> object:
+    if not isinstance(entry, dict):
+        return entry
+    out: dict[str, object] = {}
+    for name, value in entry.items():
+        key = _NUMBER_NAMES.get(name) if isinstance(name, str) else None
+        if key is None:
+            continue
+        _storable(value, key)
+        if key in out:
+            raise invalid(f"Parameter {key} given more than once in one entry", requests.NUMBERS)
+        out[key] = value
+    return out
+
+
+def _input(
+    pairs: Iterable[tuple[str, Any]],
+    form: bool,
+    names: dict[str, str],
+    list_fields: frozenset[str],
+) -> dict[str, object]:
     raw: dict[str, object] = {}
     lists: dict[str, list[object]] = {}
     for name, value in pairs:
-        field = canonical(name)
+        field = names.get(name)
         if field is None:
             continue
         _storable(value, field)
-        if form and field in LIST_FIELDS:
+        if form and field in list_fields:
             lists.setdefault(field, []).append(value)
             continue
         if field in raw or field in lists:
@@ -172,11 +226,13 @@ def paging(query: QueryParams) -> Paging:
 # Filter name -> the filter (app/porting/fields.py), in the order of CONTRACT.md §8.
 ORDER_FILTERS: dict[str, Filter] = {f.rest_name: f for f in fields.PORT_ORDER_FILTERS}
 LOA_FILTERS: dict[str, Filter] = {f.rest_name: f for f in fields.LOA_FILTERS}
+REQUEST_FILTERS: dict[str, Filter] = {f.rest_name: f for f in fields.PORT_REQUEST_FILTERS}
 
 # Enum filters take any letter case; an unknown value is the enum's own contract code.
 _ENUMS: dict[type[StrEnum], Callable[[str], StrEnum]] = {
     PortOrderStatus: parse_status,
     LoaStatus: parse_loa_status,
+    PortRequestStatus: parse_request_status,
 }
 
 
@@ -221,6 +277,11 @@ def port_order_filter(query: QueryParams) -> tuple[PortOrderFilter, dict[str, st
 def loa_filter(query: QueryParams) -> tuple[LoaFilter, dict[str, str]]:
     values, given = _filter_values(query, LOA_FILTERS)
     return LoaFilter(**values), given
+
+
+def request_filter(query: QueryParams) -> tuple[PortRequestFilter, dict[str, str]]:
+    values, given = _filter_values(query, REQUEST_FILTERS)
+    return PortRequestFilter(**values), given
 
 
 # --- headers -------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ from app.porting import sids
 from app.porting.errors import PortingError, PortingErrors
 from app.rest import body, errors, params, serializers
 from app.rest.openapi import document
-from app.services import idempotency, loas, port_orders, reads
+from app.services import idempotency, loas, port_orders, port_requests, reads
 from app.services.context import Caller, Services
+from app.services.reads import RequestView
 from app.store import conflicts
 from app.store.tables import PortOrder, PortOrderError
 
@@ -167,6 +168,62 @@ async def request_signature(request: Request, svc: Services, caller: Caller) -> 
     return JSONResponse(serializers.loa(row, svc.settings))
 
 
+# --- port requests (CONTRACT.md §11) ---------------------------------------------------------
+
+
+def _request_sid(request: Request) -> str:
+    """A Port Request SID from the path; a malformed one names no request (20404)."""
+    sid = _sid(request)
+    if not sids.is_sid(sid, sids.PORT_REQUEST):
+        raise PortingError(20404, field="sid")
+    return sid
+
+
+async def list_requests(request: Request, svc: Services, caller: Caller) -> Response:
+    f, given = params.request_filter(request.query_params)
+    paging = params.paging(request.query_params)
+    page = await reads.list_port_requests(
+        svc, caller, f, paging.page_size, paging.after_sid, paging.before_sid
+    )
+    loa_sids = await reads.loa_sids_of_requests(svc, [r.sid for r in page.items])
+    return JSONResponse(serializers.port_request_page(svc.settings, given, paging, page, loa_sids))
+
+
+async def create_request(request: Request, svc: Services, caller: Caller) -> Response:
+    key = params.idempotency_key(request.headers)
+    raw = params.request_input(await body.read_pairs(request), form=_is_form(request))
+    if key is None:
+        view = await port_requests.create_port_request(svc, caller, raw)
+        return JSONResponse(serializers.port_request(view, svc.settings), status_code=201)
+
+    def render(view: RequestView) -> tuple[int, str]:
+        return 201, to_json(serializers.port_request(view, svc.settings))
+
+    stored = await idempotency.create_port_request_once(svc, caller, key, raw, render)
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
+    return Response(
+        stored.body, status_code=stored.status, media_type="application/json", headers=headers
+    )
+
+
+async def get_request(request: Request, svc: Services, caller: Caller) -> Response:
+    view = await reads.get_port_request(svc, caller, _sid(request))
+    if view is None:
+        raise PortingError(20404, field="sid")
+    return JSONResponse(serializers.port_request(view, svc.settings))
+
+
+async def cancel_request(request: Request, svc: Services, caller: Caller) -> Response:
+    view = await port_requests.cancel_port_request(svc, caller, _request_sid(request))
+    return JSONResponse(serializers.port_request(view, svc.settings))
+
+
+async def check_portability(request: Request, svc: Services, caller: Caller) -> Response:
+    raw = params.request_input(await body.read_pairs(request), form=_is_form(request))
+    results = await port_requests.check_portability(svc, caller, raw)
+    return JSONResponse(serializers.portability(results))
+
+
 # --- the OpenAPI document -------------------------------------------------------------------------
 
 
@@ -190,6 +247,9 @@ def routes() -> list[BaseRoute]:
                 }
             ),
         ),
+        Route("/PortRequests", Resource({"GET": list_requests, "POST": create_request})),
+        Route("/PortRequests/{sid}", Resource({"GET": get_request, "DELETE": cancel_request})),
+        Route("/PortabilityChecks", Resource({"POST": check_portability})),
         Route("/Loas", Resource({"GET": list_loas})),
         Route("/Loas/{sid}", Resource({"GET": get_loa, "POST": request_signature})),
     ]

@@ -8,21 +8,29 @@ Absent values are `null`, times are ISO 8601 UTC, `url`s are absolute (PORTICO_P
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields as dataclass_fields
 from typing import Any
 from urllib.parse import urlencode
 
 from app.config import Settings
-from app.porting import fields
+from app.porting import fields, requests
 from app.porting.isotime import format_utc
+from app.porting.requests import NumberResult, PortabilityResult
 from app.rest.params import Paging
+from app.services.reads import RequestView
 from app.store.queries import Page
-from app.store.tables import Loa, PortOrder, PortOrderError
+from app.store.tables import Loa, PortOrder, PortOrderError, PortRequest
 
 ORDERS_PATH = "/porting/PortOrders"
 LOAS_PATH = "/porting/Loas"
+REQUESTS_PATH = "/porting/PortRequests"
 
 # How a plain value of each kind is written (the others as they are).
-_CONVERT: dict[str, Callable[[Any], Any]] = {"datetime": format_utc, "text_list": list}
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "datetime": format_utc,
+    "text_list": list,
+    "counts": requests.all_counts,
+}
 
 # (key, computed, conversion or None) per REST field.
 _Key = tuple[str, bool, Callable[[Any], Any] | None]
@@ -36,10 +44,21 @@ def _keys(declared: tuple[fields.Field, ...]) -> tuple[_Key, ...]:
 
 _ORDER_KEYS = _keys(fields.PORT_ORDER)
 _LOA_KEYS = _keys(fields.LOA)
+_REQUEST_KEYS = _keys(fields.PORT_REQUEST)
+_REQUEST_LISTED = tuple(
+    k
+    for k, f in zip(_REQUEST_KEYS, fields.rest_fields(fields.PORT_REQUEST), strict=True)
+    if f.listed
+)
 
 # The instance fields, in the order of CONTRACT.md §2 (the OpenAPI document lists the same).
 PORT_ORDER_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in _ORDER_KEYS)
 LOA_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in _LOA_KEYS)
+PORT_REQUEST_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in _REQUEST_KEYS)
+PORT_REQUEST_LIST_FIELDS: tuple[str, ...] = tuple(name for name, _, _ in _REQUEST_LISTED)
+# The keys of one entry of a Port Request's `numbers`, and of a portability check's `results`.
+NUMBER_FIELDS = ("number", "port_order_sid", "status", "errors")
+PORTABILITY_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclass_fields(PortabilityResult))
 
 
 def _document(row: object, keys: Sequence[_Key], computed: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,6 +87,40 @@ def port_order(
 
 def loa(row: Loa, settings: Settings) -> dict[str, Any]:
     return _document(row, _LOA_KEYS, {"url": settings.url_for(f"{LOAS_PATH}/{row.sid}")})
+
+
+def number_result(n: NumberResult) -> dict[str, Any]:
+    return {
+        "number": n.number,
+        "port_order_sid": n.port_order_sid,
+        "status": n.status.value if n.status is not None else None,
+        "errors": [{"code": e.code, "message": e.message} for e in n.errors],
+    }
+
+
+def port_request(view: RequestView, settings: Settings) -> dict[str, Any]:
+    """The instance (with `numbers`), or a list entry (`view.numbers` None: without)."""
+    row: PortRequest = view.row
+    computed: dict[str, Any] = {
+        "loa_sids": list(view.loa_sids),
+        "url": settings.url_for(f"{REQUESTS_PATH}/{row.sid}"),
+    }
+    if view.numbers is None:
+        return _document(row, _REQUEST_LISTED, computed)
+    computed["numbers"] = [number_result(n) for n in view.numbers]
+    return _document(row, _REQUEST_KEYS, computed)
+
+
+def portability(results: Sequence[PortabilityResult]) -> dict[str, Any]:
+    return {
+        "results": [
+            {
+                **{name: getattr(r, name) for name in PORTABILITY_FIELDS},
+                "port_type": r.port_type.value if r.port_type is not None else None,
+            }
+            for r in results
+        ]
+    }
 
 
 def _url(settings: Settings, path: str, params: Mapping[str, str | int]) -> str:
@@ -128,6 +181,22 @@ def port_order_page(
     return {
         "meta": meta(settings, ORDERS_PATH, "orders", filters, paging, page, lambda o: o.sid),
         "orders": [port_order(o, errors.get(o.sid, ()), settings) for o in page.items],
+    }
+
+
+def port_request_page(
+    settings: Settings,
+    filters: Mapping[str, str],
+    paging: Paging,
+    page: Page[PortRequest],
+    loa_sids: Mapping[str, Sequence[str]],
+) -> dict[str, Any]:
+    views = [RequestView(r, None, list(loa_sids.get(r.sid, ()))) for r in page.items]
+    return {
+        "meta": meta(
+            settings, REQUESTS_PATH, "port_requests", filters, paging, page, lambda r: r.sid
+        ),
+        "port_requests": [port_request(v, settings) for v in views],
     }
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.porting import changes, fields, notifications, sids
 from app.porting.changes import Change
+from app.porting.dates import earliest_activation_date, effective_activation_date
 from app.porting.errors import PortingError
 from app.porting.grouping import group_key
 from app.porting.isotime import format_utc
@@ -24,6 +25,7 @@ from app.porting.statuses import (
     loa_refusal,
 )
 from app.porting.validation import PortOrderFields
+from app.services import _requests
 from app.services.context import Services
 from app.store import conflicts, events, jobs, queries
 from app.store.engine import Tx
@@ -48,6 +50,23 @@ async def claim(tx: Tx, row: PortOrder | Loa) -> None:
     set_committed_value(row, "version", row.version + 1)
 
 
+async def claim_many(tx: Tx, orders: list[PortOrder]) -> None:
+    """`claim` for many orders with one statement: all of them, or 20409."""
+    if not orders:
+        return
+    pairs = [(o.id, o.version) for o in orders]
+    result: Any = await tx.execute(
+        update(PortOrder)
+        .where(tuple_(PortOrder.id, PortOrder.version).in_(pairs))
+        .values(version=PortOrder.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(orders):
+        raise PortingError(20409)
+    for o in orders:
+        set_committed_value(o, "version", o.version + 1)
+
+
 async def attach_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime) -> Loa:
     """The open LOA of the order's group (app/porting/grouping.py), or a new one."""
     key = group_key(account_sid, f)
@@ -67,6 +86,15 @@ async def attach_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime
     tx.add(loa)
     await tx.flush()
     return loa
+
+
+def order_dates(svc: Services, f: PortOrderFields) -> tuple[datetime, datetime | None]:
+    """Earliest activation date (now + business days) and the effective requested date."""
+    now = svc.clock()
+    earliest = earliest_activation_date(
+        now, f.port_type, f.iso_country, f.region, svc.settings.business_days
+    )
+    return earliest, effective_activation_date(f.activation_date, earliest)
 
 
 def fields_of(order: PortOrder, svc: Services) -> PortOrderFields:
@@ -137,6 +165,7 @@ async def record_order_event(
         actor=actor,
         actor_sid=actor_sid,
         now=now,
+        port_request_sid=order.port_request_sid,
     )
     events.queue_deliveries(tx, event, notifications.order_deliveries(type, payload, order))
     return event
@@ -200,29 +229,45 @@ async def _apply(
 ) -> Event:
     if change.enter_inventory:
         await _enter_inventory(tx, order, now)
-    order.status = change.status.value
-    order.date_updated = now
-    if reason_code is not None or reason is not None:
-        order.reason_code, order.reason = reason_code, reason
-    if change.release_number:
-        order.active_number = None
-    if error_code is not None:
-        tx.add(
-            PortOrderError(
-                port_order_sid=order.sid,
-                code=error_code,
-                reason=reason or PortingError(error_code).message,
-                date=now,
-            )
-        )
+    error = mark(order, change, now, reason_code, reason, error_code)
+    if error is not None:
+        tx.add(error)
+    if order.port_request_sid is not None:
+        _requests.order_moved(tx, order.port_request_sid, now)
     event = await record_order_event(
         tx, order, change.event_type, list(change.callback_types), actor, actor_sid, now
     )
     await jobs.retire(tx, order.sid, change.retire)
     jobs.write(tx, order, change.steps, now)
     if change.close_loa_if_done:
-        await _close_loa_if_done(tx, order.loa_sid, actor, actor_sid, now)
+        await close_loa_if_done(tx, order.loa_sid, actor, actor_sid, now)
     return event
+
+
+def mark(
+    order: PortOrder,
+    change: Change,
+    now: datetime,
+    reason_code: int | None = None,
+    reason: str | None = None,
+    error_code: int | None = None,
+) -> PortOrderError | None:
+    """The move's own columns of the order (status, reason, the number released), and the
+    error it appends (for the caller to write), if any."""
+    order.status = change.status.value
+    order.date_updated = now
+    if reason_code is not None or reason is not None:
+        order.reason_code, order.reason = reason_code, reason
+    if change.release_number:
+        order.active_number = None
+    if error_code is None:
+        return None
+    return PortOrderError(
+        port_order_sid=order.sid,
+        code=error_code,
+        reason=reason or PortingError(error_code).message,
+        date=now,
+    )
 
 
 async def _enter_inventory(tx: Tx, order: PortOrder, now: datetime) -> None:
@@ -288,15 +333,14 @@ async def move_loa(
     return await record_loa_event(tx, loa, actor, actor_sid, now)
 
 
-async def _close_loa_if_done(
+async def close_loa_if_done(
     tx: Tx, loa_sid: str, actor: Actor, actor_sid: str | None, now: datetime
 ) -> None:
     """An LOA whose orders are all canceled (or that covers none) is canceled."""
     loa = await queries.loa(tx, loa_sid, None)
     if loa is None or loa.status == LoaStatus.CANCELED.value:
         return
-    orders = await queries.port_orders_of_loa(tx, loa_sid)
-    if all(o.status == PortOrderStatus.CANCELED.value for o in orders):
+    if not await queries.loa_covers_uncanceled(tx, loa_sid):
         # The service closes it; the event names who canceled the last order.
         refusal = loa_refusal(LoaStatus(loa.status), LoaStatus.CANCELED, Actor.SERVICE)
         if refusal is not None:
@@ -313,4 +357,4 @@ async def leave_loa(
 ) -> None:
     """An order left the LOA `loa_sid` (it joined another group's): close it if done."""
     await tx.flush()
-    await _close_loa_if_done(tx, loa_sid, actor, actor_sid, now)
+    await close_loa_if_done(tx, loa_sid, actor, actor_sid, now)

@@ -33,12 +33,11 @@ from app.porting.errors import PortingError
 from app.porting.statuses import Actor
 from app.services.hub import Hub
 from app.services.ports import EmailSender, HttpSender
-from app.store import conflicts, work
+from app.store import conflicts, events, work
 from app.store.bus import Bus, MemoryBus
 from app.store.engine import Database, Tx
 from app.store.pgbus import CHANNEL
 from app.store.secrets import Cipher
-from app.store.tables import Event
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -110,9 +109,10 @@ class Services:
                 await tx.execute(text("SELECT 1"))  # the transaction is open on the server
                 await asyncio.sleep(self.settings.debug_write_delay_ms / 1000)
             yield tx
-            events: list[Event] = tx.info.get("events", [])
-            if events:
-                last = max(e.id for e in events if e.id is not None)
+            await tx.run_before_commit()  # before the events written are announced
+            ids = events.appended(tx)
+            if ids:
+                last = max(ids)
                 if not self.db.is_sqlite:
                     # Delivered to every replica's LISTEN connection when (if) we commit.
                     await tx.execute(

@@ -71,11 +71,13 @@ class Subscription:
     resource_sid: str | None
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     overflowed: bool = False
+    port_request_sid: str | None = None  # only events about this Port Request (its orders)
 
     def matches(self, event: Event) -> bool:
         return (
             event.resource_type == self.resource_type
             and (self.resource_sid is None or event.resource_sid == self.resource_sid)
+            and (self.port_request_sid is None or event.port_request_sid == self.port_request_sid)
             and (self.visible is None or event.account_sid in self.visible)
         )
 
@@ -174,6 +176,7 @@ class Hub:
                     visible=sub.visible,
                     resource_sid=sub.resource_sid,
                     resource_type=sub.resource_type,
+                    port_request_sid=sub.port_request_sid,
                 )
             for event in rows:
                 yield event
@@ -188,11 +191,12 @@ class Hub:
         resource_type: str,
         resource_sid: str | None = None,
         after: int | None = None,
+        port_request_sid: str | None = None,
     ) -> AsyncIterator[Event]:
         """Matching events: first those after `after` (an event id, the public cursor) from the
         log (when given), then live."""
         await self.start()
-        sub = Subscription(visible, resource_type, resource_sid)
+        sub = Subscription(visible, resource_type, resource_sid, port_request_sid=port_request_sid)
         self._subs.add(sub)
         try:
             cursor = self._cursor

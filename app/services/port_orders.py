@@ -14,7 +14,6 @@ from datetime import datetime
 
 from app.porting import sids
 from app.porting.carrier import Portability
-from app.porting.dates import earliest_activation_date, effective_activation_date
 from app.porting.errors import PortingError
 from app.porting.grouping import group_key
 from app.porting.statuses import (
@@ -59,7 +58,7 @@ class OrderUpdate:
     portability: Portability | None  # None: the number was not checked again
 
 
-def _owner(caller: Caller, raw: Mapping[str, object]) -> str:
+def owner(caller: Caller, raw: Mapping[str, object]) -> str:
     """The account that owns a new order: the caller, or a subaccount it names."""
     requested = raw.get("account_sid")
     if caller.is_operator:
@@ -79,15 +78,6 @@ async def _check_number_free(tx: Tx, number: str, own_sid: str | None = None) ->
     holder = await queries.open_order_for_number(tx, number)
     if holder is not None and holder.sid != own_sid:
         raise PortingError(21837, field="number")
-
-
-def _dates(svc: Services, f: PortOrderFields) -> tuple[datetime, datetime | None]:
-    """Earliest activation date (now + business days) and the effective requested date."""
-    now = svc.clock()
-    earliest = earliest_activation_date(
-        now, f.port_type, f.iso_country, f.region, svc.settings.business_days
-    )
-    return earliest, effective_activation_date(f.activation_date, earliest)
 
 
 async def _not_portable(
@@ -111,7 +101,7 @@ async def _not_portable(
 
 
 async def prepare_create(svc: Services, caller: Caller, raw: Mapping[str, object]) -> NewOrder:
-    account_sid = _owner(caller, raw)
+    account_sid = owner(caller, raw)
     fields = validate_create(raw)
     portability = await svc.carrier.check_portability(fields.number)
     return NewOrder(caller, account_sid, fields, portability)
@@ -120,7 +110,7 @@ async def prepare_create(svc: Services, caller: Caller, raw: Mapping[str, object
 async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
     caller, account_sid, fields = new.caller, new.account_sid, new.fields
     now = svc.clock()
-    earliest, activation = _dates(svc, fields)
+    earliest, activation = _orders.order_dates(svc, fields)
     if caller.is_operator and await queries.account_by_sid(tx, account_sid) is None:
         raise PortingError(20404, "Account not found", "account_sid")
     await _check_number_free(tx, fields.number)
@@ -195,7 +185,7 @@ async def update(tx: Tx, svc: Services, u: OrderUpdate) -> PortOrder:
         await _check_number_free(tx, new.number, order.sid)
     old_foc = order.activation_date
     old_loa_sid = order.loa_sid
-    earliest, activation = _dates(svc, new)
+    earliest, activation = _orders.order_dates(svc, new)
     _orders.apply_fields(order, new, svc)
     order.activation_date = activation
     order.earliest_activation_date = earliest

@@ -26,13 +26,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
+BeforeCommit = Callable[[], Awaitable[None]]
 
 
 class Tx(AsyncSession):
-    """A write session that can queue work for after its commit."""
+    """A write session that can queue work for after its commit, and work that must be done in
+    it once the use case is done (`before_commit`)."""
 
     def after_commit(self, fn: AfterCommit) -> None:
         self.info.setdefault("after_commit", []).append(fn)
+
+    def before_commit(self, key: str, fn: BeforeCommit) -> None:
+        """Run `fn` once when the use case returns, still inside its transaction (the first
+        `fn` registered under `key` is the one that runs): work that sums up every change of
+        the transaction, such as a Port Request's derived status."""
+        self.info.setdefault("before_commit", {}).setdefault(key, fn)
+
+    async def run_before_commit(self) -> None:
+        while hooks := self.info.pop("before_commit", {}):
+            for fn in hooks.values():
+                await fn()
 
 
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
@@ -105,6 +118,7 @@ class Database:
         async with Tx(self.write_engine, expire_on_commit=False) as session:
             async with session.begin():
                 yield session
+                await session.run_before_commit()
             hooks: list[AfterCommit] = session.info.pop("after_commit", [])
         for hook in hooks:
             try:

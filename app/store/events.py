@@ -15,6 +15,8 @@ position is the id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -25,7 +27,7 @@ from sqlmodel import col
 from app.porting import sids
 from app.porting.notifications import Planned
 from app.porting.statuses import Actor
-from app.store import work
+from app.store import bulk, work
 from app.store.engine import Tx
 from app.store.tables import Delivery, Event
 
@@ -73,6 +75,7 @@ async def append(
     actor: Actor,
     actor_sid: str | None,
     now: datetime,
+    port_request_sid: str | None = None,
 ) -> Event:
     event = Event(
         resource_type=resource_type,
@@ -83,13 +86,14 @@ async def append(
         actor=actor.value,
         actor_sid=actor_sid,
         date_created=now,
+        port_request_sid=port_request_sid,
     )
     if tx.get_bind().dialect.name == "postgresql":
         setattr(event, "xact_id", _XACT_ID)  # rendered into the INSERT  # noqa: B010
     tx.add(event)
     await tx.flush()
     assert event.id is not None
-    tx.info.setdefault("events", []).append(event)
+    _appended(tx, [event.id])
     return event
 
 
@@ -115,6 +119,7 @@ async def read_after(
     visible: frozenset[str] | None = None,
     resource_sid: str | None = None,
     resource_type: str | None = None,
+    port_request_sid: str | None = None,
 ) -> list[Event]:
     """The events after `position` in reading order, up to the horizon (at most `limit`)."""
     conds: list[Any] = [_after(position), *below_horizon(session)]
@@ -124,6 +129,8 @@ async def read_after(
         conds.append(col(Event.resource_sid) == resource_sid)
     if resource_type is not None:
         conds.append(col(Event.resource_type) == resource_type)
+    if port_request_sid is not None:
+        conds.append(col(Event.port_request_sid) == port_request_sid)
     stmt = select(Event).where(*conds).order_by(col(Event.xact_id), col(Event.id)).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
@@ -164,28 +171,95 @@ def position(event: Event) -> Position:
     return Position(event.xact_id, event.id)
 
 
+def _appended(tx: Tx, ids: Sequence[int]) -> None:
+    """Remember the ids this transaction appended (announced on the bus after its commit)."""
+    tx.info.setdefault("event_ids", []).extend(ids)
+
+
+def appended(tx: Tx) -> list[int]:
+    """The ids of the events this transaction appended."""
+    ids: list[int] = tx.info.get("event_ids", [])
+    return ids
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event of a bulk write (`append_many`), with what it is about."""
+
+    resource_type: str
+    resource_sid: str
+    account_sid: str
+    type: str
+    payload: dict[str, Any]
+    actor: Actor
+    actor_sid: str | None
+    port_request_sid: str | None = None
+
+
+async def append_many(tx: Tx, new: Sequence[NewEvent], now: datetime) -> list[int]:
+    """Append events in their order with ONE statement, whatever their number; their ids, in
+    the same order. (Rows, not instances: building thousands of model instances would cost more
+    than the statement.)"""
+    rows = [
+        {
+            "resource_type": e.resource_type,
+            "resource_sid": e.resource_sid,
+            "account_sid": e.account_sid,
+            "type": e.type,
+            "payload": e.payload,
+            "actor": e.actor.value,
+            "actor_sid": e.actor_sid,
+            "date_created": now,
+            "port_request_sid": e.port_request_sid,
+        }
+        for e in new
+    ]
+    stamp: dict[str, Any] = {"xact_id": _XACT_ID if _postgres(tx) else 0}
+    ids = await bulk.insert_returning_ids(tx, Event, rows, fixed=stamp)
+    _appended(tx, ids)
+    return ids
+
+
+def _delivery(event_id: int, account_sid: str, now: datetime, p: Planned) -> dict[str, Any]:
+    """The columns of a delivery row for one planned delivery of an event (due at once)."""
+    return {
+        "sid": sids.mint(sids.DELIVERY),
+        "event_id": event_id,
+        "account_sid": account_sid,
+        "channel": p.channel,
+        "kind": p.kind,
+        "target": p.target,
+        "state": work.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "date_created": now,
+        "date_updated": now,
+        "port_order_sid": p.port_order_sid,
+        "loa_sid": p.loa_sid,
+        "lease_until": None,
+        "lease_token": None,
+    }
+
+
 def queue_deliveries(tx: Tx, event: Event, planned: list[Planned]) -> list[Delivery]:
     """The deliveries `event` implies, as rows of the DELIVERIES queue (due at once)."""
     assert event.id is not None
     rows = [
-        Delivery(
-            sid=sids.mint(sids.DELIVERY),
-            event_id=event.id,
-            account_sid=event.account_sid,
-            channel=p.channel,
-            kind=p.kind,
-            target=p.target,
-            state=work.PENDING,
-            attempts=0,
-            next_attempt_at=event.date_created,
-            date_created=event.date_created,
-            date_updated=event.date_created,
-            port_order_sid=p.port_order_sid,
-            loa_sid=p.loa_sid,
-        )
-        for p in planned
+        Delivery(**_delivery(event.id, event.account_sid, event.date_created, p)) for p in planned
     ]
     if rows:
         tx.add_all(rows)
         work.written(tx, work.DELIVERIES)
     return rows
+
+
+async def queue_deliveries_many(
+    tx: Tx, planned: Sequence[tuple[int, str, list[Planned]]], now: datetime
+) -> int:
+    """`queue_deliveries` for many events (event id, account, what it implies; written at
+    `now`), in ONE statement. How many deliveries it queued."""
+    rows = [_delivery(i, account, now, p) for i, account, plans in planned for p in plans]
+    if rows:
+        await bulk.insert_rows(tx, Delivery, rows)
+        work.written(tx, work.DELIVERIES)
+    return len(rows)

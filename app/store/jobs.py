@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from app.porting.changes import Step, StepPlan, When
-from app.store import work
+from app.store import bulk, work
 from app.store.engine import Tx
 from app.store.tables import Job, PortOrder
 
@@ -71,9 +71,56 @@ async def retire(tx: Tx, order_sid: str, kinds: Iterable[str]) -> None:
     )
 
 
-def write(tx: Tx, order: PortOrder, plans: Iterable[StepPlan], now: datetime) -> None:
-    """Write the planned steps of `order`."""
+async def retire_many(tx: Tx, order_sids: Iterable[str], kinds: Iterable[str]) -> None:
+    """`retire` for many orders at once (the same kinds for each)."""
+    sids, kinds = list(order_sids), [str(k) for k in kinds]
+    if not sids or not kinds:
+        return
+    await tx.execute(
+        update(Job)
+        .where(
+            col(Job.port_order_sid).in_(sids),
+            col(Job.state) == PENDING,
+            col(Job.kind).in_(kinds),
+        )
+        .values(state=RETIRED, lease_until=None, lease_token=None)
+    )
+
+
+def _planned(order: PortOrder, plans: Iterable[StepPlan], now: datetime) -> list[dict[str, Any]]:
+    """The columns of the job row of each planned step of `order`."""
+    out = []
     for plan in plans:
         run_at = (order.activation_date or now) if plan.when is When.FOC else now
         payload = {} if plan.for_status is None else {"status": plan.for_status.value}
-        enqueue(tx, plan.step.value, order.sid, run_at, now, payload)
+        out.append(
+            {
+                "kind": plan.step.value,
+                "port_order_sid": order.sid,
+                "payload": payload,
+                "state": PENDING,
+                "run_at": run_at,
+                "attempts": 0,
+                "date_created": now,
+                "lease_until": None,
+                "lease_token": None,
+            }
+        )
+    return out
+
+
+def write(tx: Tx, order: PortOrder, plans: Iterable[StepPlan], now: datetime) -> None:
+    """Write the planned steps of `order`."""
+    for values in _planned(order, plans, now):
+        tx.add(Job(**values))
+        work.written(tx, work.JOBS)
+
+
+async def write_many(
+    tx: Tx, planned: Iterable[tuple[PortOrder, Iterable[StepPlan]]], now: datetime
+) -> None:
+    """`write` for many orders, in ONE statement."""
+    rows = [values for order, plans in planned for values in _planned(order, plans, now)]
+    if rows:
+        await bulk.insert_rows(tx, Job, rows)
+        work.written(tx, work.JOBS)

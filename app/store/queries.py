@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
@@ -29,6 +29,7 @@ from app.store.tables import (
     Operator,
     PortOrder,
     PortOrderError,
+    PortRequest,
 )
 
 Visible = frozenset[str] | None
@@ -51,6 +52,7 @@ class PortOrderFilter:
     number: str | None = None
     status: str | None = None
     friendly_name: str | None = None
+    port_request_sid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class LoaFilter:
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
+
+
+@dataclass(frozen=True)
+class PortRequestFilter:
+    status: str | None = None
 
 
 @dataclass
@@ -132,6 +139,37 @@ async def port_orders_of_loa(session: AsyncSession, loa_sid: str) -> Sequence[Po
     return (await session.execute(stmt)).scalars().all()
 
 
+async def loa_covers_uncanceled(session: AsyncSession, loa_sid: str) -> bool:
+    """Whether an order the LOA covers is not canceled (one row read at most)."""
+    stmt = (
+        select(col(PortOrder.id))
+        .where(PortOrder.loa_sid == loa_sid, PortOrder.status != "CANCELED")
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def held_numbers(session: AsyncSession, numbers: Collection[str]) -> dict[str, int]:
+    """Which of `numbers` no new order may take, in one statement: 21838 for a number in an
+    inventory, else 21837 for one held by an open order."""
+    if not numbers:
+        return {}
+    wanted = list(numbers)
+    stmt = (
+        select(col(IncomingPhoneNumber.number), literal(21838))
+        .where(IncomingPhoneNumber.number.in_(wanted))
+        .union_all(
+            select(col(PortOrder.active_number), literal(21837)).where(
+                PortOrder.active_number.in_(wanted)
+            )
+        )
+    )
+    out: dict[str, int] = {}
+    for number, code in (await session.execute(stmt)).all():
+        out[number] = max(out.get(number, 0), int(code))
+    return out
+
+
 async def errors_by_order(
     session: AsyncSession, order_sids: Collection[str]
 ) -> dict[str, list[PortOrderError]]:
@@ -190,6 +228,7 @@ def _order_conditions(f: PortOrderFilter) -> list[ColumnElement[bool]]:
         (c.status, f.status),
         (c.friendly_name, f.friendly_name),
         (c.incoming_phone_number_sid, f.incoming_phone_number_sid),
+        (c.port_request_sid, f.port_request_sid),
     ]
     conds.extend(col == value for col, value in pairs if value is not None)
     if f.activation_date_min is not None:
@@ -376,6 +415,18 @@ async def open_loa_for_group(session: AsyncSession, group_key: str) -> Loa | Non
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def open_loas_for_groups(
+    session: AsyncSession, group_keys: Collection[str]
+) -> dict[str, Loa]:
+    """The open LOA of each group that has one, by group key, in one statement."""
+    if not group_keys:
+        return {}
+    stmt = select(Loa).where(Loa.open_group_key.in_(list(group_keys)))
+    return {
+        x.open_group_key: x for x in (await session.execute(stmt)).scalars() if x.open_group_key
+    }
+
+
 def _loa_conditions(f: LoaFilter) -> list[ColumnElement[bool]]:
     pairs: list[tuple[Any, Any]] = [
         (Loa.sid, f.sid),
@@ -404,6 +455,119 @@ async def count_loas(session: AsyncSession, visible: Visible, f: LoaFilter) -> i
     conds = [*_visible(Loa.account_sid, visible), *_loa_conditions(f)]
     stmt = select(func.count()).select_from(Loa).where(*conds)
     return int((await session.execute(stmt)).scalar_one())
+
+
+# --- port requests -------------------------------------------------------------------------
+
+
+async def port_request(
+    session: AsyncSession, sid: str, visible: Visible, *, for_update: bool = False
+) -> PortRequest | None:
+    stmt = select(PortRequest).where(
+        PortRequest.sid == sid, *_visible(PortRequest.account_sid, visible)
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def port_requests_by_sids(
+    session: AsyncSession, sids: Collection[str], visible: Visible
+) -> dict[str, PortRequest]:
+    if not sids:
+        return {}
+    stmt = select(PortRequest).where(
+        PortRequest.sid.in_(list(sids)), *_visible(PortRequest.account_sid, visible)
+    )
+    return {x.sid: x for x in (await session.execute(stmt)).scalars()}
+
+
+def _request_conditions(f: PortRequestFilter) -> list[ColumnElement[bool]]:
+    return [PortRequest.status == f.status] if f.status is not None else []
+
+
+async def list_port_requests(
+    session: AsyncSession,
+    visible: Visible,
+    f: PortRequestFilter,
+    limit: int,
+    after_key: int | None = None,
+    before_key: int | None = None,
+    from_end: bool = False,
+) -> Page[PortRequest]:
+    conds = [*_visible(PortRequest.account_sid, visible), *_request_conditions(f)]
+    return await _keyset(session, PortRequest, conds, limit, after_key, before_key, from_end)
+
+
+async def count_port_requests(session: AsyncSession, visible: Visible, f: PortRequestFilter) -> int:
+    conds = [*_visible(PortRequest.account_sid, visible), *_request_conditions(f)]
+    stmt = select(func.count()).select_from(PortRequest).where(*conds)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def orders_of_requests(
+    session: AsyncSession, request_sids: Collection[str]
+) -> dict[str, list[PortOrder]]:
+    """Every order of each request, oldest first (the order of its numbers), in one statement."""
+    out: dict[str, list[PortOrder]] = {sid: [] for sid in request_sids}
+    if not request_sids:
+        return out
+    stmt = (
+        select(PortOrder)
+        .where(PortOrder.port_request_sid.in_(list(request_sids)))
+        .order_by(PortOrder.id)
+    )
+    for order in (await session.execute(stmt)).scalars():
+        assert order.port_request_sid is not None
+        out[order.port_request_sid].append(order)
+    return out
+
+
+async def loa_sids_of_requests(
+    session: AsyncSession, request_sids: Collection[str]
+) -> dict[str, list[str]]:
+    """The LOAs covering each request's orders, in the order they first cover one."""
+    out: dict[str, list[str]] = {sid: [] for sid in request_sids}
+    if not request_sids:
+        return out
+    stmt = (
+        select(col(PortOrder.port_request_sid), col(PortOrder.loa_sid))
+        .where(PortOrder.port_request_sid.in_(list(request_sids)))
+        .group_by(PortOrder.port_request_sid, PortOrder.loa_sid)
+        .order_by(func.min(PortOrder.id))
+    )
+    for request_sid, loa_sid in (await session.execute(stmt)).all():
+        out[str(request_sid)].append(loa_sid)
+    return out
+
+
+async def order_counts_of_request(session: AsyncSession, request_sid: str) -> dict[str, int]:
+    """The request's orders per status (statuses without one left out)."""
+    stmt = (
+        select(col(PortOrder.status), func.count())
+        .where(PortOrder.port_request_sid == request_sid)
+        .group_by(PortOrder.status)
+    )
+    return {status: int(n) for status, n in (await session.execute(stmt)).all()}
+
+
+async def port_orders_of_requests(
+    session: AsyncSession, request_sids: Collection[str], visible: Visible, w: Window
+) -> dict[str, Page[PortOrder]]:
+    """Each request's orders, newest first, one page per request, in one statement."""
+    conds = _visible(PortOrder.account_sid, visible)
+    return await _windowed(
+        session, PortOrder, PortOrder.port_request_sid, request_sids, conds, w, newest_first=True
+    )
+
+
+async def count_port_orders_of_requests(
+    session: AsyncSession, request_sids: Collection[str], visible: Visible
+) -> dict[str, int]:
+    conds = _visible(PortOrder.account_sid, visible)
+    return await _count_per_parent(
+        session, PortOrder, PortOrder.port_request_sid, request_sids, conds
+    )
 
 
 # --- inventory -----------------------------------------------------------------------------
@@ -495,6 +659,7 @@ async def events_after(
     visible: Visible = None,
     resource_sid: str | None = None,
     resource_type: str | None = None,
+    port_request_sid: str | None = None,
 ) -> Sequence[Event]:
     """Events by id, for inspection (tests, the CLI). Readers that must not miss a late commit
     (the hub, replays) go through app/store/events.read_after instead."""
@@ -502,6 +667,8 @@ async def events_after(
     conds += _visible(Event.account_sid, visible)
     if resource_sid is not None:
         conds.append(Event.resource_sid == resource_sid)
+    if port_request_sid is not None:
+        conds.append(Event.port_request_sid == port_request_sid)
     if resource_type is not None:
         conds.append(Event.resource_type == resource_type)
     stmt = select(Event).where(*conds).order_by(Event.id).limit(limit)

@@ -98,6 +98,30 @@ class Loa(SQLModel, table=True):
     date_updated: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class PortRequest(SQLModel, table=True):
+    """Many numbers in one request (CONTRACT.md §11): the orders it made point to it
+    (`port_orders.port_request_sid`); `status` and `counts` are derived from theirs, kept up to
+    date in every transaction that moves one of them (app/services/_requests.py)."""
+
+    __tablename__ = "port_requests"
+    __table_args__ = (sa.Index("ix_port_requests_account_sid_id", "account_sid", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)
+    account_sid: str = Field(max_length=34, foreign_key="accounts.sid", index=True)
+    status: str = Field(max_length=24, index=True)
+    number_count: int
+    # Orders per status, every status: {"PENDING": 998, "CREATED": 0, ...}
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Each number as given, in order: {"number", "port_order_sid" (or null), "errors"}.
+    numbers: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    all_or_nothing: bool = False
+    status_callback: str | None = None
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    date_updated: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class PortOrder(SQLModel, table=True):
     __tablename__ = "port_orders"
     __table_args__ = (sa.Index("ix_port_orders_account_sid_id", "account_sid", "id"),)
@@ -105,6 +129,8 @@ class PortOrder(SQLModel, table=True):
     sid: str = Field(max_length=34, unique=True)
     account_sid: str = Field(max_length=34, foreign_key="accounts.sid", index=True)
     loa_sid: str = Field(max_length=34, foreign_key="loas.sid", index=True)
+    # The Port Request that made the order (NULL when created alone).
+    port_request_sid: str | None = Field(default=None, max_length=34, index=True)
     number: str = Field(max_length=20, index=True)
     # The number while the order is open (non-terminal), else NULL: one open order per number.
     active_number: str | None = Field(default=None, max_length=20, unique=True)
@@ -158,13 +184,16 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_events_resource_sid_id", "resource_sid", "id"),
         sa.Index("ix_events_xact_id_id", "xact_id", "id"),
+        sa.Index("ix_events_port_request_sid_id", "port_request_sid", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     # The writing transaction's id on PostgreSQL (pg_current_xact_id()); 0 on SQLite, where
     # the single writer commits in id order.
     xact_id: int = Field(default=0, sa_column=Column(sa.BigInteger(), nullable=False))
-    resource_type: str = Field(max_length=16)  # "port_order" | "loa"
+    resource_type: str = Field(max_length=16)  # "port_order" | "loa" | "port_request"
     resource_sid: str = Field(max_length=34, index=True)
+    # The Port Request of the order (or the request itself) the event is about, else NULL.
+    port_request_sid: str | None = Field(default=None, max_length=34)
     account_sid: str = Field(max_length=34, index=True)
     type: str = Field(max_length=48)  # e.g. "port_order.status_changed"
     # Status callback payload of CONTRACT.md §9 (port orders) or {status, date_updated} (LOAs).

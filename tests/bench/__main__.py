@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tests.bench import callbacks, depth, floor, read, subscriptions, write
+from tests.bench import bulk, callbacks, depth, floor, read, subscriptions, write
 from tests.bench.harness import Options
 
 Case = Callable[[Options], dict[str, float]]
@@ -21,6 +21,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "read": (read.run, read.DESCRIPTION),
     "depth": (depth.run, depth.DESCRIPTION),
     "write": (write.run, write.DESCRIPTION),
+    "bulk": (bulk.run, bulk.DESCRIPTION),
     "subscriptions": (subscriptions.run, subscriptions.DESCRIPTION),
     "callbacks": (callbacks.run, callbacks.DESCRIPTION),
     "floor": (floor.run, floor.DESCRIPTION),

@@ -4,11 +4,12 @@ carrier work follows the order when customers and operators move it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.adapters.sandbox import SandboxCarrier
-from app.porting.carrier import CarrierOrder, Complete, Reply, Submitted
+from app.porting.carrier import CarrierOrder, Complete, Portability, Reply, Submitted
 from app.porting.statuses import PortOrderStatus
 from app.runners.scheduler import Scheduler
 from app.services import operators, port_orders, reads
@@ -49,6 +50,9 @@ class RecordingCarrier:
 
     async def check_portability(self, number: str):  # type: ignore[no-untyped-def]
         return await self.inner.check_portability(number)
+
+    async def check_portability_many(self, numbers: Sequence[str]) -> list[Portability]:
+        return await self.inner.check_portability_many(numbers)
 
     async def submit(self, order: CarrierOrder, now: datetime) -> Submitted:
         self.calls.append(("submit", order.sid))

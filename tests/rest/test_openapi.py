@@ -24,16 +24,25 @@ from schemathesis.specs.openapi.checks import (
 
 from app.config import Settings
 from app.rest.openapi import (
+    CHECK_EXAMPLE,
     CREATE_EXAMPLE,
     JSON,
     LOA_PROPERTIES,
     PORT_ORDER_PROPERTIES,
+    PORT_REQUEST_LIST_PROPERTIES,
+    PORT_REQUEST_PROPERTIES,
+    REQUEST_EXAMPLE,
     UPDATE_EXAMPLE,
 )
-from app.rest.serializers import LOA_FIELDS, PORT_ORDER_FIELDS
-from app.services import port_orders
+from app.rest.serializers import (
+    LOA_FIELDS,
+    PORT_ORDER_FIELDS,
+    PORT_REQUEST_FIELDS,
+    PORT_REQUEST_LIST_FIELDS,
+)
+from app.services import port_orders, port_requests
 from app.wiring import build_services
-from tests.builders import basic, order_input, tenant
+from tests.builders import basic, next_number, order_input, tenant
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.dialects("sqlite")
@@ -50,6 +59,8 @@ CHECKS = [
 def test_field_lists_agree_with_the_serializers(database_url: str) -> None:
     assert tuple(PORT_ORDER_PROPERTIES) == PORT_ORDER_FIELDS
     assert tuple(LOA_PROPERTIES) == LOA_FIELDS
+    assert tuple(PORT_REQUEST_PROPERTIES) == PORT_REQUEST_FIELDS
+    assert tuple(PORT_REQUEST_LIST_PROPERTIES) == PORT_REQUEST_LIST_FIELDS
     assert not {"ssn_last_four", "account_number", "pin_number"} & set(PORT_ORDER_FIELDS)
 
 
@@ -64,6 +75,9 @@ async def test_document_is_served(http: httpx.AsyncClient) -> None:
         "/porting/PortOrders/{sid}",
         "/porting/Loas",
         "/porting/Loas/{sid}",
+        "/porting/PortRequests",
+        "/porting/PortRequests/{sid}",
+        "/porting/PortabilityChecks",
     }
     assert set(doc["paths"]["/porting/PortOrders/{sid}"]) == {"get", "post", "put", "delete"}
 
@@ -79,7 +93,14 @@ def _seed(live: Settings) -> tuple[str, str, dict[str, str]]:
                 await port_orders.create_port_order(svc, owner.caller, order_input())
                 for _ in range(3)
             ]
-            paths = {"PortOrders": orders[0].sid, "Loas": orders[0].loa_sid}
+            request = await port_requests.create_port_request(
+                svc, owner.caller, {**order_input(number=...), "numbers": [next_number()]}
+            )
+            paths = {
+                "PortOrders": orders[0].sid,
+                "Loas": orders[0].loa_sid,
+                "PortRequests": request.row.sid,
+            }
             return owner.sid, owner.token, paths
         finally:
             await svc.close()
@@ -99,7 +120,7 @@ def test_app_keeps_to_its_document(live_server: LiveServer) -> None:
     for result in api.get_all_operations():
         assert isinstance(result, Ok), result
         operations.append(result.ok())
-    assert len(operations) == 16
+    assert len(operations) == 28
     by_label = {op.label: op for op in operations}
 
     def call(label: str, status: int, **kwargs: Any) -> Any:
@@ -126,6 +147,13 @@ def test_app_keeps_to_its_document(live_server: LiveServer) -> None:
     call("DELETE /porting/PortOrders/{sid}", 200, path_parameters=order)
     call("DELETE /porting/Loas/{sid}", 405, path_parameters=loa)
     call(create, 422, body={}, media_type=JSON, headers=key)
+    bulk = call("POST /porting/PortRequests", 201, body=REQUEST_EXAMPLE, media_type=JSON)
+    assert [n["status"] for n in bulk["numbers"]] == ["PENDING", "PENDING"]
+    request = {"sid": bulk["sid"]}
+    call("GET /porting/PortRequests/{sid}", 200, path_parameters=request)
+    call("GET /porting/PortRequests", 200, query={"Status": "pending"})
+    call("POST /porting/PortabilityChecks", 200, body=CHECK_EXAMPLE, media_type=JSON)
+    call("DELETE /porting/PortRequests/{sid}", 200, path_parameters=request)
 
     failures: list[str] = []
     seen: dict[str, set[int]] = defaultdict(set)
