@@ -30,7 +30,6 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import httpx
 

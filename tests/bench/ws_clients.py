@@ -117,8 +117,8 @@ class Subscriber(asyncio.Protocol):
                 self.subscribed.set_exception(ConnectionError(head.decode(errors="replace")))
                 return
             self.handshaken = True
-            init = {"type": "connection_init", "payload": {"Authorization": self.plan.authorization}}
-            self.send(text(init))
+            auth = {"Authorization": self.plan.authorization}
+            self.send(text({"type": "connection_init", "payload": auth}))
         self._frames(at)
 
     def send(self, frame: bytes) -> None:
@@ -157,9 +157,9 @@ class Subscriber(asyncio.Protocol):
         elif opcode == 0x1:
             if b'"next"' in payload or b'"data"' in payload:
                 self.results.append((at, payload))
-                if self.enough is not None and len(self.results) >= self.wanted:
-                    if not self.enough.done():
-                        self.enough.set_result(None)
+                enough = self.enough
+                if enough is not None and len(self.results) >= self.wanted and not enough.done():
+                    enough.set_result(None)
             elif b'"ping"' in payload:
                 self.send(text({"type": "pong"}))
             elif b'"connection_ack"' in payload:
@@ -205,7 +205,7 @@ class _Worker:
             u = urlsplit(plan.url)
             async with gate:
                 _, sub = await loop.create_connection(
-                    lambda: Subscriber(plan, query), u.hostname, u.port
+                    lambda: Subscriber(plan, query), u.hostname or "127.0.0.1", u.port or 80
                 )
                 await asyncio.wait_for(sub.subscribed, 60)
             return sub
