@@ -25,6 +25,7 @@ from starlette.routing import Mount, Route
 from app.config import Settings
 from app.graphql.app import graphql_routes
 from app.graphql.websockets import OpenSockets
+from app.graphql.wire import FrameProtocol
 from app.rest import rest_mount
 from app.runners.scheduler import Scheduler
 from app.runners.worker import DeliveryWorker
@@ -125,6 +126,7 @@ def serve(settings: Settings) -> None:
         ws_ping_interval=settings.ws_keepalive_interval,
         ws_ping_timeout=settings.ws_keepalive_interval,
         ws_per_message_deflate=settings.ws_per_message_deflate,
+        ws=FrameProtocol,  # uvicorn's websockets protocol, writing shared frames (wire.py)
     )
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
     # handler that was there before it started. SIGTERM is the orderly stop of a process

@@ -28,6 +28,7 @@ from strawberry.types.unset import UNSET
 
 from app.config import Settings
 from app.graphql.context import AUTH_FAILED, Context, wants_challenge
+from app.graphql.fanout import FanOut
 from app.graphql.schema import build_schema
 from app.graphql.websockets import (
     SERVICE_RESTART,
@@ -67,6 +68,8 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.services = services
         self.sockets = sockets
+        self.fanout = FanOut(services.hub)
+        self.max_queued_messages = settings.ws_max_queued_messages
         self._ide = (STATIC / "graphiql.html").read_text()
 
     async def run(

@@ -32,6 +32,7 @@ from starlette.websockets import WebSocket
 
 from app.graphql.context import Context
 from app.graphql.enums import LoaStatus, PortOrderStatus
+from app.graphql.fanout import LIVE, Member
 from app.graphql.nodes import (
     CtxInfo,
     LoaType,
@@ -200,16 +201,45 @@ def _any(event: Event) -> bool:
 
 
 async def _stream(
-    ctx: Context,
+    info: CtxInfo,
     resource_type: str,
     sid: str | None,
     after: int | None,
     keep: Callable[[Event], bool],
     wrap: Callable[[Event], T],
 ) -> AsyncGenerator[T, None]:
+    """The log after `after`, then live. Each event executes for this socket alone (graphql-core
+    via Strawberry) until the subscription has caught up; from then on the socket's operation
+    is served by the live fan-out (app/graphql/fanout.py), which executes each event once for
+    every socket sharing it, and this generator only waits for the operation to end."""
+    ctx = info.context
     caller = ctx.who
+    live = LIVE.get()
+    member: Member | None = None
+
+    def handover(cursor: int) -> bool:
+        nonlocal member
+        assert live is not None
+        member = live.fanout.join(
+            op=live,
+            ctx=ctx,
+            info=info._raw_info,
+            schema=info.schema,
+            resource_type=resource_type,
+            resource_sid=sid,
+            cursor=cursor,
+            keep=keep,
+            wrap=wrap,
+            prefetch=event_row,
+        )
+        return member is not None
+
     events = ctx.services.hub.events(
-        visible=caller.visible, resource_type=resource_type, resource_sid=sid, after=after
+        visible=caller.visible,
+        resource_type=resource_type,
+        resource_sid=sid,
+        after=after,
+        handover=handover if live is not None else None,
     )
     try:
         async for event in events:
@@ -221,8 +251,12 @@ async def _stream(
                 # stalled the fan-out.)
                 await event_row(ctx, event)
                 yield wrap(event)
+        if member is not None:
+            await member.done  # until the operation ends (the task is cancelled)
     finally:
         await events.aclose()  # type: ignore[attr-defined]
+        if member is not None:
+            member.leave()
 
 
 @strawberry.type
@@ -241,7 +275,7 @@ class Subscription:
             found = await reads.port_orders_by_sids(ctx.services, ctx.who, [sid])
             if sid not in found:
                 raise not_found()
-        return _stream(ctx, PORT_ORDER, sid, after_id, is_status_change, _port_order_event)
+        return _stream(info, PORT_ORDER, sid, after_id, is_status_change, _port_order_event)
 
     @strawberry.subscription(
         description="Status changes of one LOA (`sid`) or of every LOA you may read; with "
@@ -257,7 +291,7 @@ class Subscription:
             found = await reads.loas_by_sids(ctx.services, ctx.who, [sid])
             if sid not in found:
                 raise not_found()
-        return _stream(ctx, LOA, sid, after_id, _any, _loa_event)
+        return _stream(info, LOA, sid, after_id, _any, _loa_event)
 
 
 def _port_order_event(event: Event) -> PortOrderEvent:

@@ -6,6 +6,12 @@ replay (`after`) reads its backlog from the log first, then continues from its q
 seen in both are skipped by id, so the seam has no gap and no duplicate. A subscriber that falls
 too far behind drops its queue and re-reads the log from its own cursor.
 
+Listeners are the other kind of subscriber: a callback the hub calls with every matching event
+as it reads it, for a fan-out that serves many sockets at once (app/graphql/fanout.py). A
+subscription can hand over to one: `events(..., handover=f)` calls `f(cursor)` when it has
+caught up (its backlog sent, its queue empty) and ends if `f` took over from that cursor; no
+event can fall between the two, since nothing is awaited from the check to the hand-over.
+
 `hub.reads` lets the subscriptions an event reaches share one read made for it (the order as
 it is after the event, say) instead of each reading the same row again.
 """
@@ -63,12 +69,10 @@ class SharedReads:
 
 
 @dataclass(eq=False)
-class Subscription:
+class Filter:
     visible: frozenset[str] | None
     resource_type: str
     resource_sid: str | None
-    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
-    overflowed: bool = False
 
     def matches(self, event: Event) -> bool:
         return (
@@ -76,6 +80,12 @@ class Subscription:
             and (self.resource_sid is None or event.resource_sid == self.resource_sid)
             and (self.visible is None or event.account_sid in self.visible)
         )
+
+
+@dataclass(eq=False)
+class Subscription(Filter):
+    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    overflowed: bool = False
 
     def offer(self, event: Event) -> None:
         if self.overflowed:
@@ -86,12 +96,22 @@ class Subscription:
             self.overflowed = True
 
 
+@dataclass(eq=False)
+class Listener(Filter):
+    """`deliver` is called with every matching event, in log order, as the hub reads it; it
+    must not block. `subscribers`: how many subscriptions it serves (subscriber_count)."""
+
+    deliver: Callable[[Event], None] = field(default=lambda event: None)
+    subscribers: int = 0
+
+
 class Hub:
     def __init__(self, db: Database, bus: Bus, *, idle_poll: float = 5.0):
         self._db = db
         self._bus = bus
         self._idle_poll = idle_poll
         self._subs: set[Subscription] = set()
+        self._listeners: set[Listener] = set()
         self._cursor = 0
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -99,7 +119,14 @@ class Hub:
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subs)
+        """Subscriptions served: queued ones, and those handed over to listeners."""
+        return len(self._subs) + sum(listener.subscribers for listener in self._listeners)
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.add(listener)
+
+    def unlisten(self, listener: Listener) -> None:
+        self._listeners.discard(listener)
 
     async def start(self) -> None:
         if self._task is None:
@@ -138,6 +165,12 @@ class Hub:
                 for sub in self._subs:
                     if sub.matches(event):
                         sub.offer(event)
+                for listener in tuple(self._listeners):
+                    if listener.matches(event):
+                        try:
+                            listener.deliver(event)
+                        except Exception:
+                            log.exception("event hub: a listener failed")
             if len(rows) < BATCH:
                 return
 
@@ -166,8 +199,10 @@ class Hub:
         resource_type: str,
         resource_sid: str | None = None,
         after: int | None = None,
+        handover: Callable[[int], bool] | None = None,
     ) -> AsyncIterator[Event]:
-        """Matching events: first those after `after` from the log (when given), then live."""
+        """Matching events: first those after `after` from the log (when given), then live;
+        with `handover`, until it takes over (see the module's docstring)."""
         await self.start()
         sub = Subscription(visible, resource_type, resource_sid)
         self._subs.add(sub)
@@ -188,6 +223,8 @@ class Hub:
                         cursor = event.id
                         yield event
                     continue
+                if handover is not None and sub.queue.empty() and handover(cursor):
+                    return
                 event = await sub.queue.get()
                 assert event.id is not None
                 if event.id <= cursor:

@@ -1,0 +1,192 @@
+"""Writing to websockets: one encoded frame for many sockets, and a bounded queue per socket.
+
+- `FrameProtocol` is uvicorn's websockets (sans-I/O) protocol, which `portico serve` uses, with
+  two additions the fan-out needs (app/graphql/fanout.py). `write_frame(bytes)` writes an
+  already encoded frame at once, when the socket takes it now (open, its transport not paused
+  by a full buffer, no compression negotiated); a server's frames are not masked, so the same
+  bytes serve every socket. `close_now(code, reason)` closes without waiting for the buffer to
+  drain: the close frame goes behind what is buffered, and a peer that does not read it is cut
+  off after `close_timeout` seconds. The protocol object is in the ASGI scope's extensions
+  (`WIRE`), which is how a socket finds it; under another server there is none, and every
+  message goes the plain ASGI way.
+- `Frame`: a message's JSON text and, built once when first needed, its frame bytes.
+- `Outbox`: everything one socket is sent goes through it, in order. A frame is written at once
+  when the socket takes it; otherwise it waits in a queue, and one task per busy socket writes
+  the queue as the socket drains. The queue holds at most `limit` messages (PORTICO_WS_MAX_
+  QUEUED_MESSAGES): a client that stops reading is closed with 4429 once one more arrives, so
+  it never slows the others (a write never waits) and is never buffered without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import Any
+
+from starlette.websockets import WebSocket
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode
+from websockets.protocol import State
+
+log = logging.getLogger(__name__)
+
+WIRE = "portico.wire"  # the ASGI scope extension holding the socket's FrameProtocol
+TOO_MANY_QUEUED = 4429
+TOO_MANY_QUEUED_REASON = "Too many queued messages: the client does not read"
+
+
+class FrameProtocol(WebSocketsSansIOProtocol):
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = self.__dict__.get("scope")
+        if scope is not None:  # accepted: the application will run with this scope
+            scope["extensions"][WIRE] = self
+
+    @property
+    def shares_frames(self) -> bool:
+        """Frames encoded once fit this socket (no per-socket compression state)."""
+        return not self.conn.extensions
+
+    @property
+    def closed(self) -> bool:
+        return self.close_sent or self.disconnected or self.conn.state is not State.OPEN
+
+    def write_frame(self, frame: bytes) -> bool:
+        """Write `frame` now if the socket takes it now: open, handshake done, not paused."""
+        if not self.handshake_complete or self.closed or not self.writable.is_set():
+            return False
+        self.transport.write(frame)
+        return True
+
+    def close_now(self, code: int, reason: str) -> None:
+        if self.closed or not self.handshake_complete:
+            return
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        # The peer's close frame ends it sooner (handle_close); a peer that reads nothing never
+        # drains the buffer, so it is aborted rather than closed gracefully.
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
+
+
+class Frame:
+    """A text message, encoded as a websocket frame once for all the sockets it goes to."""
+
+    __slots__ = ("_raw", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._raw: bytes | None = None
+
+    @property
+    def raw(self) -> bytes:
+        if self._raw is None:
+            frame = WsFrame(Opcode.TEXT, self.text.encode())
+            self._raw = frame.serialize(mask=False, extensions=[])
+        return self._raw
+
+
+def wire_of(ws: WebSocket) -> FrameProtocol | None:
+    wire = ws.scope.get("extensions", {}).get(WIRE)
+    return wire if isinstance(wire, FrameProtocol) else None
+
+
+class Outbox:
+    __slots__ = ("_backlog", "_closing", "_drainer", "closed", "limit", "raw", "wire", "ws")
+
+    def __init__(self, ws: WebSocket, limit: int) -> None:
+        self.ws = ws
+        self.limit = limit
+        self.wire = wire_of(ws)
+        self.raw = self.wire is not None and self.wire.shares_frames
+        self.closed = False
+        self._backlog: deque[Frame] | None = None  # only while the socket is behind
+        self._drainer: asyncio.Task[None] | None = None
+        self._closing: tuple[int, str] | None = None  # a close waiting behind the queue
+
+    @property
+    def queued(self) -> int:
+        return len(self._backlog) if self._backlog else 0
+
+    def put(self, frame: Frame) -> None:
+        """Send `frame` after everything before it; never waits."""
+        if self.closed or self._closing is not None:
+            return
+        wire = self.wire
+        if self.raw and not self._backlog:
+            assert wire is not None
+            if wire.write_frame(frame.raw):
+                return
+            if wire.closed:
+                self.closed = True
+                return
+        if self._backlog is None:
+            self._backlog = deque()
+        if len(self._backlog) >= self.limit:
+            self.overflow()
+            return
+        self._backlog.append(frame)
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain(), name="portico-ws-outbox")
+
+    def overflow(self) -> None:
+        log.info(
+            "websocket closed with %d: %d messages queued for a client that does not read",
+            TOO_MANY_QUEUED,
+            self.queued,
+        )
+        self.close_now(TOO_MANY_QUEUED, TOO_MANY_QUEUED_REASON)
+
+    def close(self, code: int, reason: str) -> None:
+        """Close after what is queued (at once when nothing is); never waits."""
+        if self.closed or self._closing is not None:
+            return
+        if self._backlog:
+            self._closing = (code, reason)  # the drainer closes once the queue is written
+        else:
+            self.close_now(code, reason)
+
+    def close_now(self, code: int, reason: str) -> None:
+        """Close without waiting for the client to read what is queued (dropped)."""
+        if self.closed:
+            return
+        self.closed = True
+        self._backlog = None
+        if self.wire is not None:
+            self.wire.close_now(code, reason)
+        else:  # another server: its close may wait until the socket drains
+            asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close(code, reason)
+
+    async def _drain(self) -> None:
+        try:
+            while self._backlog and not self.closed:
+                frame = self._backlog[0]
+                if self.raw:
+                    assert self.wire is not None
+                    await self.wire.writable.wait()
+                    if not self.wire.write_frame(frame.raw):
+                        if self.wire.closed:
+                            self.closed = True
+                        continue
+                else:
+                    await self.ws.send_text(frame.text)
+                if self._backlog:
+                    self._backlog.popleft()
+        except Exception:  # the socket went away: nothing more goes to it
+            self.closed = True
+            self._backlog = None
+        finally:
+            self._drainer = None
+        if self._closing is not None and not self.closed:
+            self.close_now(*self._closing)
