@@ -30,7 +30,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -79,6 +79,13 @@ class LiveOperation:
     variables: dict[str, Any] | None  # as the client sent them
     outbox: Outbox
     fanout: FanOut
+    member: Member | None = None  # once the fan-out serves it
+
+    def end(self) -> None:
+        """The operation is over (completed, stopped, or its socket closed)."""
+        if self.member is not None:
+            self.member.leave()
+            self.member = None
 
 
 LIVE: contextvars.ContextVar[LiveOperation | None] = contextvars.ContextVar(
@@ -91,9 +98,6 @@ class Member:
     op: LiveOperation
     cursor: int
     group: LiveGroup
-    done: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
 
     def leave(self) -> None:
         self.group.leave(self)

@@ -32,7 +32,7 @@ from starlette.websockets import WebSocket
 
 from app.graphql.context import Context
 from app.graphql.enums import LoaStatus, PortOrderStatus
-from app.graphql.fanout import LIVE, Member
+from app.graphql.fanout import LIVE
 from app.graphql.nodes import (
     CtxInfo,
     LoaType,
@@ -211,16 +211,16 @@ async def _stream(
     """The log after `after`, then live. Each event executes for this socket alone (graphql-core
     via Strawberry) until the subscription has caught up; from then on the socket's operation
     is served by the live fan-out (app/graphql/fanout.py), which executes each event once for
-    every socket sharing it, and this generator only waits for the operation to end."""
+    every socket sharing it: this stream then ends, and its operation's handler
+    (app/graphql/websockets.py) keeps the operation open until the client or the socket ends
+    it."""
     ctx = info.context
     caller = ctx.who
     live = LIVE.get()
-    member: Member | None = None
 
     def handover(cursor: int) -> bool:
-        nonlocal member
         assert live is not None
-        member = live.fanout.join(
+        live.member = live.fanout.join(
             op=live,
             ctx=ctx,
             info=info._raw_info,
@@ -232,14 +232,14 @@ async def _stream(
             wrap=wrap,
             prefetch=event_row,
         )
-        return member is not None
+        return live.member is not None
 
     events = ctx.services.hub.events(
         visible=caller.visible,
         resource_type=resource_type,
         resource_sid=sid,
         after=after,
-        handover=handover if live is not None else None,
+        handover=handover if live is not None and live.member is None else None,
     )
     try:
         async for event in events:
@@ -251,12 +251,8 @@ async def _stream(
                 # stalled the fan-out.)
                 await event_row(ctx, event)
                 yield wrap(event)
-        if member is not None:
-            await member.done  # until the operation ends (the task is cancelled)
     finally:
         await events.aclose()  # type: ignore[attr-defined]
-        if member is not None:
-            member.leave()
 
 
 @strawberry.type

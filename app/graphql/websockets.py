@@ -32,9 +32,13 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
+from strawberry.types.execution import PreExecutionError
+from strawberry.utils.aio import aclosing
 
 from app.graphql.context import AUTH_FAILED, Context
 from app.graphql.fanout import DATA, LIVE, NEXT, FanOut, LiveOperation, encode
@@ -192,21 +196,61 @@ def _keepalive_interval(handler: Any) -> float:
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws, plus a server `ping` every keep-alive interval once acknowledged."""
+    """graphql-transport-ws, plus a server `ping` every keep-alive interval once acknowledged,
+    and operations the live fan-out serves once they have caught up (no task of their own
+    from then on: `run_operation` returns without `complete`, and the operation stays
+    registered until the client completes it or the socket closes)."""
 
     websocket: SocketAdapter
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lives: dict[str, LiveOperation] = {}
 
     async def handle_connection_init(self, message: Any) -> None:
         if message.get("payload") is None:  # the protocol allows null: credentials may be
             message = {**message, "payload": {}}  # on the upgrade request
         await super().handle_connection_init(message)
+        self.connection_init_timeout_task = None  # done (cancelled): not kept per socket
         if self.connection_acknowledged:
             adapter = self.websocket
             adapter.live.sockets.keep_alive(adapter.outbox, PING, _keepalive_interval(self))
 
-    async def run_operation(self, operation: Any) -> None:
-        LIVE.set(self.websocket.live_operation(NEXT, operation.id, operation.variables))
-        await super().run_operation(operation)
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Strawberry's, except for an operation the fan-out took over."""
+        live = self.websocket.live_operation(NEXT, operation.id, operation.variables)
+        LIVE.set(live)
+        self.lives[operation.id] = live
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            if live.member is not None:
+                return  # live now; cleanup_operation ends it
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+        finally:
+            if live.member is None:
+                self.lives.pop(operation.id, None)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        live = self.lives.pop(operation_id, None)
+        if live is not None:
+            live.end()
+        await super().cleanup_operation(operation_id)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -215,14 +259,19 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     websocket: SocketAdapter
 
+    _timer: asyncio.Task[None] | None = None
+
     async def handle(self) -> None:
-        timer = asyncio.create_task(self._init_timeout(), name="portico-ws-init-timeout")
+        self._timer = asyncio.create_task(self._init_timeout(), name="portico-ws-init-timeout")
         try:
             await super().handle()
         finally:
-            timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await timer
+            self._stop_timer()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     async def _init_timeout(self) -> None:
         await asyncio.sleep(self.context.services.settings.ws_connection_init_timeout)
@@ -242,10 +291,15 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             return
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
+        self._stop_timer()
         if self.keep_alive:
             adapter = self.websocket
             adapter.outbox.put(KEEP_ALIVE)  # at once, then every interval
             adapter.live.sockets.keep_alive(adapter.outbox, KEEP_ALIVE, _keepalive_interval(self))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lives: dict[str, LiveOperation] = {}
 
     async def handle_async_results(
         self,
@@ -254,5 +308,46 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         operation_name: str | None,
         variables: dict[str, object] | None,
     ) -> None:
-        LIVE.set(self.websocket.live_operation(DATA, operation_id, variables))
-        await super().handle_async_results(operation_id, query, operation_name, variables)
+        """Strawberry's, except for an operation the fan-out took over: that one stays in
+        `tasks` (it counts towards the cap) until `stop` or the socket's end."""
+        live = self.websocket.live_operation(DATA, operation_id, variables)
+        LIVE.set(live)
+        self.lives[operation_id] = live
+        try:
+            result_source = await self.schema.subscribe(
+                query=query,
+                variable_values=variables,
+                operation_name=operation_name,
+                context_value=self.context,
+                root_value=self.root_value,
+            )
+            self.subscriptions[operation_id] = result_source
+            is_first_result = True
+            async for result in result_source:
+                if is_first_result and isinstance(result, PreExecutionError):
+                    assert result.errors
+                    await self.send_message(
+                        {"type": "error", "id": operation_id, "payload": result.errors[0].formatted}
+                    )
+                    return
+                await self.send_data_message(result, operation_id)
+                is_first_result = False
+            if live.member is None:
+                await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:
+            await self.send_message({"type": "complete", "id": operation_id})
+        finally:
+            self.subscriptions.pop(operation_id, None)
+            if live.member is None:
+                self.tasks.pop(operation_id, None)
+                self.lives.pop(operation_id, None)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        live = self.lives.pop(operation_id, None)
+        if live is not None and live.member is not None:
+            live.end()
+            self.tasks.pop(operation_id, None)
+            with contextlib.suppress(WebSocketDisconnected):
+                await self.send_message({"type": "complete", "id": operation_id})
+            return
+        await super().cleanup_operation(operation_id)

@@ -45,6 +45,12 @@ class FrameProtocol(WebSocketsSansIOProtocol):
         if scope is not None:  # accepted: the application will run with this scope
             scope["extensions"][WIRE] = self
 
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept":
+            # The handshake's request and response are not needed again: not kept per socket.
+            self.request = self.response = None  # type: ignore[assignment]
+
     @property
     def shares_frames(self) -> bool:
         """Frames encoded once fit this socket (no per-socket compression state)."""
