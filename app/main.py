@@ -21,9 +21,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
-from app.graphql.app import graphql_routes
+from app.graphql.app import GraphQLView, graphql_routes
 from app.graphql.websockets import OpenSockets
 from app.graphql.wire import FrameProtocol
 from app.rest import rest_mount
@@ -46,10 +47,30 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+class App(Starlette):
+    """Starlette, with websockets on /graphql handed straight to the GraphQL view: thousands of
+    idle sockets each keep their task's frames, and Starlette's middleware and router would be
+    a dozen of them (nothing there applies to a websocket: no middleware of ours reads one)."""
+
+    graphql: GraphQLView | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "websocket"
+            and self.graphql is not None
+            and scope["path"] == scope.get("root_path", "") + "/graphql"
+        ):
+            scope["app"] = self
+            await self.graphql(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> App:
     settings = settings or Settings()
     svc = services or build_services(settings)
     sockets = OpenSockets()
+    view = GraphQLView(settings, svc, sockets)
     scheduler = Scheduler(svc)
 
     @asynccontextmanager
@@ -73,7 +94,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     routes = [
         Route("/healthz", healthz),
         rest_mount(),
-        *graphql_routes(settings, svc, sockets),
+        *graphql_routes(view),
         Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
     ]
     middleware = []
@@ -83,7 +104,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         from app.store.counting import CountSqlMiddleware
 
         middleware.append(Middleware(CountSqlMiddleware))
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = App(routes=routes, lifespan=lifespan, middleware=middleware)
+    app.graphql = view
     app.state.services = svc
     app.state.settings = settings
     app.state.scheduler = scheduler

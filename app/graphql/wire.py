@@ -38,9 +38,82 @@ TOO_MANY_QUEUED = 4429
 TOO_MANY_QUEUED_REASON = "Too many queued messages: the client does not read"
 
 
+class _Inbox:
+    """uvicorn's receive queue, lighter than an asyncio.Queue (three deques and an Event per
+    socket): one reader (the application's `receive`), a list only while messages wait."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        if self._items is None:
+            self._items = []
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        item = self._items.pop(0)
+        if not self._items:
+            self._items = None
+        return item
+
+
+class _Flag:
+    """uvicorn's `writable` event, without asyncio.Event's deque per socket."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._set = True
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if not self._set:
+            waiter = asyncio.get_running_loop().create_future()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+            await waiter
+        return True
+
+
 class FrameProtocol(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = _Inbox()  # type: ignore[assignment]
+        self.writable = _Flag()  # type: ignore[assignment]
+
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
+        # The scope has copied the request's headers: the parsed request is not needed again
+        # (websockets' parser keeps a reference to it for the socket's life).
+        event.headers.clear()
         scope = self.__dict__.get("scope")
         if scope is not None:  # accepted: the application will run with this scope
             scope["extensions"][WIRE] = self
