@@ -71,7 +71,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.services = services
         self.sockets = sockets
-        self.fanout = FanOut(services.hub)
+        self.fanout: FanOut | None = FanOut(services.hub)
         self.max_queued_messages = settings.ws_max_queued_messages
         self._ide = (STATIC / "graphiql.html").read_text()
 

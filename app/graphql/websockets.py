@@ -147,7 +147,7 @@ class LiveView(Protocol):
     """What the handlers need of the view (app/graphql/app.GraphQLView)."""
 
     sockets: OpenSockets
-    fanout: FanOut
+    fanout: FanOut | None  # None: every event executes per socket (tests compare the two)
     max_queued_messages: int
 
     def encode_json_string(self, data: object) -> str: ...
@@ -181,7 +181,9 @@ class SocketAdapter(ASGIWebSocketAdapter):
             with contextlib.suppress(RuntimeError):
                 await super().close(code, reason)
 
-    def live_operation(self, kind: str, op_id: str, variables: Any) -> LiveOperation:
+    def live_operation(self, kind: str, op_id: str, variables: Any) -> LiveOperation | None:
+        if self.live.fanout is None:
+            return None
         return LiveOperation(
             kind,
             op_id,
@@ -220,7 +222,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         """Strawberry's, except for an operation the fan-out took over."""
         live = self.websocket.live_operation(NEXT, operation.id, operation.variables)
         LIVE.set(live)
-        self.lives[operation.id] = live
+        if live is not None:
+            self.lives[operation.id] = live
         try:
             result_source = await self.schema.stream(
                 operation.query,
@@ -231,7 +234,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             )
             async with aclosing(result_source):
                 await self._send_result_stream(operation, result_source)
-            if live.member is not None:
+            if live is not None and live.member is not None:
                 return  # live now; cleanup_operation ends it
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except _OperationStreamClosed:
@@ -243,7 +246,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.operations.pop(operation.id, None)
             raise
         finally:
-            if live.member is None:
+            if live is None or live.member is None:
                 self.lives.pop(operation.id, None)
 
     async def cleanup_operation(self, operation_id: str) -> None:
@@ -312,7 +315,9 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         `tasks` (it counts towards the cap) until `stop` or the socket's end."""
         live = self.websocket.live_operation(DATA, operation_id, variables)
         LIVE.set(live)
-        self.lives[operation_id] = live
+        if live is not None:
+            self.lives[operation_id] = live
+        handed_over = False
         try:
             result_source = await self.schema.subscribe(
                 query=query,
@@ -332,13 +337,14 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
                     return
                 await self.send_data_message(result, operation_id)
                 is_first_result = False
-            if live.member is None:
+            handed_over = live is not None and live.member is not None
+            if not handed_over:
                 await self.send_message({"type": "complete", "id": operation_id})
         except asyncio.CancelledError:
             await self.send_message({"type": "complete", "id": operation_id})
         finally:
             self.subscriptions.pop(operation_id, None)
-            if live.member is None:
+            if not handed_over:
                 self.tasks.pop(operation_id, None)
                 self.lives.pop(operation_id, None)
 
