@@ -8,9 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.config import Settings
@@ -28,6 +31,7 @@ from tests.subscriptions.support import (
     TRANSPORT_WS,
     WAIT,
     Live,
+    live_server,
     until,
 )
 
@@ -46,6 +50,15 @@ subscription { ... on Subscription { portOrderStatusChanged { ...E } } }
 fragment E on PortOrderEvent { cursor callbackType portOrder { status allowedActions } }
 """
 QUIET = 0.5  # seconds without a message: a reference socket has everything
+
+
+@pytest.fixture(params=["frames", "asgi"])
+async def live(app: Starlette, request: pytest.FixtureRequest) -> AsyncIterator[Live]:
+    """`portico serve`'s websocket protocol (shared frames written at once), and uvicorn's
+    own (no shared frames: every message through the ASGI send, from the outbox's task)."""
+    ws = None if request.param == "frames" else "websockets-sansio"
+    async with live_server(app, ws=ws) as server:
+        yield server
 
 
 @dataclass
