@@ -54,6 +54,7 @@ from app.store.tables import Event
 
 log = logging.getLogger(__name__)
 
+INTERNAL_ERROR = 1011
 NEXT = "next"  # graphql-transport-ws
 DATA = "data"  # graphql-ws (legacy)
 
@@ -194,7 +195,12 @@ class LiveGroup:
                 try:
                     await self.send(event)
                 except Exception:
-                    log.exception("live fan-out: event %s not sent", event.id)
+                    # Never skip an event silently: the sockets still waiting for it are closed
+                    # (1011) and their clients resubscribe from their last cursor.
+                    log.exception("live fan-out: event %s could not be sent", event.id)
+                    for member in tuple(self.members):
+                        if event.id is not None and member.cursor < event.id:
+                            member.op.outbox.close_now(INTERNAL_ERROR, "Internal error")
         finally:
             self._task = None
 

@@ -1,14 +1,14 @@
 """Writing to websockets: one encoded frame for many sockets, and a bounded queue per socket.
 
 - `FrameProtocol` is uvicorn's websockets (sans-I/O) protocol, which `portico serve` uses, with
-  two additions the fan-out needs (app/graphql/fanout.py). `write_frame(bytes)` writes an
-  already encoded frame at once, when the socket takes it now (open, its transport not paused
-  by a full buffer, no compression negotiated); a server's frames are not masked, so the same
-  bytes serve every socket. `close_now(code, reason)` closes without waiting for the buffer to
-  drain: the close frame goes behind what is buffered, and a peer that does not read it is cut
-  off after `close_timeout` seconds. The protocol object is in the ASGI scope's extensions
-  (`WIRE`), which is how a socket finds it; under another server there is none, and every
-  message goes the plain ASGI way.
+  two additions the fan-out needs (app/graphql/fanout.py). `write(frame)` writes a message at
+  once when the socket takes it now (open, its transport not paused by a full buffer): as the
+  frame's bytes, encoded once for all sockets (a server's frames are not masked), or, where
+  compression was negotiated, encoded for this socket. `close_now(code, reason)` closes
+  without waiting for the buffer to drain: the close frame goes behind what is buffered, and a
+  peer that does not read it is cut off after `close_timeout` seconds. The protocol object is
+  in the ASGI scope's extensions (`WIRE`), which is how a socket finds it; under another
+  server there is none, and every message goes the plain ASGI way (from the outbox's task).
 - `Frame`: a message's JSON text and, built once when first needed, its frame bytes.
 - `Outbox`: everything one socket is sent goes through it, in order. A frame is written at once
   when the socket takes it; otherwise it waits in a queue, and one task per busy socket writes
@@ -140,6 +140,17 @@ class FrameProtocol(WebSocketsSansIOProtocol):
         self.transport.write(frame)
         return True
 
+    def write_text(self, text: str) -> bool:
+        """As write_frame, encoding the message for this socket (its compression)."""
+        if not self.handshake_complete or self.closed or not self.writable.is_set():
+            return False
+        self.conn.send_text(text.encode())
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
+
+    def write(self, frame: Frame) -> bool:
+        return self.write_frame(frame.raw) if self.shares_frames else self.write_text(frame.text)
+
     def close_now(self, code: int, reason: str) -> None:
         if self.closed or not self.handshake_complete:
             return
@@ -178,13 +189,12 @@ def wire_of(ws: WebSocket) -> FrameProtocol | None:
 
 
 class Outbox:
-    __slots__ = ("_backlog", "_closing", "_drainer", "closed", "limit", "raw", "wire", "ws")
+    __slots__ = ("_backlog", "_closing", "_drainer", "closed", "limit", "wire", "ws")
 
     def __init__(self, ws: WebSocket, limit: int) -> None:
         self.ws = ws
         self.limit = limit
         self.wire = wire_of(ws)
-        self.raw = self.wire is not None and self.wire.shares_frames
         self.closed = False
         self._backlog: deque[Frame] | None = None  # only while the socket is behind
         self._drainer: asyncio.Task[None] | None = None
@@ -199,9 +209,8 @@ class Outbox:
         if self.closed or self._closing is not None:
             return
         wire = self.wire
-        if self.raw and not self._backlog:
-            assert wire is not None
-            if wire.write_frame(frame.raw):
+        if wire is not None and not self._backlog:
+            if wire.write(frame):
                 return
             if wire.closed:
                 self.closed = True
@@ -251,14 +260,13 @@ class Outbox:
         try:
             while self._backlog and not self.closed:
                 frame = self._backlog[0]
-                if self.raw:
-                    assert self.wire is not None
+                if self.wire is not None:
                     await self.wire.writable.wait()
-                    if not self.wire.write_frame(frame.raw):
+                    if not self.wire.write(frame):
                         if self.wire.closed:
                             self.closed = True
                         continue
-                else:
+                else:  # another server: its own send
                     await self.ws.send_text(frame.text)
                 if self._backlog:
                     self._backlog.popleft()

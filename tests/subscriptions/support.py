@@ -108,7 +108,7 @@ class Live:
 
 
 @contextlib.asynccontextmanager
-async def live_server(app: Starlette, ws: Any = None) -> AsyncIterator[Live]:
+async def live_server(app: Starlette, ws: Any = None, deflate: bool = False) -> AsyncIterator[Live]:
     """uvicorn serving `app` on a loopback port, in this event loop (so a test can count the
     server's tasks and subscriptions), with `portico serve`'s websocket protocol unless `ws`
     names another (uvicorn's own: the plain ASGI path)."""
@@ -121,7 +121,7 @@ async def live_server(app: Starlette, ws: Any = None) -> AsyncIterator[Live]:
         log_config=None,
         log_level="warning",
         ws=ws or FrameProtocol,
-        ws_per_message_deflate=False,  # as `portico serve` (PORTICO_WS_PER_MESSAGE_DEFLATE)
+        ws_per_message_deflate=deflate,  # as `portico serve` (PORTICO_WS_PER_MESSAGE_DEFLATE)
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -52,12 +52,13 @@ fragment E on PortOrderEvent { cursor callbackType portOrder { status allowedAct
 QUIET = 0.5  # seconds without a message: a reference socket has everything
 
 
-@pytest.fixture(params=["frames", "asgi"])
+@pytest.fixture(params=["frames", "deflate", "asgi"])
 async def live(app: Starlette, request: pytest.FixtureRequest) -> AsyncIterator[Live]:
-    """`portico serve`'s websocket protocol (shared frames written at once), and uvicorn's
-    own (no shared frames: every message through the ASGI send, from the outbox's task)."""
-    ws = None if request.param == "frames" else "websockets-sansio"
-    async with live_server(app, ws=ws) as server:
+    """`portico serve`'s websocket protocol (shared frames written at once; with compression,
+    each socket's own frames), and uvicorn's own (every message through the ASGI send, from
+    the outbox's task)."""
+    ws = "websockets-sansio" if request.param == "asgi" else None
+    async with live_server(app, ws=ws, deflate=request.param == "deflate") as server:
         yield server
 
 
