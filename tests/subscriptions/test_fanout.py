@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from app.config import Settings
+from app.graphql.fanout import LiveGroup
 from app.graphql.schema import build_schema
 from app.services import port_orders
 from app.services.context import Services
@@ -193,3 +195,25 @@ def as_sent(reference: str, sock: Sock) -> str:
     if sock.protocol == TRANSPORT_WS and sock.op_id == "1":
         assert text == reference  # byte for byte, not only the same JSON
     return text
+
+
+async def test_an_event_the_fan_out_cannot_send_closes_its_sockets_with_1011(
+    live: Live, svc: Services, alice: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never a silent gap: the sockets waiting for an event that failed are closed (1011), and
+    their clients resubscribe from their last cursor."""
+    order = await port_orders.create_port_order(svc, alice.caller, order_input())
+    plan = Plan(alice, ORDER_EVENTS, {"sid": order.sid})
+    socks = [await open_socket(live, plan, protocol, "1") for protocol in (TRANSPORT_WS, LEGACY)]
+    await until(lambda: svc.hub.subscriber_count == len(socks))
+
+    async def broken(self: LiveGroup, event: Any) -> str:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(LiveGroup, "execute", broken)
+    await live.graphql(CANCEL, {"sid": order.sid}, as_=alice)
+    for sock in socks:
+        with pytest.raises(ConnectionClosed) as closed:
+            await results(sock, 1)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+    await until(lambda: svc.hub.subscriber_count == 0)
