@@ -91,6 +91,7 @@ class OpenSockets:
         self._pings: dict[Outbox, Frame] = {}
         self._pinger: asyncio.Task[None] | None = None
         self._interval = 20.0
+        self._finished: asyncio.Future[None] | None = None
         self.closing = False
 
     def __len__(self) -> int:
@@ -107,6 +108,14 @@ class OpenSockets:
         outbox = self._open.pop(ws, None)
         if outbox is not None:
             self._pings.pop(outbox, None)
+
+    def finished(self) -> asyncio.Future[None]:
+        """A future that is already done (one for the process), standing in for the task of
+        an operation the fan-out serves."""
+        if self._finished is None:
+            self._finished = asyncio.get_running_loop().create_future()
+            self._finished.set_result(None)
+        return self._finished
 
     def keep_alive(self, outbox: Outbox, frame: Frame, interval: float) -> None:
         """Send `frame` to `outbox` every `interval` seconds until its socket closes."""
@@ -235,7 +244,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             async with aclosing(result_source):
                 await self._send_result_stream(operation, result_source)
             if live is not None and live.member is not None:
-                return  # live now; cleanup_operation ends it
+                # Live now; cleanup_operation ends it. This task ends here: the operation keeps
+                # a finished future instead, not the task with its coroutine and context.
+                operation.task = self.websocket.live.sockets.finished()  # type: ignore[assignment]
+                return
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except _OperationStreamClosed:
             return
@@ -338,7 +350,9 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
                 await self.send_data_message(result, operation_id)
                 is_first_result = False
             handed_over = live is not None and live.member is not None
-            if not handed_over:
+            if handed_over:  # it still counts towards the cap, without keeping this task
+                self.tasks[operation_id] = self.websocket.live.sockets.finished()  # type: ignore[assignment]
+            else:
                 await self.send_message({"type": "complete", "id": operation_id})
         except asyncio.CancelledError:
             await self.send_message({"type": "complete", "id": operation_id})
