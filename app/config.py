@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     ws_keepalive_interval: float = 20.0  # seconds between server pings on an idle socket
     ws_connection_init_timeout: float = 10.0  # seconds a new socket may wait before connection_init
     ws_max_subscriptions: int = 25  # operations at once on one socket
+    # Messages that may wait for one socket once its buffers are full (a client that stopped
+    # reading); one more closes it with 4429, so it never slows the others nor grows unbounded.
+    ws_max_queued_messages: int = Field(default=100, ge=1)
     # Compression of websocket messages (permessage-deflate) when the client offers it: off by
     # default, the messages are a few hundred bytes and deflating each one for each socket
     # cost more than the fan-out's GraphQL work.

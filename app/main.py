@@ -21,11 +21,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Mount
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
-from app.graphql.app import graphql_routes
+from app.graphql.app import GraphQLView, graphql_routes
 from app.graphql.websockets import OpenSockets
+from app.graphql.wire import FrameProtocol
 from app.observability import logs
 from app.observability.asgi import ObserveRequests
 from app.observability.metrics import VERSION
@@ -40,22 +41,44 @@ from app.wiring import build_services
 log = logging.getLogger(__name__)
 
 
-class Portico(Starlette):
-    def build_middleware_stack(self) -> ASGIApp:
-        # Outside Starlette's own error middleware: a 500 gets its X-Request-Id too.
-        return ObserveRequests(super().build_middleware_stack(), self.routes)
-
-
 def workers(settings: Settings) -> list[str]:
     """The background workers this server runs besides HTTP."""
     names = ["scheduler"] if settings.scheduler_enabled else []
     return names + (["delivery"] if settings.delivery_worker else [])
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> Starlette:
+class App(Starlette):
+    """Starlette inside the request observer (app/observability/asgi.py: outside Starlette's own
+    error middleware, so a 500 gets its X-Request-Id too), with websockets on /graphql handed
+    straight to the GraphQL view through the observer alone: thousands of idle sockets each
+    keep their task's frames, and Starlette's middleware and router would be a dozen of them
+    (nothing there applies to a websocket)."""
+
+    graphql: GraphQLView | None = None
+    _observed_graphql: ASGIApp | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ObserveRequests(super().build_middleware_stack(), self.routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "websocket"
+            and self.graphql is not None
+            and scope["path"] == scope.get("root_path", "") + "/graphql"
+        ):
+            scope["app"] = self
+            if self._observed_graphql is None:
+                self._observed_graphql = ObserveRequests(self.graphql, self.routes)
+            await self._observed_graphql(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> App:
     settings = settings or Settings()
     svc = services or build_services(settings)
     sockets = OpenSockets()
+    view = GraphQLView(settings, svc, sockets)
     scheduler = Scheduler(svc)
 
     @asynccontextmanager
@@ -79,7 +102,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     routes = [
         *ops_routes(settings, lambda: len(sockets)),
         rest_mount(),
-        *graphql_routes(settings, svc, sockets),
+        *graphql_routes(view),
         Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
     ]
     middleware = []
@@ -89,7 +112,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         from app.store.counting import CountSqlMiddleware
 
         middleware.append(Middleware(CountSqlMiddleware))
-    app = Portico(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = App(routes=routes, lifespan=lifespan, middleware=middleware)
+    app.graphql = view
     app.state.services = svc
     app.state.settings = settings
     app.state.scheduler = scheduler
@@ -146,6 +170,7 @@ def serve(settings: Settings) -> None:
         ws_ping_interval=settings.ws_keepalive_interval,
         ws_ping_timeout=settings.ws_keepalive_interval,
         ws_per_message_deflate=settings.ws_per_message_deflate,
+        ws=FrameProtocol,  # uvicorn's websockets protocol, writing shared frames (wire.py)
     )
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
     # handler that was there before it started. SIGTERM is the orderly stop of a process

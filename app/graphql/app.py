@@ -8,7 +8,10 @@
   401 too; a document over the limits is refused before any database work.
 - GraphiQL and its assets are served from this package (app/graphql/static), so it works with
   no network.
-- Websockets (subscriptions, both protocols) on the same path: app/graphql/websockets.py.
+- Websockets (subscriptions, both protocols) on the same path: app/graphql/websockets.py. The
+  application hands them to the view directly (app/main.App), past Starlette's middleware and
+  router: a socket's task then waits through a few frames instead of a dozen, each held for
+  the socket's life.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from strawberry.types.unset import UNSET
 
 from app.config import Settings
 from app.graphql.context import AUTH_FAILED, Context, wants_challenge
+from app.graphql.fanout import FanOut
 from app.graphql.schema import build_schema
 from app.graphql.websockets import (
     SERVICE_RESTART,
@@ -67,6 +71,8 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.services = services
         self.sockets = sockets
+        self.fanout: FanOut | None = FanOut(services.hub)
+        self.max_queued_messages = settings.ws_max_queued_messages
         self._ide = (STATIC / "graphiql.html").read_text()
 
     async def run(
@@ -101,10 +107,7 @@ class GraphQLView(GraphQL[Context, None]):
         return HTMLResponse(self._ide)
 
 
-def graphql_routes(
-    settings: Settings, services: Services, sockets: OpenSockets | None = None
-) -> list[BaseRoute]:
-    view = GraphQLView(settings, services, OpenSockets() if sockets is None else sockets)
+def graphql_routes(view: GraphQLView) -> list[BaseRoute]:
     return [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),

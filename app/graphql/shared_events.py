@@ -1,4 +1,6 @@
-"""One execution per subscription event for all the sockets that would compute the same result.
+"""One execution per subscription event for all the sockets that would compute the same result,
+while they replay their backlog (`after`) on their own: once caught up, a subscription is
+served by the live fan-out (app/graphql/fanout.py), which shares execution and encoding.
 
 Every subscriber an event reaches used to execute its selection for that event on its own: a
 thousand sockets of one caller with the same document meant a thousand identical executions.

@@ -33,6 +33,7 @@ from starlette.websockets import WebSocket
 
 from app.graphql.context import Context
 from app.graphql.enums import LoaStatus, PortOrderStatus
+from app.graphql.fanout import LIVE
 from app.graphql.nodes import (
     CtxInfo,
     LoaType,
@@ -46,6 +47,7 @@ from app.porting.errors import CATALOG, NOT_FOUND
 from app.porting.isotime import parse_utc
 from app.services import reads
 from app.store.conflicts import unavailable
+from app.store.events import Position
 from app.store.tables import Event, Loa, PortOrder, PortOrderError
 
 T = TypeVar("T")
@@ -218,7 +220,7 @@ def _any(event: Event) -> bool:
 
 
 async def _stream(
-    ctx: Context,
+    info: CtxInfo,
     resource_type: str,
     sid: str | None,
     after: int | None,
@@ -226,13 +228,42 @@ async def _stream(
     wrap: Callable[[Event], T],
     port_request_sid: str | None = None,
 ) -> AsyncGenerator[T, None]:
+    """The log after `after`, then live. Each event executes for this socket alone (graphql-core
+    via Strawberry) until the subscription has caught up; from then on the socket's operation
+    is served by the live fan-out (app/graphql/fanout.py), which executes each event once for
+    every socket sharing it: this stream then ends, and its operation's handler
+    (app/graphql/websockets.py) keeps the operation open until the client or the socket ends
+    it."""
+    ctx = info.context
     caller = ctx.who
+    live = LIVE.get()
+
+    def handover(cursor: Position) -> bool:
+        assert live is not None
+        live.member = live.fanout.join(
+            op=live,
+            ctx=ctx,
+            info=info._raw_info,
+            schema=info.schema,
+            resource_type=resource_type,
+            resource_sid=sid,
+            cursor=cursor,
+            keep=keep,
+            wrap=wrap,
+            prefetch=_read_when_reachable,
+        )
+        return live.member is not None
+
     events = ctx.services.hub.events(
         visible=caller.visible,
         resource_type=resource_type,
         resource_sid=sid,
         after=after,
         port_request_sid=port_request_sid,
+        # The fan-out groups by order or account; a Port Request's stream executes per socket.
+        handover=handover
+        if live is not None and live.member is None and port_request_sid is None
+        else None,
     )
     try:
         async for event in events:
@@ -274,7 +305,7 @@ class Subscription:
             if port_request_sid not in requests:
                 raise not_found()
         return _stream(
-            ctx, PORT_ORDER, sid, after_id, is_status_change, _port_order_event, port_request_sid
+            info, PORT_ORDER, sid, after_id, is_status_change, _port_order_event, port_request_sid
         )
 
     @strawberry.subscription(
@@ -291,7 +322,7 @@ class Subscription:
             found = await reads.loas_by_sids(ctx.services, ctx.who, [sid])
             if sid not in found:
                 raise not_found()
-        return _stream(ctx, LOA, sid, after_id, _any, _loa_event)
+        return _stream(info, LOA, sid, after_id, _any, _loa_event)
 
 
 def _port_order_event(event: Event) -> PortOrderEvent:

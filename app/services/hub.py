@@ -6,6 +6,12 @@ replay (`after`) reads its backlog from the log first, then continues from its q
 seen in both are skipped by id, so the seam has no gap and no duplicate. A subscriber that falls
 too far behind drops its queue and re-reads the log from its own cursor.
 
+Listeners are the other kind of subscriber: a callback the hub calls with every matching event
+as it reads it, for a fan-out that serves many sockets at once (app/graphql/fanout.py). A
+subscription can hand over to one: `events(..., handover=f)` calls `f(position)` when it has
+caught up (its backlog sent, its queue empty) and ends if `f` took over from that position; no
+event can fall between the two, since nothing is awaited from the check to the hand-over.
+
 `hub.reads` lets the subscriptions an event reaches share one read made for it (the order as
 it is after the event, say) instead of each reading the same row again.
 """
@@ -65,12 +71,10 @@ class SharedReads:
 
 
 @dataclass(eq=False)
-class Subscription:
+class Filter:
     visible: frozenset[str] | None
     resource_type: str
     resource_sid: str | None
-    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
-    overflowed: bool = False
     port_request_sid: str | None = None  # only events about this Port Request (its orders)
 
     def matches(self, event: Event) -> bool:
@@ -81,6 +85,12 @@ class Subscription:
             and (self.visible is None or event.account_sid in self.visible)
         )
 
+
+@dataclass(eq=False)
+class Subscription(Filter):
+    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    overflowed: bool = False
+
     def offer(self, event: Event) -> None:
         if self.overflowed:
             return
@@ -90,12 +100,22 @@ class Subscription:
             self.overflowed = True
 
 
+@dataclass(eq=False)
+class Listener(Filter):
+    """`deliver` is called with every matching event, in log order, as the hub reads it; it
+    must not block. `subscribers`: how many subscriptions it serves (subscriber_count)."""
+
+    deliver: Callable[[Event], None] = field(default=lambda event: None)
+    subscribers: int = 0
+
+
 class Hub:
     def __init__(self, db: Database, bus: Bus, *, idle_poll: float = 5.0):
         self._db = db
         self._bus = bus
         self._idle_poll = idle_poll
         self._subs: set[Subscription] = set()
+        self._listeners: set[Listener] = set()
         self._cursor = event_log.START
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -103,7 +123,14 @@ class Hub:
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subs)
+        """Subscriptions served: queued ones, and those handed over to listeners."""
+        return len(self._subs) + sum(listener.subscribers for listener in self._listeners)
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.add(listener)
+
+    def unlisten(self, listener: Listener) -> None:
+        self._listeners.discard(listener)
 
     @property
     def running(self) -> bool:
@@ -163,6 +190,12 @@ class Hub:
                 for sub in self._subs:
                     if sub.matches(event):
                         sub.offer(event)
+                for listener in tuple(self._listeners):
+                    if listener.matches(event):
+                        try:
+                            listener.deliver(event)
+                        except Exception:
+                            log.exception("event hub: a listener failed")
             if len(rows) < BATCH:
                 return waiting
 
@@ -192,9 +225,11 @@ class Hub:
         resource_sid: str | None = None,
         after: int | None = None,
         port_request_sid: str | None = None,
+        handover: Callable[[event_log.Position], bool] | None = None,
     ) -> AsyncIterator[Event]:
         """Matching events: first those after `after` (an event id, the public cursor) from the
-        log (when given), then live."""
+        log (when given), then live; with `handover`, until it takes over (see the module's
+        docstring)."""
         await self.start()
         sub = Subscription(visible, resource_type, resource_sid, port_request_sid=port_request_sid)
         self._subs.add(sub)
@@ -215,6 +250,8 @@ class Hub:
                         cursor = event_log.position(event)
                         yield event
                     continue
+                if handover is not None and sub.queue.empty() and handover(cursor):
+                    return
                 event = await sub.queue.get()
                 if event_log.position(event) <= cursor:
                     continue

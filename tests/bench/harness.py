@@ -137,15 +137,3 @@ async def seed(settings: Settings) -> Seed:
     finally:
         await svc.close()
     return Seed(owner.authorization, order.sid, str(cursor))
-
-
-async def event_time(settings: Settings, cursor: str) -> float:
-    """An event's date_created (the writer's clock at the start of its transaction, just
-    before the commit) as a UNIX time."""
-    svc = build_services(settings)
-    try:
-        async with svc.db.read() as s:
-            (event,) = await queries.events_after(s, int(cursor) - 1, 1)
-    finally:
-        await svc.close()
-    return event.date_created.timestamp()

@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from app.graphql.websockets import OpenSockets
+from app.graphql.wire import FrameProtocol
 from tests.builders import Tenant
 
 WAIT = 10.0  # seconds before a missing message fails a test (never a performance assertion)
@@ -108,13 +109,21 @@ class Live:
 
 
 @contextlib.asynccontextmanager
-async def live_server(app: Starlette) -> AsyncIterator[Live]:
+async def live_server(app: Starlette, ws: Any = None, deflate: bool = False) -> AsyncIterator[Live]:
     """uvicorn serving `app` on a loopback port, in this event loop (so a test can count the
-    server's tasks and subscriptions)."""
+    server's tasks and subscriptions), with `portico serve`'s websocket protocol unless `ws`
+    names another (uvicorn's own: the plain ASGI path)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_config=None, log_level="warning")
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_config=None,
+        log_level="warning",
+        ws=ws or FrameProtocol,
+        ws_per_message_deflate=deflate,  # as `portico serve` (PORTICO_WS_PER_MESSAGE_DEFLATE)
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
