@@ -86,9 +86,13 @@ class Settings(BaseSettings):
     # Unset: every message is written as an .eml file under var/mail/.
     smtp_url: str | None = Field(default=None, repr=False)
     mail_from: str = "Portico Porting <porting@portico.localhost>"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)  # per SMTP exchange
     # Run the delivery worker inside `portico serve` (turn off when `portico worker` runs).
     delivery_worker: bool = True
-    delivery_concurrency: int = 10
+    # Deliveries one worker sends at once, overall and to one receiver host (a callback URL's
+    # host; for mail, the SMTP server, whose reused connections are bounded by it too).
+    delivery_concurrency: int = Field(default=10, ge=1)
+    delivery_concurrency_per_host: int = Field(default=8, ge=1)
     # A claimed delivery is reclaimable after this many seconds (a killed worker's claim).
     delivery_lease_seconds: float = 60.0
     # How often a worker looks for due work when nothing wakes it up.

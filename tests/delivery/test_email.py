@@ -296,3 +296,71 @@ async def test_mail_and_jitter_leave_the_global_random_state_alone(
     message.as_bytes()
     work.next_step(work.Outcome(False, 500), 1, work.RetryPolicy((10.0,)), datetime.now(UTC))
     assert random.getstate() == state
+
+
+def _message(n: int) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "porting@portico.localhost"
+    message["To"] = f"customer{n}@example.com"
+    message["Subject"] = f"message {n}"
+    message["Message-ID"] = f"<DL{n:04d}@portico.localhost>"
+    message["X-Portico-Kind"] = "status_update"
+    message.set_content("hello")
+    return message
+
+
+async def test_smtp_connections_are_reused_bounded_and_closed_when_idle(
+    smtp: tuple[Inbox, int],
+) -> None:
+    import asyncio
+
+    from app.adapters.mailer import SmtpSender
+
+    inbox, port = smtp
+    sender = SmtpSender(f"smtp://127.0.0.1:{port}", max_connections=3, idle_seconds=0.5)
+    try:
+        await asyncio.gather(*(sender.send(_message(n)) for n in range(30)))
+        assert len(inbox.messages) == 30
+        assert 1 <= sender.connects <= 3  # at most three at once, each reused
+        await asyncio.gather(*(sender.send(_message(n)) for n in range(30, 40)))
+        assert len(inbox.messages) == 40 and sender.connects <= 3  # still the same ones
+
+        # Unused for idle_seconds: closed (QUIT); the next message opens a new one.
+        await sender.send(_message(40))
+        before = sender.connects
+        await asyncio.sleep(0.8)
+        assert sender._idle == []
+        await sender.send(_message(41))
+        assert sender.connects == before + 1
+    finally:
+        await sender.aclose()
+    assert len({m["Message-ID"] for m in inbox.messages}) == 42
+
+
+async def test_smtp_reconnects_when_the_server_dropped_a_kept_connection() -> None:
+    inbox = Inbox()
+    port = _free_port()
+    first = Controller(inbox, hostname="127.0.0.1", port=port)
+    first.start()
+    from app.adapters.mailer import SmtpSender
+
+    sender = SmtpSender(f"smtp://127.0.0.1:{port}", max_connections=2)
+    try:
+        await sender.send(_message(1))
+        first.stop()  # the kept connection dies with the server
+        second = Controller(inbox, hostname="127.0.0.1", port=port)
+        second.start()
+        try:
+            await sender.send(_message(2))  # on a new connection, no error
+        finally:
+            second.stop()
+        assert sender.connects == 2
+        # The server gone for good: an error the worker records and retries, no hang.
+        from app.services.ports import MailError
+
+        with pytest.raises(MailError) as failed:
+            await sender.send(_message(3))
+        assert not failed.value.permanent
+    finally:
+        await sender.aclose()
+    assert [m["Subject"] for m in inbox.messages] == ["message 1", "message 2"]
