@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     delivery_worker: bool = True
     # Deliveries one worker sends at once, overall and to one receiver host (a callback URL's
     # host; for mail, the SMTP server, whose reused connections are bounded by it too).
-    delivery_concurrency: int = Field(default=10, ge=1)
+    delivery_concurrency: int = Field(default=32, ge=1)
     delivery_concurrency_per_host: int = Field(default=8, ge=1)
     # A claimed delivery is reclaimable after this many seconds (a killed worker's claim).
     delivery_lease_seconds: float = 60.0

@@ -8,6 +8,8 @@ when the bus announces new events (any replica), when sends finish (slots are fr
 every PORTICO_DELIVERY_POLL_SECONDS otherwise (retries coming due).
 
 How sends are spread:
+- the worker's claims, renewals and records go through a small connection pool of their own
+  (Database.work), so they never queue behind a busy server's HTTP requests;
 - overall, at most PORTICO_DELIVERY_CONCURRENCY deliveries are claimed and not yet recorded;
   a claim takes as many as there are free slots, once a quarter of them are free (or the
   worker is idle), in one transaction that also reads what those sends need (their events,
@@ -89,7 +91,7 @@ async def claim_with_rows(
     `skip_prefixes` (of callback targets), `skip_mail`: leave those to a later claim (their
     receiver is busy)."""
     where = work.deliveries_except(skip_prefixes, [EMAIL] if skip_mail else [])
-    async with svc.db.write() as tx:
+    async with svc.db.work().write() as tx:
         deliveries = await Q.claim(tx, svc.clock(), limit, token, _lease(svc), where)
         rows = await delivery_rows.load(tx, deliveries) if deliveries else Rows({}, {}, {})
     return deliveries, rows
@@ -117,7 +119,7 @@ def fresh(svc: Services, d: Delivery) -> bool:
 async def renew(svc: Services, d: Delivery, token: str) -> bool:
     """Extend our lease right before sending; False when it is no longer ours (expired and
     claimed by another worker, or already done)."""
-    async with svc.db.write() as tx:
+    async with svc.db.work().write() as tx:
         ours = await Q.renew(tx, d, token, svc.clock(), _lease(svc))
     if ours:
         d.lease_until = svc.clock() + _lease(svc)
@@ -161,7 +163,7 @@ async def finish_many(
             delivered.append(d.id)
         else:
             failed.append((d, token, step))
-    async with svc.db.write() as tx:
+    async with svc.db.work().write() as tx:
         await queries.add_delivery_attempts(tx, attempts)
         # Unfenced (a success lands even after the lease was lost): pending -> delivered.
         await Q.settle_many(tx, delivered, Q.done, date_updated=now)
