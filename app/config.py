@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)  # per SMTP exchange
     # Run the delivery worker inside `portico serve` (turn off when `portico worker` runs).
     delivery_worker: bool = True
+    # 0: the worker runs inside the server process. N: `portico serve` runs N worker child
+    # processes instead (app/runners/children.py), so deliveries get cores of their own.
+    delivery_worker_processes: int = Field(default=0, ge=0)
     # Deliveries one worker sends at once, overall and to one receiver host (a callback URL's
     # host; for mail, the SMTP server, whose reused connections are bounded by it too).
     delivery_concurrency: int = Field(default=32, ge=1)
