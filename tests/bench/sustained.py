@@ -4,7 +4,9 @@ by 50 concurrent clients against one real `portico serve` with its delivery work
 which), while every status callback goes to a loopback HTTP receiver and every status mail to a
 real aiosmtpd SMTP server on loopback (PORTICO_SMTP_URL), both in a process of their own
 (tests/bench/receivers.py). Each create implies three deliveries (callbacks for CREATED and
-PENDING, the PENDING status mail): 180 deliveries per second.
+PENDING, the PENDING status mail): 180 deliveries per second. The load runs twice: with the
+delivery worker in one child process of the server (PORTICO_DELIVERY_WORKER_PROCESSES=1:
+`sustained.*`), and inside the server process (the default: `sustained.in_process.*`).
 
 - `sustained.creates_per_second`: creates that succeeded / the load's wall time (the clients
   are paced: 60 is the most there can be).
@@ -16,10 +18,10 @@ PENDING, the PENDING status mail): 180 deliveries per second.
 - `sustained.backlog_drain_s`: from the load's last create until no delivery is pending
   (polled in the database every 50 ms); `sustained.backlog_at_load_end`, `_max` (sampled every
   250 ms during the load).
-- `sustained.server_cpu_ms_per_delivery`: user + system CPU time of the server process from the
-  load's start until drained, per delivery. The same process served the creates too, so this
-  is an upper bound of the delivery worker's own cost (`callbacks.cpu_ms_per_delivery` is the
-  worker's alone).
+- `sustained.server_cpu_ms_per_delivery`: user + system CPU time of the server process (and
+  its worker process) from the load's start until drained, per delivery. The server served
+  the creates too, so this is an upper bound of the delivery worker's own cost
+  (`callbacks.cpu_ms_per_delivery` is the worker's alone).
 - `sustained.lost`: deliveries of the load never received (must be 0); `sustained.duplicates`:
   arrivals beyond the first of a delivery.
 """
@@ -228,7 +230,9 @@ def _profile(pid: int, where: Path) -> subprocess.Popen[bytes] | None:
     )  # fmt: skip
 
 
-async def measure(url: str, where: Path, seconds: float, postgres: bool) -> dict[str, float]:
+async def measure(
+    url: str, where: Path, seconds: float, postgres: bool, processes: int
+) -> dict[str, float]:
     settings = settings_for(url, where)
     svc = build_services(settings)
     try:
@@ -241,6 +245,7 @@ async def measure(url: str, where: Path, seconds: float, postgres: bool) -> dict
         env = {
             "PORTICO_CALLBACK_ALLOWED_NETWORKS": "127.0.0.0/8",
             "PORTICO_SMTP_URL": f"smtp://127.0.0.1:{rx.smtp_port}",
+            "PORTICO_DELIVERY_WORKER_PROCESSES": str(processes),
         }
         svc = build_services(settings)
         try:
@@ -249,7 +254,7 @@ async def measure(url: str, where: Path, seconds: float, postgres: bool) -> dict
                 await _load(replica, authorization, callback, WARMUP, warm_start)
                 await _until_drained(svc, DRAIN_LIMIT)
                 since = datetime.now(UTC)
-                cpu_before = cpu_seconds(replica.proc.pid)
+                cpu_before = cpu_seconds(replica.proc.pid, children=True)
                 profiler = _profile(replica.proc.pid, where)
                 samples: list[int] = []
                 start = time.perf_counter()
@@ -260,7 +265,7 @@ async def measure(url: str, where: Path, seconds: float, postgres: bool) -> dict
                 at_end = await _pending(svc)
                 left = DRAIN_LIMIT - (time.perf_counter() - last_end)
                 drained_at = await _until_drained(svc, left)
-                cpu = cpu_seconds(replica.proc.pid) - cpu_before
+                cpu = cpu_seconds(replica.proc.pid, children=True) - cpu_before
                 if profiler is not None:
                     profiler.send_signal(signal.SIGINT)
                     profiler.wait(timeout=60)
@@ -293,10 +298,17 @@ async def measure(url: str, where: Path, seconds: float, postgres: bool) -> dict
 
 
 def run(options: Options) -> dict[str, float]:
+    """The same load twice: the delivery worker in one child process of the server
+    (PORTICO_DELIVERY_WORKER_PROCESSES=1: `sustained.*`), and inside the server process (the
+    default: `sustained.in_process.*`)."""
     seconds = 15.0 if options.quick else 60.0
-    with workdir() as where:
-        if postgres_available():
-            with postgres_database() as url:
-                return asyncio.run(measure(url, where, seconds, True))
-        url = sqlite_database(where)
-        return asyncio.run(measure(url, where, seconds, False))
+    figures: dict[str, float] = {}
+    for processes, label in ((1, "sustained."), (0, "sustained.in_process.")):
+        with workdir() as where:
+            if postgres_available():
+                with postgres_database() as url:
+                    got = asyncio.run(measure(url, where, seconds, True, processes))
+            else:
+                got = asyncio.run(measure(sqlite_database(where), where, seconds, False, processes))
+        figures.update({label + k.removeprefix("sustained."): v for k, v in got.items()})
+    return figures

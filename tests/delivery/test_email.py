@@ -8,13 +8,11 @@ import logging
 import re
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from app.config import Settings
 from app.main import create_app
@@ -25,44 +23,9 @@ from app.wiring import build_services
 from tests.builders import mobile_input, order_input, signature, tenant
 from tests.delivery.conftest import Mailbox, drain, fast
 from tests.delivery.receiver import Receiver
+from tests.delivery.smtp import Inbox
 
 LINK = re.compile(r"https?://\S+/loa/sign/[A-Za-z0-9_\-.]+")
-
-
-@dataclass
-class Inbox:
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    logins: list[tuple[str, str]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        assert envelope.mail_from is not None and isinstance(envelope.content, bytes)
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        return "250 Message accepted for delivery"
-
-    def authenticate(
-        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object
-    ) -> AuthResult:
-        assert isinstance(auth_data, LoginPassword)
-        self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
-        ok = auth_data.password == b"s3cr3t-pw"
-        return AuthResult(success=ok, handled=False)
-
-    def by_subject(self, fragment: str) -> EmailMessage:
-        """The one message whose subject contains `fragment` (ends with it, for ": X")."""
-        (found,) = [
-            m
-            for m in self.messages
-            if (
-                str(m["Subject"]).endswith(fragment)
-                if fragment[0] == ":"
-                else fragment in str(m["Subject"])
-            )
-        ]
-        return found
 
 
 def _free_port() -> int:
