@@ -94,8 +94,8 @@ class Settings(BaseSettings):
     delivery_worker_processes: int = Field(default=0, ge=0)
     # Deliveries one worker sends at once, overall and to one receiver host (a callback URL's
     # host; for mail, the SMTP server, whose reused connections are bounded by it too).
-    delivery_concurrency: int = Field(default=32, ge=1)
-    delivery_concurrency_per_host: int = Field(default=8, ge=1)
+    delivery_concurrency: int = Field(default=64, ge=1)
+    delivery_concurrency_per_host: int = Field(default=16, ge=1)
     # A claimed delivery is reclaimable after this many seconds (a killed worker's claim).
     delivery_lease_seconds: float = 60.0
     # How often a worker looks for due work when nothing wakes it up.

@@ -23,7 +23,8 @@ delivery worker in one child process of the server (PORTICO_DELIVERY_WORKER_PROC
   the creates too, so this is an upper bound of the delivery worker's own cost
   (`callbacks.cpu_ms_per_delivery` is the worker's alone).
 - `sustained.lost`: deliveries of the load never received (must be 0); `sustained.duplicates`:
-  arrivals beyond the first of a delivery.
+  arrivals beyond the first of a delivery; `sustained.machine_load`: the 1-minute load average
+  when the load ended (the machine is shared: above its 2 cores, every process waits for CPU).
 """
 
 from __future__ import annotations
@@ -263,6 +264,7 @@ async def measure(
                         replica, authorization, callback, total, start
                     )
                 at_end = await _pending(svc)
+                load = os.getloadavg()[0]
                 left = DRAIN_LIMIT - (time.perf_counter() - last_end)
                 drained_at = await _until_drained(svc, left)
                 cpu = cpu_seconds(replica.proc.pid, children=True) - cpu_before
@@ -288,6 +290,7 @@ async def measure(
         "sustained.backlog_drain_s": (drained_at - last_end) if drained_at else DRAIN_LIMIT,
         "sustained.drained": 1.0 if drained_at else 0.0,
         "sustained.server_cpu_ms_per_delivery": cpu / max(1, seen["deliveries"]) * 1000,
+        "sustained.machine_load": load,
         "sustained.lost": float(seen["lost"]),
         "sustained.duplicates": float(seen["duplicates"]),
     }
