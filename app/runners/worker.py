@@ -119,10 +119,11 @@ def fresh(svc: Services, d: Delivery) -> bool:
 async def renew(svc: Services, d: Delivery, token: str) -> bool:
     """Extend our lease right before sending; False when it is no longer ours (expired and
     claimed by another worker, or already done)."""
+    now = svc.clock()
     async with svc.db.work().write() as tx:
-        ours = await Q.renew(tx, d, token, svc.clock(), _lease(svc))
+        ours = await Q.renew(tx, d, token, now, _lease(svc))
     if ours:
-        d.lease_until = svc.clock() + _lease(svc)
+        d.lease_until = now + _lease(svc)  # as stored: fresh() counts from it
     return ours
 
 
