@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -50,6 +51,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _until_gone(parent: int, stop: asyncio.Event) -> None:
+    """Set `stop` once `parent` is no longer our parent (it died, even by SIGKILL: we were
+    handed to init), checked every 0.2 s."""
+    while os.getppid() == parent:  # noqa: ASYNC110 -- nothing to wait on but the parent id
+        await asyncio.sleep(0.2)
+    stop.set()
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     """Deliveries only (status callbacks, email), for deployments that separate them from
     the HTTP servers (then set PORTICO_DELIVERY_WORKER=false on the servers)."""
@@ -60,8 +69,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if args.parent:
+            watch = asyncio.create_task(_until_gone(args.parent, stop))
         await svc.start()
         await DeliveryWorker(svc, name=args.name, concurrency=args.concurrency).run_until(stop)
+        if args.parent:
+            watch.cancel()
 
     settings = Settings()
     if not args.no_migrate:
@@ -200,6 +213,11 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--name", default="worker", help="shown in log lines")
     w.add_argument("--concurrency", type=int, help="sends in flight at once")
     w.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
+    w.add_argument(
+        "--parent",
+        type=int,
+        help="stop when this process (a `portico serve` running its workers) is gone",
+    )
     w.set_defaults(fn=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)

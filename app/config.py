@@ -93,9 +93,16 @@ class Settings(BaseSettings):
     # Unset: every message is written as an .eml file under var/mail/.
     smtp_url: str | None = Field(default=None, repr=False)
     mail_from: str = "Portico Porting <porting@portico.localhost>"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)  # per SMTP exchange
     # Run the delivery worker inside `portico serve` (turn off when `portico worker` runs).
     delivery_worker: bool = True
-    delivery_concurrency: int = 10
+    # 0: the worker runs inside the server process. N: `portico serve` runs N worker child
+    # processes instead (app/runners/children.py), so deliveries get cores of their own.
+    delivery_worker_processes: int = Field(default=0, ge=0)
+    # Deliveries one worker sends at once, overall and to one receiver host (a callback URL's
+    # host; for mail, the SMTP server, whose reused connections are bounded by it too).
+    delivery_concurrency: int = Field(default=64, ge=1)
+    delivery_concurrency_per_host: int = Field(default=16, ge=1)
     # A claimed delivery is reclaimable after this many seconds (a killed worker's claim).
     delivery_lease_seconds: float = 60.0
     # How often a worker looks for due work when nothing wakes it up.

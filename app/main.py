@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ from app.observability.asgi import ObserveRequests
 from app.observability.metrics import VERSION
 from app.ops import ops_routes
 from app.rest import rest_mount
+from app.runners.children import WorkerProcesses
 from app.runners.scheduler import Scheduler
 from app.runners.worker import DeliveryWorker
 from app.services.context import Services
@@ -44,6 +46,8 @@ log = logging.getLogger(__name__)
 def workers(settings: Settings) -> list[str]:
     """The background workers this server runs besides HTTP."""
     names = ["scheduler"] if settings.scheduler_enabled else []
+    if settings.delivery_worker and settings.delivery_worker_processes:
+        return [*names, f"delivery ({settings.delivery_worker_processes} processes)"]
     return names + (["delivery"] if settings.delivery_worker else [])
 
 
@@ -87,14 +91,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.scheduler_enabled:
             scheduler.start()
         # notify: the delivery worker runs inside the server unless PORTICO_DELIVERY_WORKER=false
+        # (or in child processes: PORTICO_DELIVERY_WORKER_PROCESSES)
+        children = settings.delivery_worker_processes if settings.delivery_worker else 0
         worker = DeliveryWorker(svc, name="server") if settings.delivery_worker else None
-        if worker is not None:
+        processes = WorkerProcesses(children, f"server-{os.getpid()}") if children else None
+        if processes is not None:
+            processes.start()
+        elif worker is not None:
             await worker.start()
         try:
             yield
         finally:
             await sockets.close_all()  # (serve() already did; other servers may not)
-            if worker is not None:
+            if processes is not None:
+                await processes.stop()
+            elif worker is not None:
                 await worker.stop()
             await scheduler.stop()
             await svc.close()

@@ -7,6 +7,7 @@ import logging
 
 from app.services import signing, webhook_secrets
 from app.services.context import Services
+from app.services.delivery_rows import Rows
 from app.services.ports import HttpResult
 from app.store import queries, work
 from app.store.tables import Delivery
@@ -32,10 +33,14 @@ def from_http(result: HttpResult) -> work.Outcome:
     return work.Outcome(False, code, error, result.latency_ms, result.permanent)
 
 
-async def send(svc: Services, d: Delivery) -> work.Outcome:
-    async with svc.db.read() as s:
-        event = await queries.event_by_id(s, d.event_id)
-        account = await queries.account_by_sid(s, d.account_sid)
+async def send(svc: Services, d: Delivery, rows: Rows | None = None) -> work.Outcome:
+    """`rows`: what the worker read for the claimed batch (read here when None or stale)."""
+    if rows is not None and rows.fresh:
+        event, account = rows.events.get(d.event_id), rows.accounts.get(d.account_sid)
+    else:
+        async with svc.db.read() as s:
+            event = await queries.event_by_id(s, d.event_id)
+            account = await queries.account_by_sid(s, d.account_sid)
     if event is None or account is None:
         return work.Outcome(False, error="event or account no longer exists", final=True)
     body = body_of(event.payload)

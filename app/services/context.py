@@ -165,9 +165,10 @@ class Services:
         await self.bus.start()
 
     async def close(self) -> None:
-        closing = getattr(self.http_sender, "aclose", None)
-        if closing is not None:
-            await closing()
+        for sender in (self.http_sender, self.email_sender):
+            closing = getattr(sender, "aclose", None)
+            if closing is not None:
+                await closing()
         await self.hub.stop()
         await self.bus.stop()
         await self.db.dispose()

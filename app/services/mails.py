@@ -22,6 +22,7 @@ from app.porting.notifications import KIND_CC_MAIL, KIND_LOA_SIGNATURE, KIND_STA
 from app.porting.statuses import LoaStatus
 from app.services import loa_signing
 from app.services.context import Services
+from app.services.delivery_rows import Rows
 from app.services.ports import MailError
 from app.store import queries, work
 from app.store.tables import Delivery
@@ -99,11 +100,16 @@ async def _loa_context(svc: Services, d: Delivery) -> tuple[str, dict[str, Any]]
     return f"Please sign to transfer {what} to Portico", context
 
 
-async def _order_context(svc: Services, d: Delivery) -> tuple[str, dict[str, Any]]:
+async def _order_context(
+    svc: Services, d: Delivery, rows: Rows | None
+) -> tuple[str, dict[str, Any]]:
     assert d.port_order_sid is not None
-    async with svc.db.read() as s:
-        event = await queries.event_by_id(s, d.event_id)
-        order = await queries.port_order(s, d.port_order_sid, None)
+    if rows is not None and rows.fresh:
+        event, order = rows.events.get(d.event_id), rows.orders.get(d.port_order_sid)
+    else:
+        async with svc.db.read() as s:
+            event = await queries.event_by_id(s, d.event_id)
+            order = await queries.port_order(s, d.port_order_sid, None)
     if event is None or order is None:
         raise NotSent("not sent: the order or its event no longer exists")
     status = str(event.payload.get("status"))
@@ -131,11 +137,13 @@ async def _order_context(svc: Services, d: Delivery) -> tuple[str, dict[str, Any
     return f"Port order for {number}: {status}{suffix}", context
 
 
-async def compose(svc: Services, d: Delivery) -> EmailMessage:
+async def compose(svc: Services, d: Delivery, rows: Rows | None = None) -> EmailMessage:
+    """`rows`: what the worker read for the claimed batch (read here when None or stale; the
+    signature request always reads its LOA now: it is not sent once the LOA is signed)."""
     if d.kind == KIND_LOA_SIGNATURE:
         subject, context = await _loa_context(svc, d)
     elif d.kind in (KIND_STATUS_MAIL, KIND_CC_MAIL):
-        subject, context = await _order_context(svc, d)
+        subject, context = await _order_context(svc, d, rows)
     else:
         raise NotSent(f"not sent: unknown kind of mail {d.kind!r}")
     text, html = render(d.kind, {**context, "subject": subject})
@@ -154,10 +162,10 @@ async def compose(svc: Services, d: Delivery) -> EmailMessage:
     return message
 
 
-async def send(svc: Services, d: Delivery) -> work.Outcome:
+async def send(svc: Services, d: Delivery, rows: Rows | None = None) -> work.Outcome:
     started = time.monotonic()
     try:
-        message = await compose(svc, d)
+        message = await compose(svc, d, rows)
     except NotSent as exc:
         return work.Outcome(False, error=str(exc), final=True)
     assert svc.email_sender is not None

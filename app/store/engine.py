@@ -87,10 +87,14 @@ def to_async_url(url: str) -> str:
     return url
 
 
+WORK_POOL_SIZE = 3  # connections of the background runners' own pool (Database.work)
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10):
         self.url = to_async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self._work: Database | None = None
         if self.is_sqlite:
             self.read_engine = _sqlite_engine(self.url, immediate=False, pool_size=pool_size)
             self.write_engine = _sqlite_engine(self.url, immediate=True, pool_size=1)
@@ -103,6 +107,34 @@ class Database:
                 pool_pre_ping=True,
             )
             self.write_engine = self.read_engine
+
+    def work(self) -> Database:
+        """The same database through a small pool of its own (WORK_POOL_SIZE connections),
+        for the delivery worker: its claims and records never wait for a connection behind
+        the HTTP requests of a busy server. On SQLite the one writer stays shared (writes are
+        serialised anyway); reads get their own pool."""
+        if self._work is None:
+            work = Database.__new__(Database)
+            work.url = self.url
+            work.is_sqlite = self.is_sqlite
+            work._work = None
+            if self.is_sqlite:
+                work.read_engine = _sqlite_engine(
+                    self.url, immediate=False, pool_size=WORK_POOL_SIZE
+                )
+                work.write_engine = self.write_engine
+            else:
+                work.read_engine = create_async_engine(
+                    self.url,
+                    hide_parameters=True,
+                    pool_size=WORK_POOL_SIZE,
+                    max_overflow=0,
+                    pool_timeout=60,
+                    pool_pre_ping=True,
+                )
+                work.write_engine = work.read_engine
+            self._work = work
+        return self._work
 
     @property
     def dialect(self) -> str:
@@ -143,6 +175,8 @@ class Database:
             if self.is_sqlite
             else {"main": self.read_engine}
         )
+        if self._work is not None:
+            engines["work"] = self._work.read_engine
         found: dict[str, tuple[int, int]] = {}
         for name, engine in engines.items():
             pool: Any = engine.pool
@@ -157,6 +191,9 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._work is not None:
+            await self._work.read_engine.dispose()  # (its SQLite writer is ours)
+            self._work = None
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()

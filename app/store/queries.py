@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, literal, or_, select
+from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
@@ -89,6 +89,13 @@ def _visible(column: Any, visible: Visible) -> list[ColumnElement[bool]]:
 
 async def account_by_sid(session: AsyncSession, sid: str) -> Account | None:
     return (await session.execute(select(Account).where(Account.sid == sid))).scalar_one_or_none()
+
+
+async def accounts_by_sids(session: AsyncSession, sids: Collection[str]) -> dict[str, Account]:
+    if not sids:
+        return {}
+    stmt = select(Account).where(Account.sid.in_(list(sids)))
+    return {a.sid: a for a in (await session.execute(stmt)).scalars()}
 
 
 async def account_family(session: AsyncSession, sid: str) -> Sequence[Account]:
@@ -727,6 +734,13 @@ async def event_by_id(session: AsyncSession, event_id: int) -> Event | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def events_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, Event]:
+    if not ids:
+        return {}
+    stmt = select(Event).where(col(Event.id).in_(list(ids)))
+    return {e.id: e for e in (await session.execute(stmt)).scalars() if e.id is not None}
+
+
 async def dead_deliveries(session: AsyncSession, dead: str, limit: int) -> Sequence[Delivery]:
     stmt = (
         select(Delivery)
@@ -785,6 +799,12 @@ async def attempts_by_delivery(
     for a in (await session.execute(stmt)).scalars():
         out[a.delivery_id].append(a)
     return out
+
+
+async def add_delivery_attempts(session: AsyncSession, attempts: Sequence[dict[str, Any]]) -> None:
+    """Insert attempts (each a dict of DeliveryAttempt's columns) in one statement."""
+    if attempts:
+        await session.execute(insert(DeliveryAttempt), list(attempts))
 
 
 async def count_deliveries(

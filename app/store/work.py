@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -120,14 +120,21 @@ class Queue(Generic[R]):
         ]
 
     async def claim(
-        self, session: AsyncSession, now: datetime, limit: int, token: str, lease: timedelta
+        self,
+        session: AsyncSession,
+        now: datetime,
+        limit: int,
+        token: str,
+        lease: timedelta,
+        where: Sequence[Any] = (),
     ) -> list[R]:
-        """Lease up to `limit` due items to `token` (the caller commits)."""
+        """Lease up to `limit` due items to `token` (the caller commits); `where`: further
+        conditions an item must meet (the delivery worker skips receivers it keeps busy)."""
         if limit <= 0:
             return []
         stmt = (
             select(self.model)
-            .where(*self._claimable(now))
+            .where(*self._claimable(now), *where)
             .order_by(self._due(), col(self.model.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -233,6 +240,27 @@ class Queue(Generic[R]):
         )
         return bool(result.rowcount)
 
+    async def settle_many(
+        self, session: AsyncSession, ids: Collection[int], state: str, **values: Any
+    ) -> int:
+        """`settle` for many items at once, unfenced (so for successes only: pending -> done
+        lands even after a lease was lost); how many moved."""
+        if not ids:
+            return 0
+        stmt = (
+            update(self.model)
+            .where(col(self.model.id).in_(list(ids)), col(self.model.state) == PENDING)
+            .values(
+                attempts=self.model.attempts + 1,
+                state=state,
+                lease_until=None,
+                lease_token=None,
+                **values,
+            )
+        )
+        result: Any = await session.execute(stmt.execution_options(synchronize_session=False))
+        return int(result.rowcount)
+
     async def settle_or_lose(
         self, session: AsyncSession, row: R, token: str, state: str, **values: Any
     ) -> None:
@@ -246,6 +274,18 @@ DELIVERIES: Queue[Delivery] = Queue(
     "deliveries", Delivery, due="next_attempt_at", done="delivered", dead="failed"
 )
 QUEUES: Sequence[Queue[Any]] = (JOBS, DELIVERIES)
+
+
+def deliveries_except(prefixes: Collection[str] = (), channels: Collection[str] = ()) -> list[Any]:
+    """Claim conditions (`DELIVERIES.claim(where=...)`) that leave the deliveries whose target
+    starts with one of `prefixes` (e.g. `https://hooks.example.com`), and those of these
+    channels, to a later claim."""
+    where: list[Any] = [
+        ~col(Delivery.target).startswith(prefix, autoescape=True) for prefix in sorted(prefixes)
+    ]
+    if channels:
+        where.append(col(Delivery.channel).not_in(sorted(channels)))
+    return where
 
 
 # --- attempts -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The callbacks case: N status callbacks queued at once (10,000; 2,000 with --quick), sent by
 the real delivery worker inside `portico serve` (default concurrency) to a receiver on
-loopback: deliveries per second, from the server being ready to the last one received.
+loopback: deliveries per second, from the server being ready to the last one received, and
+the server's CPU time (user + system) per callback over that time.
 
 The deliveries are written straight into the queue (one event of one order, N callback rows,
 each its own line), so the figure is the worker's: claim, sign, POST, record."""
@@ -17,7 +18,7 @@ from pathlib import Path
 from app.services import port_orders
 from app.store import queries
 from app.wiring import build_services
-from tests.bench.harness import Options, settings_for, sqlite_database, workdir
+from tests.bench.harness import Options, cpu_seconds, settings_for, sqlite_database, workdir
 from tests.bench.serving import new_account, number, server
 from tests.builders import order_input
 
@@ -121,16 +122,20 @@ async def measure(n: int, url: str, where: Path) -> dict[str, float]:
         queue_callbacks(url.split("///", 1)[1], event_id, account_sid, target, n)
         env = {"PORTICO_CALLBACK_ALLOWED_NETWORKS": "127.0.0.0/8"}
         try:
-            async with server(url, where, worker=True, env=env):
+            async with server(url, where, worker=True, env=env) as replica:
                 started = time.perf_counter()
+                cpu_before = cpu_seconds(replica.proc.pid)
                 received_at_ready = receiver.received
                 await asyncio.wait_for(receiver.done.wait(), timeout=600)
                 wall = time.perf_counter() - started
+                cpu = cpu_seconds(replica.proc.pid) - cpu_before
         finally:
             await receiver.stop()
+    sent = n - received_at_ready
     return {
-        "callbacks.per_second": (n - received_at_ready) / wall,
+        "callbacks.per_second": sent / wall,
         "callbacks.count": n,
+        "callbacks.cpu_ms_per_delivery": cpu / sent * 1000,
     }
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import secrets
 import time
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from app.store.pgbus import asyncpg_dsn
 from app.wiring import build_services
 from tests.bench.harness import (
     Options,
+    cpu_seconds,
     postgres_available,
     postgres_database,
     settings_for,
@@ -66,12 +66,6 @@ def _input() -> dict[str, str]:
     }
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def measure(
     url: str,
     var_dir: Path,
@@ -105,11 +99,11 @@ async def measure(
 
         await asyncio.gather(*run_all(3))  # warm-up
         series = Series.empty()
-        cpu_before = sum(_cpu_seconds(s.proc.pid) for s in servers)
+        cpu_before = sum(cpu_seconds(s.proc.pid) for s in servers)
         started = time.perf_counter()
         await asyncio.gather(*run_all(per_client))
         wall = time.perf_counter() - started
-        cpu = sum(_cpu_seconds(s.proc.pid) for s in servers) - cpu_before
+        cpu = sum(cpu_seconds(s.proc.pid) for s in servers) - cpu_before
     count = len(series.times)
     return {
         "rps": count / wall,

@@ -8,13 +8,11 @@ import logging
 import re
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from app.config import Settings
 from app.main import create_app
@@ -25,44 +23,9 @@ from app.wiring import build_services
 from tests.builders import mobile_input, order_input, signature, tenant
 from tests.delivery.conftest import Mailbox, drain, fast
 from tests.delivery.receiver import Receiver
+from tests.delivery.smtp import Inbox
 
 LINK = re.compile(r"https?://\S+/loa/sign/[A-Za-z0-9_\-.]+")
-
-
-@dataclass
-class Inbox:
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    logins: list[tuple[str, str]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        assert envelope.mail_from is not None and isinstance(envelope.content, bytes)
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        return "250 Message accepted for delivery"
-
-    def authenticate(
-        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object
-    ) -> AuthResult:
-        assert isinstance(auth_data, LoginPassword)
-        self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
-        ok = auth_data.password == b"s3cr3t-pw"
-        return AuthResult(success=ok, handled=False)
-
-    def by_subject(self, fragment: str) -> EmailMessage:
-        """The one message whose subject contains `fragment` (ends with it, for ": X")."""
-        (found,) = [
-            m
-            for m in self.messages
-            if (
-                str(m["Subject"]).endswith(fragment)
-                if fragment[0] == ":"
-                else fragment in str(m["Subject"])
-            )
-        ]
-        return found
 
 
 def _free_port() -> int:
@@ -296,3 +259,71 @@ async def test_mail_and_jitter_leave_the_global_random_state_alone(
     message.as_bytes()
     work.next_step(work.Outcome(False, 500), 1, work.RetryPolicy((10.0,)), datetime.now(UTC))
     assert random.getstate() == state
+
+
+def _message(n: int) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "porting@portico.localhost"
+    message["To"] = f"customer{n}@example.com"
+    message["Subject"] = f"message {n}"
+    message["Message-ID"] = f"<DL{n:04d}@portico.localhost>"
+    message["X-Portico-Kind"] = "status_update"
+    message.set_content("hello")
+    return message
+
+
+async def test_smtp_connections_are_reused_bounded_and_closed_when_idle(
+    smtp: tuple[Inbox, int],
+) -> None:
+    import asyncio
+
+    from app.adapters.mailer import SmtpSender
+
+    inbox, port = smtp
+    sender = SmtpSender(f"smtp://127.0.0.1:{port}", max_connections=3, idle_seconds=0.5)
+    try:
+        await asyncio.gather(*(sender.send(_message(n)) for n in range(30)))
+        assert len(inbox.messages) == 30
+        assert 1 <= sender.connects <= 3  # at most three at once, each reused
+        await asyncio.gather(*(sender.send(_message(n)) for n in range(30, 40)))
+        assert len(inbox.messages) == 40 and sender.connects <= 3  # still the same ones
+
+        # Unused for idle_seconds: closed (QUIT); the next message opens a new one.
+        await sender.send(_message(40))
+        before = sender.connects
+        await asyncio.sleep(0.8)
+        assert sender._idle == []
+        await sender.send(_message(41))
+        assert sender.connects == before + 1
+    finally:
+        await sender.aclose()
+    assert len({m["Message-ID"] for m in inbox.messages}) == 42
+
+
+async def test_smtp_reconnects_when_the_server_dropped_a_kept_connection() -> None:
+    inbox = Inbox()
+    port = _free_port()
+    first = Controller(inbox, hostname="127.0.0.1", port=port)
+    first.start()
+    from app.adapters.mailer import SmtpSender
+
+    sender = SmtpSender(f"smtp://127.0.0.1:{port}", max_connections=2)
+    try:
+        await sender.send(_message(1))
+        first.stop()  # the kept connection dies with the server
+        second = Controller(inbox, hostname="127.0.0.1", port=port)
+        second.start()
+        try:
+            await sender.send(_message(2))  # on a new connection, no error
+        finally:
+            second.stop()
+        assert sender.connects == 2
+        # The server gone for good: an error the worker records and retries, no hang.
+        from app.services.ports import MailError
+
+        with pytest.raises(MailError) as failed:
+            await sender.send(_message(3))
+        assert not failed.value.permanent
+    finally:
+        await sender.aclose()
+    assert [m["Subject"] for m in inbox.messages] == ["message 1", "message 2"]

@@ -68,6 +68,13 @@ class Overlap:
                             if not svc.db.is_sqlite:
                                 await _until_the_other_waits_or_ends(svc, self.ended[other])
                             self.held = True
+                    except BaseException:
+                        # PostgreSQL: our use case waited for a row the other had claimed and
+                        # found it changed (its commit reaches us before its own coroutine
+                        # resumes to note that it ended): they overlapped.
+                        if first and self.entered[other].is_set():
+                            self.held = True
+                        raise
                     finally:
                         # PostgreSQL: the other may also have committed while we were open
                         # (no lock between different rows): an overlap too.
