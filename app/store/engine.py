@@ -23,6 +23,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from app.store import sqlite_inline
+
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -58,7 +60,7 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=60,
-        connect_args={"timeout": 30},
+        async_creator=sqlite_inline.connector(u.database or ":memory:", timeout=30),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
