@@ -44,7 +44,7 @@ def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
 class InlineConnection(aiosqlite.Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if _may_wait(fn, args):
-            return await super()._execute(fn, *args, **kwargs)
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
@@ -53,7 +53,7 @@ class InlineConnection(aiosqlite.Connection):
 def connector(database: str, *, timeout: float) -> Callable[[], Any]:
     """An `async_creator` for SQLAlchemy's aiosqlite dialect: a connection to `database`."""
 
-    async def connect() -> InlineConnection:
+    async def connect() -> aiosqlite.Connection:
         conn = InlineConnection(
             partial(sqlite3.connect, database, timeout=timeout, check_same_thread=False),
             iter_chunk_size=64,
