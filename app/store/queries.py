@@ -136,9 +136,15 @@ async def port_orders_by_sids(
     return {o.sid: o for o in (await session.execute(stmt)).scalars()}
 
 
-async def open_order_for_number(session: AsyncSession, number: str) -> PortOrder | None:
-    stmt = select(PortOrder).where(PortOrder.active_number == number)
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def number_holders(session: AsyncSession, number: str) -> tuple[bool, str | None]:
+    """Whether `number` is in an inventory, and the SID of the open order holding it: one
+    statement (a create asks both)."""
+    in_inventory = (
+        select(literal(True)).where(IncomingPhoneNumber.number == number).scalar_subquery()
+    )
+    holder = select(col(PortOrder.sid)).where(PortOrder.active_number == number).scalar_subquery()
+    row = (await session.execute(select(in_inventory, holder))).one()
+    return bool(row[0]), row[1]
 
 
 async def port_orders_of_loa(session: AsyncSession, loa_sid: str) -> Sequence[PortOrder]:
