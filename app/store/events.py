@@ -64,6 +64,13 @@ class Position(NamedTuple):
 START = Position(-1, 0)  # before every event
 
 
+# Built once: a statement's construction costs more than its (cached) compilation.
+_EVENTS = bulk.table_of(Event)
+_INSERT_EVENT = insert(_EVENTS).values(xact_id=0).returning(_EVENTS.c.id)
+_INSERT_EVENT_PG = insert(_EVENTS).values(xact_id=_XACT_ID).returning(_EVENTS.c.id)
+_INSERT_DELIVERY = insert(bulk.table_of(Delivery))
+
+
 @dataclass(frozen=True, slots=True)
 class Appended:
     """An event this transaction appended: what its deliveries need of it."""
@@ -89,25 +96,20 @@ async def append(
     """Append one event. A plain INSERT on the transaction's connection: no model instance,
     and no flush of the session's pending rows (they are written by the next flush, at the
     latest at commit: an order created and moved in one use case is then one INSERT)."""
-    table = bulk.table_of(Event)
-    stmt = (
-        insert(table)
-        .values(
-            resource_type=resource_type,
-            resource_sid=resource_sid,
-            account_sid=account_sid,
-            type=type,
-            payload=payload,
-            actor=actor.value,
-            actor_sid=actor_sid,
-            date_created=now,
-            port_request_sid=port_request_sid,
-            xact_id=_XACT_ID if _postgres(tx) else 0,
-        )
-        .returning(table.c.id)
-    )
+    row = {
+        "resource_type": resource_type,
+        "resource_sid": resource_sid,
+        "account_sid": account_sid,
+        "type": type,
+        "payload": payload,
+        "actor": actor.value,
+        "actor_sid": actor_sid,
+        "date_created": now,
+        "port_request_sid": port_request_sid,
+    }
+    stmt = _INSERT_EVENT_PG if _postgres(tx) else _INSERT_EVENT
     conn = await tx.connection()
-    event_id = int((await conn.execute(stmt)).scalar_one())
+    event_id = int((await conn.execute(stmt, row)).scalar_one())
     _appended(tx, [event_id])
     return Appended(event_id, account_sid, now)
 
@@ -263,7 +265,7 @@ async def queue_deliveries(tx: Tx, event: Appended, planned: list[Planned]) -> i
         return 0
     rows = [_delivery(event.id, event.account_sid, event.date_created, p) for p in planned]
     conn = await tx.connection()
-    await conn.execute(insert(bulk.table_of(Delivery)), rows)
+    await conn.execute(_INSERT_DELIVERY, rows)
     work.written(tx, work.DELIVERIES)
     return len(rows)
 
