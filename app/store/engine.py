@@ -106,7 +106,10 @@ class Database:
                 hide_parameters=True,
                 pool_size=pool_size,
                 max_overflow=pool_size,
-                pool_pre_ping=True,
+                # No pre-ping: asyncpg's ping is three round trips (begin, select, rollback)
+                # on every checkout. A connection that went stale in an outage fails its first
+                # statement instead; SQLAlchemy then renews the whole pool, and a use case
+                # that had not reached its commit runs once more (Services.run_with).
             )
             self.write_engine = self.read_engine
 
