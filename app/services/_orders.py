@@ -29,7 +29,7 @@ from app.services import _requests
 from app.services.context import Services
 from app.store import conflicts, events, jobs, queries
 from app.store.engine import Tx
-from app.store.tables import Event, IncomingPhoneNumber, Loa, PortOrder, PortOrderError
+from app.store.tables import IncomingPhoneNumber, Loa, PortOrder, PortOrderError
 
 STATUS_UPDATE = changes.STATUS_UPDATE
 ACTIVATION_DATE_UPDATE = changes.ACTIVATION_DATE_UPDATE
@@ -139,6 +139,22 @@ def order_payload(
     }
 
 
+_KNOWN_ERRORS = "port_order_errors"
+
+
+def created_here(tx: Tx, order: PortOrder) -> None:
+    """`order` was inserted by this transaction: it has no errors but those this transaction
+    adds (`_apply` keeps the list), so its events need not read them back."""
+    tx.info.setdefault(_KNOWN_ERRORS, {})[order.sid] = []
+
+
+async def _errors_of(tx: Tx, order: PortOrder) -> list[PortOrderError]:
+    known: list[PortOrderError] | None = tx.info.get(_KNOWN_ERRORS, {}).get(order.sid)
+    if known is not None:
+        return list(known)
+    return (await queries.errors_by_order(tx, [order.sid]))[order.sid]
+
+
 async def record_order_event(
     tx: Tx,
     order: PortOrder,
@@ -148,11 +164,10 @@ async def record_order_event(
     actor_sid: str | None,
     now: datetime,
     extra: dict[str, Any] | None = None,
-) -> Event:
-    """Append the order's event and queue the deliveries it implies."""
-    await tx.flush()
-    errors = (await queries.errors_by_order(tx, [order.sid]))[order.sid]
-    payload = order_payload(order, errors, callback_types)
+) -> events.Appended:
+    """Append the order's event and queue the deliveries it implies. The order's own row is
+    written by the session's next flush (at the latest at commit)."""
+    payload = order_payload(order, await _errors_of(tx, order), callback_types)
     if extra:
         payload.update(extra)
     event = await events.append(
@@ -167,13 +182,13 @@ async def record_order_event(
         now=now,
         port_request_sid=order.port_request_sid,
     )
-    events.queue_deliveries(tx, event, notifications.order_deliveries(type, payload, order))
+    await events.queue_deliveries(tx, event, notifications.order_deliveries(type, payload, order))
     return event
 
 
 async def record_loa_event(
     tx: Tx, loa: Loa, actor: Actor, actor_sid: str | None, now: datetime
-) -> Event:
+) -> events.Appended:
     await tx.flush()
     payload = {"loa_sid": loa.sid, "status": loa.status, "date_updated": format_utc(now)}
     event = await events.append(
@@ -187,7 +202,9 @@ async def record_loa_event(
         actor_sid=actor_sid,
         now=now,
     )
-    events.queue_deliveries(tx, event, notifications.loa_deliveries(payload, loa.sid, loa.email))
+    await events.queue_deliveries(
+        tx, event, notifications.loa_deliveries(payload, loa.sid, loa.email)
+    )
     return event
 
 
@@ -203,7 +220,7 @@ async def move(
     reason: str | None = None,
     error_code: int | None = None,
     foc_changed: bool = False,
-) -> Event:
+) -> events.Appended:
     """Move a claimed order along the transition table (21822 when refused) and carry out
     everything the move implies (app/porting/changes.py decides what)."""
     change = changes.decide(
@@ -226,12 +243,15 @@ async def _apply(
     reason_code: int | None,
     reason: str | None,
     error_code: int | None,
-) -> Event:
+) -> events.Appended:
     if change.enter_inventory:
         await _enter_inventory(tx, order, now)
     error = mark(order, change, now, reason_code, reason, error_code)
     if error is not None:
         tx.add(error)
+        known: list[PortOrderError] | None = tx.info.get(_KNOWN_ERRORS, {}).get(order.sid)
+        if known is not None:
+            known.append(error)
     if order.port_request_sid is not None:
         _requests.order_moved(tx, order.port_request_sid, now)
     event = await record_order_event(
@@ -293,7 +313,7 @@ async def change_activation_date(
     actor: Actor,
     actor_sid: str | None,
     now: datetime,
-) -> Event | None:
+) -> events.Appended | None:
     """Change a claimed order's FOC date (an `activation_date_update` event); None when it is
     already that date. 21829 once the order is terminal. An ACCEPTED order's completion moves
     with it."""
@@ -321,7 +341,7 @@ async def change_activation_date(
 
 async def move_loa(
     tx: Tx, loa: Loa, dst: LoaStatus, actor: Actor, actor_sid: str | None, now: datetime
-) -> Event:
+) -> events.Appended:
     """Move a claimed LOA along its transition table (21904/21905 when refused)."""
     refusal = loa_refusal(LoaStatus(loa.status), dst, actor)
     if refusal is not None:

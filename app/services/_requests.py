@@ -21,7 +21,7 @@ from app.porting.isotime import format_utc
 from app.porting.statuses import Actor
 from app.store import events, queries
 from app.store.engine import Tx
-from app.store.tables import Event, PortRequest
+from app.store.tables import PortRequest
 
 RESOURCE = "port_request"
 _MOVED = "port_requests.moved"
@@ -71,7 +71,7 @@ def payload(row: PortRequest) -> dict[str, Any]:
 
 async def record_event(
     tx: Tx, row: PortRequest, type: str, actor: Actor, actor_sid: str | None, now: datetime
-) -> Event:
+) -> events.Appended:
     """Append the request's event and queue its status callback."""
     body = payload(row)
     event = await events.append(
@@ -86,5 +86,7 @@ async def record_event(
         now=now,
         port_request_sid=row.sid,
     )
-    events.queue_deliveries(tx, event, notifications.request_deliveries(body, row.status_callback))
+    await events.queue_deliveries(
+        tx, event, notifications.request_deliveries(body, row.status_callback)
+    )
     return event

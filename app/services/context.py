@@ -144,10 +144,14 @@ class Services:
         **kwargs: P.kwargs,
     ) -> T:
         """`run` with another table of what each unique constraint means."""
+        stale_retried = False
         for _ in range(ATTEMPTS):
+            committing = False
             try:
                 async with self.transaction() as tx:
-                    return await use_case(tx, *args, **kwargs)
+                    result = await use_case(tx, *args, **kwargs)
+                    committing = True
+                return result
             except IntegrityError as exc:
                 answer = on_conflict.get(conflicts.unique_constraint(exc) or "")
                 if answer is None:
@@ -155,6 +159,9 @@ class Services:
                 if not isinstance(answer, str):
                     raise answer() from None
             except DBAPIError as exc:
+                if conflicts.stale_connection(exc) and not committing and not stale_retried:
+                    stale_retried = True  # a pooled connection lost in an outage: run again
+                    continue
                 if conflicts.sqlstate(exc) not in RETRYABLE_SQLSTATES:
                     raise
             except conflicts.RowChanged:

@@ -73,10 +73,10 @@ def owner(caller: Caller, raw: Mapping[str, object]) -> str:
 
 
 async def _check_number_free(tx: Tx, number: str, own_sid: str | None = None) -> None:
-    if await queries.inventory_number(tx, number) is not None:
+    in_inventory, holder = await queries.number_holders(tx, number)
+    if in_inventory:
         raise PortingError(21838, field="number")
-    holder = await queries.open_order_for_number(tx, number)
-    if holder is not None and holder.sid != own_sid:
+    if holder is not None and holder != own_sid:
         raise PortingError(21837, field="number")
 
 
@@ -130,7 +130,7 @@ async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
         date_updated=now,
     )
     tx.add(order)
-    await tx.flush()
+    _orders.created_here(tx, order)
     await _orders.record_order_event(
         tx, order, "port_order.created", [_orders.STATUS_UPDATE], caller.actor, caller.sid, now
     )

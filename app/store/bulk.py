@@ -25,19 +25,19 @@ from sqlmodel import SQLModel
 from app.store.engine import Tx
 
 
-def _table(model: type[SQLModel]) -> Table:
+def table_of(model: type[SQLModel]) -> Table:
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
 
 
 def values_of(row: SQLModel) -> dict[str, Any]:
     """The column values of a new row (its id left to the database)."""
-    return {c.name: getattr(row, c.name) for c in _table(type(row)).columns if c.name != "id"}
+    return {c.name: getattr(row, c.name) for c in table_of(type(row)).columns if c.name != "id"}
 
 
 async def insert_rows(tx: Tx, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await tx.execute(insert(_table(model)), list(rows))
+        await tx.execute(insert(table_of(model)), list(rows))
 
 
 async def insert_returning_ids(
@@ -50,7 +50,7 @@ async def insert_returning_ids(
     the statement, e.g. the writing transaction's id)."""
     if not rows:
         return []
-    table = _table(model)
+    table = table_of(model)
     stmt = (
         insert(table)
         .values(**(fixed or {}))

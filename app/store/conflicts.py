@@ -68,6 +68,13 @@ _UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 RETRY_AFTER_SECONDS = 1
 
 
+def stale_connection(exc: DBAPIError) -> bool:
+    """True when `exc` is a pooled connection found dead (SQLAlchemy has invalidated it and
+    the pool with it): nothing of the transaction was committed, and the next connection is
+    a fresh one."""
+    return bool(exc.connection_invalidated)
+
+
 def unavailable(exc: BaseException) -> bool:
     """True when `exc` (or what caused it) says the database cannot be reached: refused or
     dropped connections, a server going down or coming up, no pooled connection in time, a

@@ -23,6 +23,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from app.store import sqlite_inline
+
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -58,7 +60,7 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=60,
-        connect_args={"timeout": 30},
+        async_creator=sqlite_inline.connector(u.database or ":memory:", timeout=30),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -104,7 +106,10 @@ class Database:
                 hide_parameters=True,
                 pool_size=pool_size,
                 max_overflow=pool_size,
-                pool_pre_ping=True,
+                # No pre-ping: asyncpg's ping is three round trips (begin, select, rollback)
+                # on every checkout. A connection that went stale in an outage fails its first
+                # statement instead; SQLAlchemy then renews the whole pool, and a use case
+                # that had not reached its commit runs once more (Services.run_with).
             )
             self.write_engine = self.read_engine
 

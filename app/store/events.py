@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Text, cast, func, literal_column, select, tuple_
+from sqlalchemy import BigInteger, Text, cast, func, insert, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -64,6 +64,22 @@ class Position(NamedTuple):
 START = Position(-1, 0)  # before every event
 
 
+# Built once: a statement's construction costs more than its (cached) compilation.
+_EVENTS = bulk.table_of(Event)
+_INSERT_EVENT = insert(_EVENTS).values(xact_id=0).returning(_EVENTS.c.id)
+_INSERT_EVENT_PG = insert(_EVENTS).values(xact_id=_XACT_ID).returning(_EVENTS.c.id)
+_INSERT_DELIVERY = insert(bulk.table_of(Delivery))
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """An event this transaction appended: what its deliveries need of it."""
+
+    id: int
+    account_sid: str
+    date_created: datetime
+
+
 async def append(
     tx: Tx,
     *,
@@ -76,25 +92,26 @@ async def append(
     actor_sid: str | None,
     now: datetime,
     port_request_sid: str | None = None,
-) -> Event:
-    event = Event(
-        resource_type=resource_type,
-        resource_sid=resource_sid,
-        account_sid=account_sid,
-        type=type,
-        payload=payload,
-        actor=actor.value,
-        actor_sid=actor_sid,
-        date_created=now,
-        port_request_sid=port_request_sid,
-    )
-    if tx.get_bind().dialect.name == "postgresql":
-        setattr(event, "xact_id", _XACT_ID)  # rendered into the INSERT  # noqa: B010
-    tx.add(event)
-    await tx.flush()
-    assert event.id is not None
-    _appended(tx, [event.id])
-    return event
+) -> Appended:
+    """Append one event. A plain INSERT on the transaction's connection: no model instance,
+    and no flush of the session's pending rows (they are written by the next flush, at the
+    latest at commit: an order created and moved in one use case is then one INSERT)."""
+    row = {
+        "resource_type": resource_type,
+        "resource_sid": resource_sid,
+        "account_sid": account_sid,
+        "type": type,
+        "payload": payload,
+        "actor": actor.value,
+        "actor_sid": actor_sid,
+        "date_created": now,
+        "port_request_sid": port_request_sid,
+    }
+    stmt = _INSERT_EVENT_PG if _postgres(tx) else _INSERT_EVENT
+    conn = await tx.connection()
+    event_id = int((await conn.execute(stmt, row)).scalar_one())
+    _appended(tx, [event_id])
+    return Appended(event_id, account_sid, now)
 
 
 def _postgres(session: AsyncSession) -> bool:
@@ -241,16 +258,16 @@ def _delivery(event_id: int, account_sid: str, now: datetime, p: Planned) -> dic
     }
 
 
-def queue_deliveries(tx: Tx, event: Event, planned: list[Planned]) -> list[Delivery]:
-    """The deliveries `event` implies, as rows of the DELIVERIES queue (due at once)."""
-    assert event.id is not None
-    rows = [
-        Delivery(**_delivery(event.id, event.account_sid, event.date_created, p)) for p in planned
-    ]
-    if rows:
-        tx.add_all(rows)
-        work.written(tx, work.DELIVERIES)
-    return rows
+async def queue_deliveries(tx: Tx, event: Appended, planned: list[Planned]) -> int:
+    """The deliveries `event` implies, as rows of the DELIVERIES queue (due at once), with one
+    plain INSERT on the transaction's connection; how many."""
+    if not planned:
+        return 0
+    rows = [_delivery(event.id, event.account_sid, event.date_created, p) for p in planned]
+    conn = await tx.connection()
+    await conn.execute(_INSERT_DELIVERY, rows)
+    work.written(tx, work.DELIVERIES)
+    return len(rows)
 
 
 async def queue_deliveries_many(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
@@ -98,10 +98,14 @@ async def accounts_by_sids(session: AsyncSession, sids: Collection[str]) -> dict
     return {a.sid: a for a in (await session.execute(stmt)).scalars()}
 
 
+_ACCOUNT_FAMILY = select(Account).where(
+    or_(Account.sid == bindparam("sid"), Account.parent_sid == bindparam("sid"))
+)
+
+
 async def account_family(session: AsyncSession, sid: str) -> Sequence[Account]:
     """The account and its subaccounts, in one statement (authentication runs per request)."""
-    stmt = select(Account).where(or_(Account.sid == sid, Account.parent_sid == sid))
-    return (await session.execute(stmt)).scalars().all()
+    return (await session.execute(_ACCOUNT_FAMILY, {"sid": sid})).scalars().all()
 
 
 async def list_accounts(session: AsyncSession) -> Sequence[Account]:
@@ -136,9 +140,21 @@ async def port_orders_by_sids(
     return {o.sid: o for o in (await session.execute(stmt)).scalars()}
 
 
-async def open_order_for_number(session: AsyncSession, number: str) -> PortOrder | None:
-    stmt = select(PortOrder).where(PortOrder.active_number == number)
-    return (await session.execute(stmt)).scalar_one_or_none()
+_NUMBER_HOLDERS = select(
+    select(literal(True))
+    .where(IncomingPhoneNumber.number == bindparam("number"))
+    .scalar_subquery(),
+    select(col(PortOrder.sid))
+    .where(PortOrder.active_number == bindparam("number"))
+    .scalar_subquery(),
+)
+
+
+async def number_holders(session: AsyncSession, number: str) -> tuple[bool, str | None]:
+    """Whether `number` is in an inventory, and the SID of the open order holding it: one
+    statement (a create asks both), built once."""
+    row = (await session.execute(_NUMBER_HOLDERS, {"number": number})).one()
+    return bool(row[0]), row[1]
 
 
 async def port_orders_of_loa(session: AsyncSession, loa_sid: str) -> Sequence[PortOrder]:
@@ -417,9 +433,11 @@ async def loas_by_sids(
     return {x.sid: x for x in (await session.execute(stmt)).scalars()}
 
 
+_OPEN_LOA_FOR_GROUP = select(Loa).where(Loa.open_group_key == bindparam("key"))
+
+
 async def open_loa_for_group(session: AsyncSession, group_key: str) -> Loa | None:
-    stmt = select(Loa).where(Loa.open_group_key == group_key)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(_OPEN_LOA_FOR_GROUP, {"key": group_key})).scalar_one_or_none()
 
 
 async def open_loas_for_groups(

@@ -141,17 +141,19 @@ async def test_concurrent_writers_and_a_reader(svc: Services, svc2: Services) ->
 async def _hold_the_first_create(
     svc: Services, svc2: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[asyncio.Task[PortOrder], asyncio.Task[PortOrder], asyncio.Event]:
-    """Order A is written (its rows have their ids) and its transaction held open; then order B
-    is created through another engine. Returns the two create tasks and A's release."""
+    """Order A's first event is written (its transaction has written, so it has its id) and
+    its transaction held open; then order B is created through another engine. Returns the two
+    create tasks and A's release."""
     a_inserted, release = asyncio.Event(), asyncio.Event()
     real = _orders.record_order_event
     holder: dict[str, asyncio.Task[PortOrder] | None] = {"a": None}
 
     async def record(*args: Any, **kwargs: Any) -> Any:
+        appended = await real(*args, **kwargs)
         if asyncio.current_task() is holder["a"] and not a_inserted.is_set():
-            a_inserted.set()  # A's order row is flushed: it has its id
+            a_inserted.set()  # A's event row is written: it has its id, A its transaction id
             await release.wait()
-        return await real(*args, **kwargs)
+        return appended
 
     monkeypatch.setattr(_orders, "record_order_event", record)
     a = asyncio.create_task(port_orders.create_port_order(svc, caller, order_input()))
@@ -225,7 +227,8 @@ async def test_postgres_writers_of_different_orders_overlap(
     for got in (live, replayed):
         assert [e.resource_sid for e in got] == [order_a.sid] * 2 + [order_b.sid] * 2
         assert len({e.id for e in got}) == expected
-    assert await sids(svc, caller) == [order_b.sid, order_a.sid, oldest.sid]
+    listed = await sids(svc, caller)  # (A's order row is written at its commit, after B's)
+    assert set(listed[:2]) == {order_a.sid, order_b.sid} and listed[2:] == [oldest.sid]
 
 
 async def set_columns(svc: Services, sid: str, **values: object) -> None:
