@@ -7,7 +7,7 @@ statement: a create (eleven statements) spent about a third of its CPU time in t
 
 In WAL mode only two kinds of call can wait: taking the write lock (`BEGIN IMMEDIATE`, which
 waits up to the busy timeout for another process's writer) and `COMMIT` (which may run a
-checkpoint and sync the file). Those still go through aiosqlite's thread, so the loop never
+checkpoint and sync the file). A rollback only discards. Those still go through aiosqlite's thread, so the loop never
 waits on a lock or on the disk. Everything else (reads, and the writes inside a transaction that
 already holds the lock) runs inline: microseconds of work, no switch.
 
@@ -37,8 +37,10 @@ def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
     owner = getattr(fn, "__self__", None)
     if isinstance(owner, sqlite3.Cursor):
         return name not in ("fetchall", "fetchone", "fetchmany", "close")
-    # a new cursor is inline; commit, close, create_function and anything else keep the thread
-    return not (isinstance(owner, sqlite3.Connection) and name == "cursor")
+    # A new cursor, and a rollback (in WAL it discards what the transaction wrote, no I/O to
+    # wait for: the pool issues one each time a connection comes back) are inline; commit,
+    # close, create_function and anything else keep the thread.
+    return not (isinstance(owner, sqlite3.Connection) and name in ("cursor", "rollback"))
 
 
 class InlineConnection(aiosqlite.Connection):
