@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from app.graphql.dataloaders import Loaders
 from app.http_auth import REALM, caller_from_headers
 from app.porting.errors import CATALOG
+from app.services.budgets import Spent
 from app.services.context import Caller, Services
 
 AUTH_FAILED = 20003
@@ -43,6 +44,8 @@ class Context:
     response: Response | WebSocket | None = None
     caller: Caller | None = None
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
+    cost_nodes: int | None = None  # the running operation's node estimate (extensions.Cost)
+    rate: Spent | None = None  # what it spent of the caller's budget (app/services/budgets.py)
     _loaders: Loaders | None = field(default=None, repr=False)
 
     async def authenticate(self) -> Caller | None:

@@ -18,7 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.config import Settings
-from app.graphql.extensions import extensions, is_unexpected
+from app.graphql.extensions import DocumentsOf, extensions, is_unexpected
 from app.graphql.mutations import Mutation
 from app.graphql.nodes import LoaType, PortOrderType
 from app.graphql.query import Query
@@ -42,6 +42,8 @@ def tidy_client_error(error: GraphQLError) -> None:
 
 
 class Schema(strawberry.Schema):
+    documents: DocumentsOf  # the parse + validation cache (app/graphql/documents.py)
+
     # Strawberry calls this for every error when `disable_field_suggestions` is on.
     remove_field_suggestion = staticmethod(tidy_client_error)
 
@@ -66,15 +68,18 @@ def build_schema(settings: Settings, *, fast_path: bool = True) -> Schema:
     """`fast_path=False`: graphql-core's executor unchanged (the differential tests).
     Otherwise leaf fields take the fast path and a subscription event executes once for all
     the sockets of one caller with the same document (app/graphql/shared_events.py)."""
-    return Schema(
+    documents = DocumentsOf(settings)
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[PortOrderType, LoaType],
-        extensions=extensions(settings),
+        extensions=extensions(settings, documents),
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
         execution_context_class=SharedEventExecution if fast_path else None,
     )
+    schema.documents = documents
+    return schema
 
 
 def sdl() -> str:
