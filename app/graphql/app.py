@@ -199,6 +199,16 @@ class GraphQLView(GraphQL[Context, None]):
     def parse_json(self, data: str | bytes) -> Any:
         return self.decode_json(data)
 
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry's, and `operationName` must be a string (or null) too."""
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            if not isinstance(item.operation_name, str | None):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string or null."
+                )
+        return data
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
