@@ -10,7 +10,6 @@ Subscriptions (app/graphql/subscriptions.py) run over websockets only (app/graph
 from __future__ import annotations
 
 import logging
-import re
 
 import strawberry
 from graphql import GraphQLError
@@ -19,6 +18,7 @@ from strawberry.types import ExecutionContext
 
 from app.config import Settings
 from app.graphql.extensions import DocumentsOf, extensions, is_unexpected
+from app.graphql.messages import safe
 from app.graphql.mutations import Mutation
 from app.graphql.nodes import LoaType, PortOrderType
 from app.graphql.query import Query
@@ -28,17 +28,13 @@ from app.graphql.subscriptions import Subscription
 
 log = logging.getLogger("app.graphql")
 
-_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.S)
-_ECHOED_VALUE = re.compile(r"(cannot represent[^:]*? value): .*$", re.S)
-
 
 def tidy_client_error(error: GraphQLError) -> None:
     """No suggestions (of fields, arguments, enum values or types), and no echo of the value a
-    client sent: a write-only field given the wrong type must not come back in the response."""
+    client sent (app/graphql/messages.py): a write-only value must not come back."""
     if is_unexpected(error):
         return
-    message = _SUGGESTION.sub("", error.message)
-    error.message = _ECHOED_VALUE.sub(r"\1.", message)
+    safe(error)
 
 
 class Schema(strawberry.Schema):
