@@ -89,7 +89,7 @@ async def test_the_budget_runs_out_on_graphql_and_rest_together_and_resets(
         now = datetime(2026, 12, 1, 14, 20, tzinfo=UTC)
         own.clock = lambda: now
         seen = []
-        for i in range(5):
+        for _ in range(5):
             response = await http.post("/graphql", json={"query": RATE}, headers=auth)
             seen.append(response.json()["data"]["rateLimit"])
             assert (await http.get("/porting/PortOrders", headers=auth)).status_code == 200
