@@ -130,7 +130,9 @@ def replay(body: bytes) -> Receive:
 def is_request_error(result: ExecutionResult) -> bool:
     """Nothing ran: the document did not parse or validate, its variables did not coerce, its
     cost was refused (every error without a path, no data)."""
-    return result.data is None and bool(result.errors) and all(not e.path for e in result.errors)
+    return (
+        result.data is None and bool(result.errors) and all(not e.path for e in result.errors or ())
+    )
 
 
 class GraphQLView(GraphQL[Context, None]):

@@ -131,6 +131,7 @@ async def send_body(
     writing until the server answers; the status and how many body bytes went out."""
     url = urlsplit(server.url)
     loop = asyncio.get_running_loop()
+    assert url.hostname is not None and url.port is not None
     transport, answer = await loop.create_connection(Answer, url.hostname, url.port)
     length = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {size}"
     transport.write(

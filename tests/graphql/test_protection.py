@@ -12,6 +12,7 @@ import pytest
 
 from app.config import Settings
 from app.graphql.documents import CACHE_SIZE
+from app.graphql.schema import Schema
 from app.main import App, create_app
 from app.services import port_orders, reads
 from app.services.context import Services
@@ -107,11 +108,13 @@ async def test_parse_and_validation_are_cached_by_the_documents_hash_and_bounded
     app: App, gql: GraphQL, alice: Tenant
 ) -> None:
     assert app.graphql is not None
-    documents = app.graphql.schema.documents
+    schema = app.graphql.schema
+    assert isinstance(schema, Schema)
+    documents = schema.documents
     # the same document twice: the second is a cache hit (neither parsed nor validated)
     query = "{ portOrders(first: 3) { totalCount } }"
     await gql(query, as_=alice)
-    cache = documents.of(app.graphql.schema._schema)
+    cache = documents.of(schema._schema)
     hits, misses = cache.hits, cache.misses
     await gql(query, as_=alice)
     assert (cache.hits, cache.misses) == (hits + 1, misses)

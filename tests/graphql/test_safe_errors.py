@@ -24,10 +24,10 @@ from graphql import (
     GraphQLScalarType,
 )
 
+from app.config import Settings
 from app.graphql.schema import build_schema
 from app.rest.openapi import document
 from tests.builders import Tenant
-from tests.conftest import Settings
 
 SECRETS: list[str] = []
 _counter = itertools.count(1)
