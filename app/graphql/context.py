@@ -1,9 +1,10 @@
 """The per-request GraphQL context: services, the caller, and the request's dataloaders.
 
-The caller is resolved lazily (after parsing and validation, see extensions.Authenticate), so
-a request refused by the protection limits costs no database work. Over HTTP the credentials
-are the `Authorization` header (HTTP Basic); a websocket transport sets `caller` itself when it
-accepts `connection_init`, and builds fresh loaders per event with `reset_loaders()`.
+The caller is known before anything is parsed: over HTTP the view (app/graphql/app.py)
+authenticates the `Authorization` header (HTTP Basic) right after reading the body and hands the
+caller in; a websocket transport sets `caller` itself when it accepts `connection_init`, and
+builds fresh loaders per event with `reset_loaders()`. `authenticate()` remains for a context
+built without one.
 """
 
 from __future__ import annotations
