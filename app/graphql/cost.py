@@ -1,11 +1,14 @@
 """What a GraphQL document asks for, in one pass: depth, aliases, and the node estimate.
 
-The node estimate is GitHub's: every selected field counts once per object it may be
-resolved on; a connection (a field with `first`/`last`) multiplies what is beneath it by its
-page size (`first`/`last`, or the default page when neither is given, capped at MAX_PAGE);
-any other list of objects multiplies by its bound (LIST_BOUNDS, else DEFAULT_LIST_BOUND),
-while the `edges` of a connection are already counted by the connection's page. It reads the
-document and the schema only: no database, no resolver.
+The node estimate is GitHub's: the objects a document can return from lists. A connection (a
+field with `first`/`last`) returns its page size of objects (`first`/`last`, or the default
+page when neither is given, capped at MAX_PAGE) for every object it is selected on, and
+multiplies what is selected beneath it by that size; any other list of objects returns its
+bound (LIST_BOUNDS, else DEFAULT_LIST_BOUND) and multiplies likewise, while the `edges` of a
+connection are the connection's page, counted once. Scalars and single objects return no
+nodes of their own. So `portOrders(first: 60) { ... loa { portOrders(first: 60) { ... loa {
+portOrders(first: 60) ... } } } }` is 60 + 3,600 + 216,000 nodes. It reads the document and
+the schema only: no database, no resolver.
 
 Linear in the document: a fragment spread several times at one level counts once there (as
 graphql-core's field collection merges it), and a field's totals are computed once however
@@ -44,7 +47,7 @@ from graphql import (
 from app.graphql.pagination import DEFAULT_PAGE, MAX_PAGE
 
 PAGE_ARGUMENTS = ("first", "last")
-DEFAULT_LIST_BOUND = 10
+DEFAULT_LIST_BOUND = 5
 # Lists whose length has a known bound (the numbers of one port request, its LOAs).
 LIST_BOUNDS = {"numbers": 1000, "loas": 1000, "portability": 1000}
 
@@ -131,15 +134,26 @@ class Shape:
         self._fields[key] = ZERO  # (re-entered through a fragment cycle: nothing more)
         alias = 1 if node.alias else 0
         if node.selection_set is None:
-            result = Totals(0, alias, 1)
+            result = Totals(0, alias, 0)
         else:
             name = node.name.value
             child_type, times = self._child(node, parent)
             child = self.level(node.selection_set, child_type)
             depth = 0 if name.startswith("__") else 1 + child.depth
-            result = Totals(depth, alias + child.aliases, 1 + times * child.nodes)
+            # times > 1 only for a list of objects (a connection's page included): its nodes
+            own = times if times > 1 or self._is_list(node, parent) else 0
+            result = Totals(depth, alias + child.aliases, own + times * child.nodes)
         self._fields[key] = result
         return result
+
+    def _is_list(self, node: FieldNode, parent: GraphQLNamedType | None) -> bool:
+        """A list of objects (or a connection) of one object each: it counts one node."""
+        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            return False
+        definition = parent.fields.get(node.name.value)
+        if definition is None or getattr(parent, "name", "").endswith("Connection"):
+            return False
+        return _unwrap(definition.type)[1] or any(a in definition.args for a in PAGE_ARGUMENTS)
 
     def _child(self, node: FieldNode, parent: GraphQLNamedType | None) -> tuple[Any, int]:
         """The field's type, and how many objects of it one parent may give."""

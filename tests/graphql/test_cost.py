@@ -24,13 +24,12 @@ from tests.graphql.support import counting
 
 LEVEL = "portOrders(first: 60) { edges { node { sid loa { "
 NESTED = "{ " + LEVEL * 3 + "sid" + " } } } }" * 3 + " }"  # the issue's 216,000 orders
-# Its estimate: the innermost portOrders 1 + 60 x (edges, node, sid, loa + its sid: 5) = 301;
-# the middle 1 + 60 x (4 + 301) = 18,301; the outer 1 + 60 x (4 + 18,301) = 1,098,301.
-# 401 + 500k nodes: portOrders (1) + 100 x (edges, node, loa, portOrders: 4, + k x (edges,
-# node, sid, status, number: 5)); with rateLimit { cost } (2 more) the boundary is k = 99 / 100.
+# Its estimate: 60 orders, 60 x 60 of their LOAs' orders, 60 x 60 x 60 of theirs: 219,660.
+# 5 + 500 + 500k nodes (5 orders, 100 orders of each one's LOA, k of each of those's LOA):
+# the boundary is k = 98 (49,505) / 99 (50,005).
 NEAR = """query ($k: Int!) { rateLimit { cost }
-  portOrders(first: 100) { edges { node { loa { portOrders(first: $k) {
-    edges { node { sid status number } } } } } } } }"""
+  portOrders(first: 5) { edges { node { loa { portOrders(first: 100) { edges { node {
+    loa { portOrders(first: $k) { edges { node { sid status } } } } } } } } } } } }"""
 RATE = "{ rateLimit { limit cost remaining resetAt } }"
 
 
@@ -45,9 +44,9 @@ async def test_the_nested_query_is_refused_with_its_cost_before_any_sql(
     body = response.json()
     assert response.status_code == 200 and body["data"] is None
     [error] = body["errors"]
-    assert error["extensions"] == {"code": 20420, "cost": 1098301, "limit": 50000}
+    assert error["extensions"] == {"code": 20420, "cost": 219660, "limit": 50000}
     assert error["message"] == (
-        "Query too costly: an estimated 1098301 nodes, over the limit of 50000"
+        "Query too costly: an estimated 219660 nodes, over the limit of 50000"
     )
     assert statements.count == baseline.count  # authentication, and nothing else
 
@@ -56,13 +55,13 @@ async def test_a_query_just_under_the_limit_runs_and_one_just_over_is_refused(
     http: httpx.AsyncClient, alice: Tenant
 ) -> None:
     auth = {"Authorization": alice.authorization}
-    under = await http.post("/graphql", json={"query": NEAR, "variables": {"k": 99}}, headers=auth)
+    under = await http.post("/graphql", json={"query": NEAR, "variables": {"k": 98}}, headers=auth)
     assert under.status_code == 200
     body = under.json()
     assert "errors" not in body
-    assert body["data"]["rateLimit"] == {"cost": 500}  # ceil(49,903 / 100)
-    over = await http.post("/graphql", json={"query": NEAR, "variables": {"k": 100}}, headers=auth)
-    assert over.json()["errors"][0]["extensions"] == {"code": 20420, "cost": 50403, "limit": 50000}
+    assert body["data"]["rateLimit"] == {"cost": 496}  # ceil(49,505 / 100)
+    over = await http.post("/graphql", json={"query": NEAR, "variables": {"k": 99}}, headers=auth)
+    assert over.json()["errors"][0]["extensions"] == {"code": 20420, "cost": 50005, "limit": 50000}
 
 
 @asynccontextmanager
@@ -134,7 +133,7 @@ async def test_most_requests_spend_their_points_without_sql(
     # a request whose points reach a chunk (1/50 of the 5,000) writes them, in one statement
     # (and the process's first write of the hour drops the rows of windows a day old)
     with counting(svc) as statements:
-        await http.post("/graphql", json={"query": NEAR, "variables": {"k": 99}}, headers=auth)
+        await http.post("/graphql", json={"query": NEAR, "variables": {"k": 98}}, headers=auth)
     written = [s for s in statements.seen if "rate_limit_windows" in s]
     assert [s.split()[0] for s in written] == ["INSERT", "DELETE"]
 
