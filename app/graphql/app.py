@@ -71,6 +71,7 @@ INVALID_PARAMETER = 20001
 TOO_LARGE = 20413
 UNSUPPORTED = 20415
 CALLER = "portico.caller"  # the scope key the view hands the authenticated caller under
+CONTEXT = "portico.context"  # and the request's GraphQL context (for process_result)
 
 
 def response_media(accept: str | None) -> str:
@@ -215,7 +216,7 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         data = process_result(result)
-        context = request.scope.get("portico.context")
+        context = request.scope.get(CONTEXT)
         response = context.response if isinstance(context, Context) else None
         if (
             isinstance(response, Response)
@@ -274,7 +275,7 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request):
             if isinstance(response, Response):
                 response.media_type = response_media(request.headers.get("accept"))
-            request.scope["portico.context"] = ctx
+            request.scope[CONTEXT] = ctx
         return ctx
 
     async def render_graphql_ide(self, request: Request) -> Response:
