@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.graphql.cost import Shape, estimate
 from app.graphql.documents import CACHE_SIZE
-from app.graphql.schema import Schema
+from app.graphql.schema import Schema, build_schema
 from app.main import App, create_app
 from app.services import port_orders, reads
 from app.services.context import Services
@@ -201,3 +202,44 @@ async def test_page_sizes_are_capped_and_directions_not_mixed(
     errors = await gql.errors(query, variables, as_=alice)
     assert errors[0]["extensions"] == {"code": 20001}
     assert errors[0]["message"] != "Unexpected error."
+
+
+def fan_out(levels: int) -> str:
+    spreads = " ".join(
+        f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
+    )
+    return f"{{ ...F0 }} {spreads} fragment F{levels} on Query {{ __typename }}"
+
+
+@pytest.mark.parametrize("levels", [20, 30])
+def test_our_rules_visit_each_fragment_once_however_it_fans_out(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, levels: int
+) -> None:
+    # given the fan-out document: 2^levels paths to its last fragment
+    schema = build_schema(settings)
+    seen: list[str] = []
+    level = Shape.level
+
+    def counted(self: Shape, selections: Any, parent: Any) -> Any:
+        seen.append("level")
+        return level(self, selections, parent)
+
+    monkeypatch.setattr(Shape, "level", counted)
+    selections = 0
+    original = Shape.field
+
+    def field(self: Shape, node: Any, parent: Any) -> Any:
+        nonlocal selections
+        selections += 1
+        return original(self, node, parent)
+
+    monkeypatch.setattr(Shape, "field", field)
+    # when it is validated (and priced)
+    prepared = schema.documents.of(schema._schema).prepare(fan_out(levels))
+    assert prepared.errors == ()
+    assert prepared.document is not None
+    nodes = estimate(schema._schema, prepared.document, None, None)
+    # then one walk per operation and pass, each fragment's fields visited once: a handful of
+    # steps, not 2^levels (the spreads merge at one level, as execution merges them)
+    assert nodes == 0
+    assert len(seen) == 2 and selections == 2
