@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 2000
     graphql_introspection: bool = True
+    # Bytes a POST /graphql body (and one websocket message) may hold; past it: 413 (close 1009
+    # on a websocket), the rest unread.
+    graphql_max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Estimated nodes (GitHub's way: connections multiply by first/last) one document may ask.
+    graphql_max_nodes: int = Field(default=50_000, ge=1)
+    # Points per account per clock hour, GraphQL and REST together (a GraphQL operation costs
+    # ceil(nodes / 100), at least 1; a REST request 1). 0 turns the budget off.
+    graphql_points_per_hour: int = Field(default=5_000, ge=0)
 
     # GraphQL over websockets (subscriptions).
     ws_keepalive_interval: float = 20.0  # seconds between server pings on an idle socket

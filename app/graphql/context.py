@@ -1,9 +1,10 @@
 """The per-request GraphQL context: services, the caller, and the request's dataloaders.
 
-The caller is resolved lazily (after parsing and validation, see extensions.Authenticate), so
-a request refused by the protection limits costs no database work. Over HTTP the credentials
-are the `Authorization` header (HTTP Basic); a websocket transport sets `caller` itself when it
-accepts `connection_init`, and builds fresh loaders per event with `reset_loaders()`.
+The caller is known before anything is parsed: over HTTP the view (app/graphql/app.py)
+authenticates the `Authorization` header (HTTP Basic) right after reading the body and hands the
+caller in; a websocket transport sets `caller` itself when it accepts `connection_init`, and
+builds fresh loaders per event with `reset_loaders()`. `authenticate()` remains for a context
+built without one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket
 from app.graphql.dataloaders import Loaders
 from app.http_auth import REALM, caller_from_headers
 from app.porting.errors import CATALOG
+from app.services.budgets import Spent
 from app.services.context import Caller, Services
 
 AUTH_FAILED = 20003
@@ -43,6 +45,8 @@ class Context:
     response: Response | WebSocket | None = None
     caller: Caller | None = None
     connection_params: dict[str, Any] | None = None  # a websocket's connection_init payload
+    cost_nodes: int | None = None  # the running operation's node estimate (extensions.Cost)
+    rate: Spent | None = None  # what it spent of the caller's budget (app/services/budgets.py)
     _loaders: Loaders | None = field(default=None, repr=False)
 
     async def authenticate(self) -> Caller | None:

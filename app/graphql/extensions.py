@@ -1,36 +1,30 @@
-"""Schema extensions: metrics and log context, protection limits, authentication after
-validation, error masking.
+"""Schema extensions: metrics and log context, preparation (parse + validate, cached),
+cost and budget, error masking.
 
-Order of work for one request: parse (token limit, bounded parser cache) -> validate (depth
-and alias limits, introspection rule, bounded validation cache) -> authenticate -> execute.
-A request refused by the limits therefore never touches the database.
+Order of work for one request: the transport has read the body under its cap and
+authenticated the caller (app/graphql/app.py; websockets at connection_init) -> parse and
+validate (app/graphql/documents.py: token, depth and alias limits, introspection rule, one
+bounded cache for both) -> cost (the node estimate against PORTICO_GRAPHQL_MAX_NODES, then
+the caller's budget of points) -> execute. A document refused by the limits or by its cost
+never reaches a resolver, so it runs no SQL of its own.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
-from graphql import ExecutionResult, GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule, ValidationContext, ValidationRule
+from graphql import ExecutionResult, GraphQLError, GraphQLSchema
 from starlette.responses import Response
 from starlette.websockets import WebSocket
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from app.config import Settings
 from app.graphql.context import AUTH_FAILED, Context, auth_error
 from app.graphql.cost import estimate
+from app.graphql.documents import CACHE_SIZE, Documents, Prepared
+from app.graphql.rules import rules as validation_rules
 from app.observability import logs
 from app.observability.metrics import (
     GRAPHQL_COST,
@@ -39,10 +33,13 @@ from app.observability.metrics import (
     safe_operation_name,
 )
 from app.porting.errors import CATALOG
+from app.services.budgets import budget_of, points_for
 from app.store.conflicts import RETRY_AFTER_SECONDS, unavailable
 
-CACHE_SIZE = 256
 INVALID_PARAMETER = 20001
+TOO_COSTLY = 20420
+RATE_LIMITED = 20429
+REFUSED = frozenset({INVALID_PARAMETER, TOO_COSTLY, RATE_LIMITED})
 SUBSCRIPTION_OVER_HTTP = (
     "Subscriptions need a websocket on /graphql (graphql-transport-ws or graphql-ws)"
 )
@@ -62,7 +59,9 @@ def _outcome(errors: list[GraphQLError], executed: bool) -> str:
     codes = {(e.extensions or {}).get("code") for e in errors}
     if AUTH_FAILED in codes:
         return "unauthorized"
-    return "error" if executed and INVALID_PARAMETER not in codes else "invalid"
+    if RATE_LIMITED in codes:
+        return "rate_limited"
+    return "error" if executed and not codes & REFUSED else "invalid"
 
 
 class Observe(SchemaExtension):
@@ -107,8 +106,9 @@ class Observe(SchemaExtension):
         outcome = _outcome(errors, self._executed)
         name = operation_label(ec.operation_name)
         GRAPHQL_OPERATIONS.labels(name, kind, outcome).observe(seconds)
-        if outcome in ("ok", "error") and ec.graphql_document is not None:  # it ran
-            cost = estimate(ec.graphql_document, ec.operation_name, ec.variables)
+        ctx = ec.context
+        cost = ctx.cost_nodes if isinstance(ctx, Context) else None
+        if outcome in ("ok", "error") and cost is not None:  # it ran
             GRAPHQL_COST.labels(name, kind).observe(cost)
 
 
@@ -173,36 +173,108 @@ class Authenticate(SchemaExtension):
         yield
 
 
-def depth_limit(max_depth: int) -> type[ValidationRule]:
-    """Strawberry's depth rule, minus its crash on a spread of an unknown fragment (graphql-core's
-    KnownFragmentNamesRule reports that one properly)."""
-    rule = depth_rule(max_depth, None, None)
+class Prepare(SchemaExtension):
+    """Parse and validate through the document cache (app/graphql/documents.py): Strawberry's
+    own parse and validation are skipped for a document the cache answered. A document that
+    does not parse is left to Strawberry's parser (same limit, same error)."""
 
-    class DepthLimit(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            with contextlib.suppress(KeyError):
-                rule(context)
-            super().__init__(context)
+    def __init__(self, *, documents: DocumentsOf) -> None:
+        self.documents = documents
+        self.prepared: Prepared | None = None
 
-    return DepthLimit
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.documents.max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.graphql_document is None and ec.query:
+            prepared = self.documents.of(ec.schema._schema).prepare(ec.query)
+            if prepared.document is not None:
+                self.prepared = prepared
+                ec.graphql_document = prepared.document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        prepared = self.prepared
+        if prepared is not None and prepared.document is ec.graphql_document:
+            ec.pre_execution_errors = prepared.fresh_errors()  # []: valid, nothing to run
+        yield
 
 
-def extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    # Validation rule classes are built once: the validation cache keys on them.
-    rules: list[type[ValidationRule]] = [
-        depth_limit(settings.graphql_max_depth),
-        alias_rule(settings.graphql_max_aliases),
-    ]
-    if not settings.graphql_introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    max_tokens = settings.graphql_max_tokens
+class DocumentsOf:
+    """The schema's document cache, built on first use (the extensions exist before it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.rules = validation_rules(settings)
+        self.max_tokens = settings.graphql_max_tokens
+        self._documents: Documents | None = None
+
+    def of(self, schema: GraphQLSchema) -> Documents:
+        if self._documents is None or self._documents.schema is not schema:
+            self._documents = Documents(schema, self.rules, self.max_tokens, CACHE_SIZE)
+        return self._documents
+
+
+def too_costly(nodes: int, limit: int) -> GraphQLError:
+    return GraphQLError(
+        f"Query too costly: an estimated {nodes} nodes, over the limit of {limit}",
+        extensions={"code": TOO_COSTLY, "cost": nodes, "limit": limit},
+    )
+
+
+def rate_limited(retry_after: int) -> GraphQLError:
+    return GraphQLError(
+        f"{CATALOG[RATE_LIMITED][0]}: the hourly budget of points is spent; "
+        f"retry in {retry_after} seconds",
+        extensions={"code": RATE_LIMITED, "retryAfter": retry_after},
+    )
+
+
+class Cost(SchemaExtension):
+    """Before execution: the node estimate (app/graphql/cost.py) against the limit, then the
+    caller's budget (queries and mutations; a subscription is priced by the limit alone).
+    Over HTTP an exhausted budget answers 429 with Retry-After."""
+
+    def __init__(self, *, max_nodes: int) -> None:
+        self.max_nodes = max_nodes
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ec = self.execution_context
+        ctx = ec.context
+        if ec.result is not None or not isinstance(ctx, Context) or ec.graphql_document is None:
+            yield
+            return
+        nodes = estimate(ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables)
+        ctx.cost_nodes = nodes
+        ctx.rate = None
+        if nodes > self.max_nodes:
+            ec.result = ExecutionResult(data=None, errors=[too_costly(nodes, self.max_nodes)])
+        elif ctx.caller is not None and ec.operation_type is not OperationType.SUBSCRIPTION:
+            budget = budget_of(ctx.services)
+            if budget.enabled:
+                spent = await budget.spend(ctx.caller.sid, points_for(nodes))
+                ctx.rate = spent
+                if not spent.ok:
+                    wait = spent.retry_after(ctx.services.clock())
+                    ec.result = ExecutionResult(data=None, errors=[rate_limited(wait)])
+                    if isinstance(ctx.response, Response):
+                        ctx.response.status_code = 429
+                        ctx.response.headers["Retry-After"] = str(wait)
+        yield
+
+
+def extensions(
+    settings: Settings, documents: DocumentsOf | None = None
+) -> list[Callable[[], SchemaExtension]]:
+    documents = documents or DocumentsOf(settings)
+    max_nodes = settings.graphql_max_nodes
     return [
         Observe,
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
-        lambda: AddValidationRules(list(rules)),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: Prepare(documents=documents),
         Authenticate,
+        lambda: Cost(max_nodes=max_nodes),
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
         DatabaseUnavailable,  # (listed after MaskErrors: it sees the errors first)
     ]

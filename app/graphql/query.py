@@ -9,6 +9,7 @@ import strawberry
 
 from app.graphql.inputs import LoaFilterInput, PortOrderFilterInput
 from app.graphql.inventory import InventoryQuery, incoming_phone_number
+from app.graphql.limits import RateLimitQuery
 from app.graphql.nodes import CtxInfo, LoaType, Node, PortOrderType, wrap_loa, wrap_order
 from app.graphql.pagination import Connection, connection, from_porting, page_args
 from app.graphql.requests import PortRequestQuery, port_request
@@ -102,6 +103,6 @@ class PortingQuery:
 
 
 @strawberry.type(name="Query")
-class Query(PortingQuery, InventoryQuery, PortRequestQuery):
+class Query(PortingQuery, InventoryQuery, PortRequestQuery, RateLimitQuery):
     """Orders, LOAs and `node` (above), then the inventory (app/graphql/inventory.py) and the
-    Port Requests (app/graphql/requests.py)."""
+    Port Requests (app/graphql/requests.py), and `rateLimit` (app/graphql/limits.py)."""

@@ -10,7 +10,6 @@ Subscriptions (app/graphql/subscriptions.py) run over websockets only (app/graph
 from __future__ import annotations
 
 import logging
-import re
 
 import strawberry
 from graphql import GraphQLError
@@ -18,7 +17,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.config import Settings
-from app.graphql.extensions import extensions, is_unexpected
+from app.graphql.extensions import DocumentsOf, extensions, is_unexpected
+from app.graphql.messages import safe
 from app.graphql.mutations import Mutation
 from app.graphql.nodes import LoaType, PortOrderType
 from app.graphql.query import Query
@@ -28,20 +28,18 @@ from app.graphql.subscriptions import Subscription
 
 log = logging.getLogger("app.graphql")
 
-_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.S)
-_ECHOED_VALUE = re.compile(r"(cannot represent[^:]*? value): .*$", re.S)
-
 
 def tidy_client_error(error: GraphQLError) -> None:
     """No suggestions (of fields, arguments, enum values or types), and no echo of the value a
-    client sent: a write-only field given the wrong type must not come back in the response."""
+    client sent (app/graphql/messages.py): a write-only value must not come back."""
     if is_unexpected(error):
         return
-    message = _SUGGESTION.sub("", error.message)
-    error.message = _ECHOED_VALUE.sub(r"\1.", message)
+    safe(error)
 
 
 class Schema(strawberry.Schema):
+    documents: DocumentsOf  # the parse + validation cache (app/graphql/documents.py)
+
     # Strawberry calls this for every error when `disable_field_suggestions` is on.
     remove_field_suggestion = staticmethod(tidy_client_error)
 
@@ -66,15 +64,18 @@ def build_schema(settings: Settings, *, fast_path: bool = True) -> Schema:
     """`fast_path=False`: graphql-core's executor unchanged (the differential tests).
     Otherwise leaf fields take the fast path and a subscription event executes once for all
     the sockets of one caller with the same document (app/graphql/shared_events.py)."""
-    return Schema(
+    documents = DocumentsOf(settings)
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[PortOrderType, LoaType],
-        extensions=extensions(settings),
+        extensions=extensions(settings, documents),
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALARS),
         execution_context_class=SharedEventExecution if fast_path else None,
     )
+    schema.documents = documents
+    return schema
 
 
 def sdl() -> str:

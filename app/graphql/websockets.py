@@ -13,6 +13,10 @@
   never waiting: a client that stops reading is closed with 4429 once
   `ws_max_queued_messages` messages wait for it. Live results come from the fan-out
   (app/graphql/fanout.py), which each operation's task hands its socket and id to (`LIVE`).
+- Every message is read under PORTICO_GRAPHQL_MAX_BODY_BYTES (one more byte closes the socket
+  with 1009, message too big) and decoded by app/http_body.decode_json (bounded; a message
+  that is not acceptable JSON closes it with 4400). Before `connection_init` succeeded no
+  document is parsed: a `subscribe`/`start` closes the socket with 4401 (Strawberry's handlers).
 - `connection_init` must arrive within `ws_connection_init_timeout` seconds (4408 otherwise),
   and one socket runs at most `ws_max_subscriptions` operations at once.
 - Every open socket is registered in `OpenSockets`, so a shutting-down replica closes them
@@ -24,12 +28,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -44,6 +52,7 @@ from app.graphql.context import AUTH_FAILED, Context
 from app.graphql.fanout import DATA, LIVE, NEXT, FanOut, LiveOperation, encode
 from app.graphql.wire import Frame, Outbox
 from app.http_auth import caller_from_authorization
+from app.http_body import MalformedJson, decode_json
 from app.porting.errors import CATALOG
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,7 @@ log = logging.getLogger(__name__)
 FORBIDDEN = 4403
 INIT_TIMEOUT = 4408
 SERVICE_RESTART = 1012
+MESSAGE_TOO_BIG = 1009
 PING = Frame(encode({"type": "ping"}))  # graphql-transport-ws keep-alive, the same bytes for all
 KEEP_ALIVE = Frame(encode({"type": "ka"}))  # graphql-ws
 
@@ -172,7 +182,34 @@ class SocketAdapter(ASGIWebSocketAdapter):
         live: LiveView = view
         self.live = live
         self.outbox = Outbox(response, live.max_queued_messages)
+        self.max_message_bytes: int = view.max_body_bytes
         live.sockets.attach(response, self.outbox)
+
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
+        """Strawberry's, with the cap and the bounded decoder."""
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                text = message.get("text")
+                if text is None:
+                    raise NonTextMessageReceived
+                cap = self.max_message_bytes
+                if len(text) > cap or (
+                    len(text) * 4 > cap and len(text.encode("utf-8", "surrogatepass")) > cap
+                ):
+                    await self.close(MESSAGE_TOO_BIG, "Message too big")
+                    return
+                try:
+                    yield decode_json(text)
+                except MalformedJson:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from None
+        except WebSocketDisconnect:
+            pass
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         if self.outbox.closed or WebSocketState.DISCONNECTED in (

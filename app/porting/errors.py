@@ -19,6 +19,7 @@ CATALOG: dict[int, tuple[str, int]] = {
     20409: ("The resource was changed by a concurrent request; retry", 409),
     20413: ("Request body too large", 413),
     20415: ("Unsupported content type", 415),
+    20420: ("Query too costly: its estimated nodes pass the limit", 400),
     20422: ("Idempotency key reused with a different request", 422),
     20429: ("Too many requests", 429),
     20503: ("Service unavailable: the database cannot be reached; retry shortly", 503),

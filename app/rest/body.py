@@ -7,12 +7,12 @@ parameter names: app/rest/params.py maps them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
+from app.http_body import MalformedJson, decode_json
 from app.porting.errors import PortingError
 from app.rest.errors import invalid
 
@@ -53,21 +53,13 @@ def _is_json(media: str) -> bool:
     return media == JSON or (media.startswith("application/") and media.endswith("+json"))
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _parse_json(raw: bytes) -> Pairs:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise invalid("Malformed JSON body: not valid UTF-8") from None
-    if not text.strip():
+    if not raw.strip():
         return []
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise invalid(f"Malformed JSON body: {exc}") from None
+        data = decode_json(raw)  # bounded, and its message quotes nothing of the body
+    except MalformedJson as exc:
+        raise invalid(str(exc).replace("Malformed JSON", "Malformed JSON body", 1)) from None
     if not isinstance(data, dict):
         raise invalid("Malformed JSON body: expected a JSON object")
     return list(data.items())

@@ -63,6 +63,18 @@ def unauthorized() -> JSONResponse:
     )
 
 
+def rate_limited(retry_after: int) -> JSONResponse:
+    """The caller's hourly budget of points is spent (app/services/budgets.py): 429 (20429)."""
+    err = PortingError(
+        20429, f"Too many requests: the hourly budget is spent; retry in {retry_after} seconds"
+    )
+    return respond(
+        body(err.code, err.message, err.http_status),
+        err.http_status,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def not_found() -> JSONResponse:
     return from_porting(PortingError(20404))
 

@@ -236,6 +236,10 @@ RESPONSES: dict[str, Any] = {
     "IdempotencyMismatch": _error_response(
         "The idempotency key was used with a different request (20422)"
     ),
+    "TooManyRequests": _error_response(
+        "The account's hourly budget of points is spent, GraphQL and REST together (20429)",
+        {"Retry-After": {"required": True, "schema": {"type": "integer"}}},
+    ),
 }
 
 
@@ -326,6 +330,7 @@ def _update(op_id: str) -> dict[str, Any]:
             **_ok("PortOrder", "The updated order"),
             "400": _resp("BadRequest"),
             "401": _resp("Unauthorized"),
+            "429": _resp("TooManyRequests"),
             "404": _resp("NotFound"),
             "409": _resp("Conflict"),
             "413": _resp("TooLarge"),
@@ -347,6 +352,7 @@ def _request_paths() -> dict[str, Any]:
                     **_ok("PortRequestPage", "One page of Port Requests"),
                     "400": _resp("BadRequest"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                 },
             },
             "post": {
@@ -370,6 +376,7 @@ def _request_paths() -> dict[str, Any]:
                     },
                     "400": _resp("BadRequest"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                     "404": _resp("NotFound"),
                     "409": _resp("Conflict"),
                     "413": _resp("TooLarge"),
@@ -388,6 +395,7 @@ def _request_paths() -> dict[str, Any]:
                 "responses": {
                     **_ok("PortRequest", "The Port Request"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                     "404": _resp("NotFound"),
                 },
             },
@@ -399,6 +407,7 @@ def _request_paths() -> dict[str, Any]:
                 "responses": {
                     **_ok("PortRequest", "The Port Request after the cancel"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                     "404": _resp("NotFound"),
                     "409": _resp("Conflict"),
                 },
@@ -415,6 +424,7 @@ def _request_paths() -> dict[str, Any]:
                     **_ok("PortabilityCheckResults", "One result per number, in order"),
                     "400": _resp("BadRequest"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                     "413": _resp("TooLarge"),
                     "415": _resp("UnsupportedMediaType"),
                 },
@@ -440,6 +450,7 @@ def paths() -> dict[str, Any]:
                     **_ok("PortOrderPage", "One page of orders"),
                     "400": _resp("BadRequest"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                 },
             },
             "post": {
@@ -460,6 +471,7 @@ def paths() -> dict[str, Any]:
                     },
                     "400": _resp("BadRequest"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                     "404": _resp("NotFound"),
                     "409": _resp("Conflict"),
                     "413": _resp("TooLarge"),
@@ -478,6 +490,7 @@ def paths() -> dict[str, Any]:
                 "responses": {
                     **_ok("PortOrder", "The order"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                     "404": _resp("NotFound"),
                 },
             },
@@ -491,6 +504,7 @@ def paths() -> dict[str, Any]:
                     **_ok("PortOrder", "The canceled order"),
                     "400": _resp("BadRequest"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                     "404": _resp("NotFound"),
                     "409": _resp("Conflict"),
                 },
@@ -505,6 +519,7 @@ def paths() -> dict[str, Any]:
                     **_ok("LoaPage", "One page of LOAs"),
                     "400": _resp("BadRequest"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                 },
             },
             "post": _unavailable("Not available"),
@@ -519,6 +534,7 @@ def paths() -> dict[str, Any]:
                 "responses": {
                     **_ok("Loa", "The LOA"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                     "404": _resp("NotFound"),
                 },
             },
@@ -539,6 +555,7 @@ def paths() -> dict[str, Any]:
                     **_ok("Loa", "The LOA, now signing"),
                     "400": _resp("BadRequest"),
                     "401": _resp("Unauthorized"),
+                    "429": _resp("TooManyRequests"),
                     "404": _resp("NotFound"),
                     "409": _resp("Conflict"),
                     "413": _resp("TooLarge"),

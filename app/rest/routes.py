@@ -22,6 +22,7 @@ from app.porting.errors import PortingError, PortingErrors
 from app.rest import body, errors, params, serializers
 from app.rest.openapi import document
 from app.services import idempotency, loas, port_orders, port_requests, reads
+from app.services.budgets import budget_of
 from app.services.context import Caller, Services
 from app.services.reads import RequestView
 from app.store import conflicts
@@ -58,6 +59,11 @@ class Resource:
             caller = await caller_from_headers(svc, request.headers)
             if caller is None:
                 return errors.unauthorized()
+            budget = budget_of(svc)
+            if budget.enabled:  # one point per request, shared with GraphQL
+                spent = await budget.spend(caller.sid, 1)
+                if not spent.ok:
+                    return errors.rate_limited(spent.retry_after(svc.clock()))
             return await handler(request, svc, caller)
         except (PortingError, PortingErrors) as exc:
             return errors.from_porting(exc)

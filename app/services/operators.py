@@ -73,7 +73,7 @@ async def set_status(
     transport calls `operator_set_status`, which checks its caller). 21822 for a move not in
     the table; `error_code` (a catalog code) appends an error to the order."""
     if error_code is not None and error_code not in CATALOG:
-        raise PortingError(20001, f"Unknown error code {error_code}", "error_code")
+        raise PortingError(20001, "Unknown error code: not in the catalog", "error_code")
     reason = _check_text(reason, MAX_REASON, "reason")
 
     async def move(tx: Tx) -> PortOrder:

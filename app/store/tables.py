@@ -279,3 +279,16 @@ class Job(SQLModel, table=True):
     lease_token: str | None = Field(default=None, max_length=32)
     attempts: int = 0
     date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RateLimitWindow(SQLModel, table=True):
+    """Points one account used in one clock hour (`window_start`: its first second, epoch),
+    shared by every replica (app/services/budgets.py); `last_ok` is the outcome of the last
+    spend written (1: within the limit)."""
+
+    __tablename__ = "rate_limit_windows"
+    account_sid: str = Field(primary_key=True, max_length=34)
+    window_start: int = Field(primary_key=True)
+    points_limit: int
+    used: int = 0
+    last_ok: int = 1

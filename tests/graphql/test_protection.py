@@ -4,19 +4,17 @@ masked and logged without secrets; client errors never echo the values sent; pag
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn
 
 import httpx
 import pytest
-from strawberry.extensions import ParserCache, ValidationCache
 
 from app.config import Settings
-from app.graphql.extensions import CACHE_SIZE
-from app.graphql.schema import build_schema
-from app.main import create_app
+from app.graphql.cost import Shape, estimate
+from app.graphql.documents import CACHE_SIZE
+from app.graphql.schema import Schema, build_schema
+from app.main import App, create_app
 from app.services import port_orders, reads
 from app.services.context import Services
 from tests.builders import Tenant, mobile_input
@@ -30,11 +28,6 @@ MANY_TOKENS = "{ " + " ".join("__typename" for _ in range(2100)) + " }"
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
 
-def cache_info(cached: Callable[..., Any]) -> functools._CacheInfo:
-    """The statistics of an lru_cache'd function (typed as a plain callable)."""
-    return cast("functools._lru_cache_wrapper[Any]", cached).cache_info()
-
-
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -46,15 +39,18 @@ def cache_info(cached: Callable[..., Any]) -> functools._CacheInfo:
 async def test_a_request_over_a_limit_gets_a_clear_error_and_costs_no_database_work(
     svc: Services, gql: GraphQL, alice: Tenant, query: str, message: str
 ) -> None:
-    # given valid credentials and a document over one of the limits
+    # given valid credentials, and what authenticating them costs
+    with counting(svc) as auth:
+        await gql("{ __typename }", as_=alice)
+    # and a document over one of the limits
     with counting(svc) as statements:
         # when it is posted
         response = await gql.post(query, as_=alice)
-    # then it is refused with a clear message, before any statement (authentication included)
+    # then it is refused with a clear message, with no statement past authentication
     body = response.json()
     assert body.get("data") is None
     assert message in body["errors"][0]["message"]
-    assert statements.count == 0
+    assert statements.count == auth.count
 
 
 async def test_within_the_limits_the_same_shapes_run(gql: GraphQL, alice: Tenant) -> None:
@@ -109,21 +105,29 @@ async def test_introspection_can_be_turned_off(
         }
 
 
-async def test_parser_and_validation_caches_are_bounded_and_used(
-    settings: Settings, gql: GraphQL, alice: Tenant
+async def test_parse_and_validation_are_cached_by_the_documents_hash_and_bounded(
+    app: App, gql: GraphQL, alice: Tenant
 ) -> None:
-    schema = build_schema(settings)
-    made = [factory() for factory in schema.extensions]
-    parser = next(e for e in made if isinstance(e, ParserCache))
-    validation = next(e for e in made if isinstance(e, ValidationCache))
-    assert cache_info(parser.cached_parse_document).maxsize == CACHE_SIZE
-    assert cache_info(validation.cached_validate_document).maxsize == CACHE_SIZE
-    # the same document twice: the second validation is a cache hit
+    assert app.graphql is not None
+    schema = app.graphql.schema
+    assert isinstance(schema, Schema)
+    documents = schema.documents
+    # the same document twice: the second is a cache hit (neither parsed nor validated)
     query = "{ portOrders(first: 3) { totalCount } }"
     await gql(query, as_=alice)
-    hits = cache_info(validation.cached_validate_document).hits
+    cache = documents.of(schema._schema)
+    hits, misses = cache.hits, cache.misses
     await gql(query, as_=alice)
-    assert cache_info(validation.cached_validate_document).hits == hits + 1
+    assert (cache.hits, cache.misses) == (hits + 1, misses)
+    # a refused document is cached with its errors, and answered the same way again
+    for _ in range(2):
+        errors = await gql.errors("{ portOrderz { totalCount } }", as_=alice)
+        assert errors[0]["message"] == "Cannot query field 'portOrderz' on type 'Query'."
+    assert cache.hits == hits + 2
+    # and the cache is bounded: many different documents keep at most CACHE_SIZE of them
+    for i in range(CACHE_SIZE + 20):
+        await gql(f"{{ a{i}: __typename }}", as_=alice)
+    assert len(cache) == CACHE_SIZE
 
 
 async def test_an_unknown_fragment_is_a_validation_error_not_a_crash(
@@ -198,3 +202,44 @@ async def test_page_sizes_are_capped_and_directions_not_mixed(
     errors = await gql.errors(query, variables, as_=alice)
     assert errors[0]["extensions"] == {"code": 20001}
     assert errors[0]["message"] != "Unexpected error."
+
+
+def fan_out(levels: int) -> str:
+    spreads = " ".join(
+        f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
+    )
+    return f"{{ ...F0 }} {spreads} fragment F{levels} on Query {{ __typename }}"
+
+
+@pytest.mark.parametrize("levels", [20, 30])
+def test_our_rules_visit_each_fragment_once_however_it_fans_out(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, levels: int
+) -> None:
+    # given the fan-out document: 2^levels paths to its last fragment
+    schema = build_schema(settings)
+    seen: list[str] = []
+    level = Shape.level
+
+    def counted(self: Shape, selections: Any, parent: Any) -> Any:
+        seen.append("level")
+        return level(self, selections, parent)
+
+    monkeypatch.setattr(Shape, "level", counted)
+    selections = 0
+    original = Shape.field
+
+    def field(self: Shape, node: Any, parent: Any) -> Any:
+        nonlocal selections
+        selections += 1
+        return original(self, node, parent)
+
+    monkeypatch.setattr(Shape, "field", field)
+    # when it is validated (and priced)
+    prepared = schema.documents.of(schema._schema).prepare(fan_out(levels))
+    assert prepared.errors == ()
+    assert prepared.document is not None
+    nodes = estimate(schema._schema, prepared.document, None, None)
+    # then one walk per operation and pass, each fragment's fields visited once: a handful of
+    # steps, not 2^levels (the spreads merge at one level, as execution merges them)
+    assert nodes == 0
+    assert len(seen) == 2 and selections == 2

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from app.config import Settings
 from app.graphql.cost import estimate
+from app.graphql.schema import build_schema
 from app.main import create_app
 from app.observability import logs, metrics
 from app.observability.asgi import route_template
@@ -192,15 +193,19 @@ def test_log_lines_mask_what_looks_like_personal_data() -> None:
     )
 
 
+SCHEMA = build_schema(Settings())._schema
+
+
 def test_the_cost_estimate_multiplies_by_page_size() -> None:
     doc = parse(
         "query Q($n: Int) { a: portOrders(first: $n) { edges { node { sid loa { sid } } } }"
         ' node(id: "PO1") { id ...F } } fragment F on Node { id ...F }'
     )
-    # a: 1 + 20 * (edges 1 + node 1 + sid 1 + loa 1 + sid 1); node: 1 + id 1 + F (id 1, no loop)
-    assert estimate(doc, "Q", {"n": 20}) == 1 + 20 * 5 + 3
-    assert estimate(doc, "Q", {"n": 10_000}) == 1 + 100 * 5 + 3  # capped like the connection
-    assert estimate(doc, "Other", {}) == 0
+    # a: 20 orders (their LOAs are single objects: no nodes of their own); node: none
+    assert estimate(SCHEMA, doc, "Q", {"n": 20}) == 20
+    assert estimate(SCHEMA, doc, "Q", {"n": 10_000}) == 100  # capped like the connection
+    assert estimate(SCHEMA, doc, "Q", {}) == 50  # the default page
+    assert estimate(SCHEMA, doc, "Other", {}) == 0
 
 
 def _record(msg: str, *args: object, **extra: object) -> logging.LogRecord:

@@ -2,8 +2,9 @@
 
 One server and one run for the module: an order created over REST that completes in the
 sandbox (its callbacks answered 200), an order rejected at creation over GraphQL whose
-callbacks get 410 (dead at once), REST errors, GraphQL operations that succeed, are invalid or
-unauthorized, and one websocket subscription held open while /metrics is scraped. Then: each
+callbacks get 410 (dead at once), REST errors, GraphQL operations that succeed or are invalid,
+one refused as unauthorized before its document is read, and one websocket subscription held
+open while /metrics is scraped. Then: each
 metric is there with the counts the run made, the text parses with prometheus_client's parser,
 every log line is a JSON object carrying the request id its response returned, no log line
 holds a secret or personal data, and `portico queue` and the README's alert rules agree.
@@ -113,7 +114,7 @@ class Client:
         query: str,
         variables: dict[str, Any] | None = None,
         *,
-        op: tuple[str, str, str],
+        op: tuple[str, str, str] | None,
         auth: tuple[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
@@ -125,7 +126,8 @@ class Client:
             auth=auth or self.run.auth,
             headers=headers,
         )
-        self.run.graphql[op] += 1
+        if op is not None:
+            self.run.graphql[op] += 1
         return response
 
 
@@ -206,7 +208,7 @@ def _sandbox_run(run: Run, receiver: Receiver, mail_dir: Path) -> None:
     denied = client.gql(
         ORDER,
         {"sid": run.order_sid},
-        op=("OpsOrder", "query", "unauthorized"),
+        op=None,  # refused before its document is read: no GraphQL operation (HTTP's 401)
         auth=(run.account_sid, "0" * 32),
     )
     assert denied.status_code == 401
@@ -305,9 +307,9 @@ def test_metrics_count_what_the_run_did(run: Run) -> None:
         value(found, "portico_graphql_operation_cost_count", operation="OpsOrder", type="query")
         == polled
     )
-    # portOrders(first: 50) { edges { node { sid number loa { sid } } } }: 1 + 50 * (2 + 3 + 1)
+    # portOrders(first: 50) { edges { node { sid number loa { sid } } } }: 50 nodes (the page)
     assert (
-        value(found, "portico_graphql_operation_cost_sum", operation="OpsList", type="query") == 301
+        value(found, "portico_graphql_operation_cost_sum", operation="OpsList", type="query") == 50
     )
 
     assert value(found, "portico_rest_errors_total", code="20404", status="404") == 1
