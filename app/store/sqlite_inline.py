@@ -7,9 +7,10 @@ statement: a create (eleven statements) spent about a third of its CPU time in t
 
 In WAL mode only two kinds of call can wait: taking the write lock (`BEGIN IMMEDIATE`, which
 waits up to the busy timeout for another process's writer) and `COMMIT` (which may run a
-checkpoint and sync the file). A rollback only discards. Those still go through aiosqlite's thread, so the loop never
-waits on a lock or on the disk. Everything else (reads, and the writes inside a transaction that
-already holds the lock) runs inline: microseconds of work, no switch.
+checkpoint and sync the file). Those still go through aiosqlite's thread, so the loop never
+waits on a lock or on the disk. Everything else (reads, the writes inside a transaction that
+already holds the lock, a rollback, which only discards) runs inline: microseconds of work, no
+switch.
 
 One connection is used by one session at a time (SQLAlchemy's pool), and an inline call only
 happens after the previous call on that connection has returned, so the thread and the loop
