@@ -17,6 +17,12 @@ from app.graphql.context import Context
 from app.graphql.deliveries import CallbackDelivery
 from app.graphql.enums import Action, PortOrderStatus
 from app.graphql.fields import PlainValues, plain_fields
+from app.graphql.flow_types import (
+    CommentType,
+    PortOrderException,
+    comments_connection,
+    wrap_exception,
+)
 from app.graphql.pagination import (
     Connection,
     connection,
@@ -196,6 +202,23 @@ class PortOrderType(Node):
     @strawberry.field
     def url(self, info: CtxInfo) -> str:
         return info.context.services.settings.url_for(f"/porting/PortOrders/{self.row.sid}")
+
+    @strawberry.field(
+        description="While REJECTED: the rejection's type and the fields to fix; else null."
+    )
+    def exception(self) -> PortOrderException | None:
+        return wrap_exception(self.row.exception)
+
+    @strawberry.field(description="The order's comment thread, oldest first.")
+    async def comments(
+        self,
+        info: CtxInfo,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[CommentType]:
+        return await comments_connection(info, self.row.sid, first, after, last, before)
 
     @strawberry.field(
         description="The status callbacks this order's events implied, oldest first, with "

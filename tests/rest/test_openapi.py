@@ -47,6 +47,13 @@ from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.dialects("sqlite")
 
+# The workflow routes (issue 13, app/rest/flow.py).
+FLOW_PATHS = {
+    "/porting/PortOrders/{sid}/Comments",
+    "/porting/PortRequests/{sid}/Comments",
+}
+FLOW_OPERATIONS = 8
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -70,15 +77,19 @@ async def test_document_is_served(http: httpx.AsyncClient) -> None:
     doc = r.json()
     assert doc["openapi"].startswith("3.1")
     assert doc["servers"] == [{"url": "http://testserver"}]
-    assert set(doc["paths"]) == {
-        "/porting/PortOrders",
-        "/porting/PortOrders/{sid}",
-        "/porting/Loas",
-        "/porting/Loas/{sid}",
-        "/porting/PortRequests",
-        "/porting/PortRequests/{sid}",
-        "/porting/PortabilityChecks",
-    }
+    assert (
+        set(doc["paths"])
+        == {
+            "/porting/PortOrders",
+            "/porting/PortOrders/{sid}",
+            "/porting/Loas",
+            "/porting/Loas/{sid}",
+            "/porting/PortRequests",
+            "/porting/PortRequests/{sid}",
+            "/porting/PortabilityChecks",
+        }
+        | FLOW_PATHS
+    )
     assert set(doc["paths"]["/porting/PortOrders/{sid}"]) == {"get", "post", "put", "delete"}
 
 
@@ -120,7 +131,7 @@ def test_app_keeps_to_its_document(live_server: LiveServer) -> None:
     for result in api.get_all_operations():
         assert isinstance(result, Ok), result
         operations.append(result.ok())
-    assert len(operations) == 28
+    assert len(operations) == 28 + FLOW_OPERATIONS
     by_label = {op.label: op for op in operations}
 
     def call(label: str, status: int, **kwargs: Any) -> Any:
@@ -144,6 +155,9 @@ def test_app_keeps_to_its_document(live_server: LiveServer) -> None:
     call("GET /porting/Loas/{sid}", 200, path_parameters=loa)
     call("POST /porting/Loas/{sid}", 200, path_parameters=loa)
     call("GET /porting/Loas", 200, query={"Status": "SIGNING"})
+    thread = "/porting/PortOrders/{sid}/Comments"
+    call(f"POST {thread}", 201, path_parameters=order, body={"body": "Hi"}, media_type=JSON)
+    call(f"GET {thread}", 200, path_parameters=order, query={"PageSize": 1})
     call("DELETE /porting/PortOrders/{sid}", 200, path_parameters=order)
     call("DELETE /porting/Loas/{sid}", 405, path_parameters=loa)
     call(create, 422, body={}, media_type=JSON, headers=key)
