@@ -18,6 +18,7 @@ from app.graphql.deliveries import CallbackDelivery
 from app.graphql.enums import Action, PortOrderStatus
 from app.graphql.fields import PlainValues, plain_fields
 from app.graphql.flow_types import (
+    ActivationWindow,
     CommentType,
     PortOrderException,
     comments_connection,
@@ -30,9 +31,9 @@ from app.graphql.pagination import (
     from_porting,
     page_args,
 )
-from app.porting import fields
+from app.porting import fields, windows
 from app.porting.errors import PortingError
-from app.services import reads
+from app.services import activation, reads
 from app.store.tables import Event, Loa, PortOrder, PortOrderError
 
 if TYPE_CHECKING:
@@ -208,6 +209,18 @@ class PortOrderType(Node):
     )
     def exception(self) -> PortOrderException | None:
         return wrap_exception(self.row.exception)
+
+    @strawberry.field(
+        description="The next allowed FOC dates: business days of the service address from "
+        "earliestActivationDate on, holidays skipped, at most 30 days out (first: 1 to 31)."
+    )
+    def activation_windows(self, info: CtxInfo, first: int = 10) -> list[ActivationWindow]:
+        if not 1 <= first <= windows.MAX_WINDOWS:
+            raise from_porting(
+                PortingError(20001, f"first must be between 1 and {windows.MAX_WINDOWS}")
+            )
+        found = activation.windows_of(info.context.services, self.row, first)
+        return [ActivationWindow(date=d.date(), activation_date=d) for d in found.dates]
 
     @strawberry.field(description="The order's comment thread, oldest first.")
     async def comments(

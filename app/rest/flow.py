@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 from app.porting import fields
 from app.porting.isotime import format_utc
 from app.rest import body, errors, params, serializers
-from app.services import comments
+from app.services import activation, comments
 from app.services.context import Caller, Services
 from app.store.tables import Comment
 
@@ -53,6 +53,21 @@ async def list_comments(request: Request, svc: Services, caller: Caller) -> Resp
     return JSONResponse({"meta": meta, "comments": [comment_json(c) for c in page.items]})
 
 
+async def activation_windows(request: Request, svc: Services, caller: Caller) -> Response:
+    found = await activation.activation_windows(svc, caller, str(request.path_params["sid"]))
+    return JSONResponse(
+        {
+            "port_order_sid": found.order.sid,
+            "earliest_activation_date": format_utc(found.earliest),
+            "latest_activation_date": format_utc(found.latest),
+            "activation_windows": [
+                {"date": d.date().isoformat(), "activation_date": format_utc(d)}
+                for d in found.dates
+            ],
+        }
+    )
+
+
 def routes() -> list[BaseRoute]:
     from app.rest.routes import Resource  # the shared endpoint (auth, dispatch, errors)
 
@@ -60,4 +75,5 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/PortOrders/{sid}/Comments", thread),
         Route("/PortRequests/{sid}/Comments", thread),
+        Route("/PortOrders/{sid}/ActivationWindows", Resource({"GET": activation_windows})),
     ]

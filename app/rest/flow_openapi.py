@@ -14,6 +14,7 @@ from app.rest.openapi import (
     PAGING_PARAMETERS,
     SID_PATH,
     TEXT,
+    TIME,
     _object,
     _ok,
     _property,
@@ -79,8 +80,28 @@ def _comments(subject: str, op: str) -> dict[str, Any]:
     }
 
 
+def _windows() -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": "listActivationWindows",
+            "summary": "The next allowed FOC dates: business days of the service address from "
+            "the earliest activation date on, holidays skipped, at most 30 days out",
+            "parameters": [SID_PATH],
+            "responses": {
+                **_ok("ActivationWindows", "The allowed dates, soonest first"),
+                "401": _resp("Unauthorized"),
+                "404": _resp("NotFound"),
+            },
+        },
+        "post": _unavailable("Not available"),
+        "put": _unavailable("Not available"),
+        "delete": _unavailable("Not available"),
+    }
+
+
 def paths() -> dict[str, Any]:
     return {
+        "/porting/PortOrders/{sid}/ActivationWindows": _windows(),
         "/porting/PortOrders/{sid}/Comments": _comments("order", "PortOrder"),
         "/porting/PortRequests/{sid}/Comments": _comments("Port Request", "PortRequest"),
     }
@@ -96,6 +117,33 @@ def schemas() -> dict[str, Any]:
             "properties": {
                 "meta": _ref("Meta"),
                 "comments": {"type": "array", "items": _ref("Comment")},
+            },
+        },
+        "ActivationWindows": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "port_order_sid",
+                "earliest_activation_date",
+                "latest_activation_date",
+                "activation_windows",
+            ],
+            "properties": {
+                "port_order_sid": {"type": "string", "pattern": "^PO[0-9a-f]{32}$"},
+                "earliest_activation_date": {**TIME, "type": ["string", "null"]},
+                "latest_activation_date": TIME,
+                "activation_windows": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["date", "activation_date"],
+                        "properties": {
+                            "date": {"type": "string", "format": "date"},
+                            "activation_date": TIME,
+                        },
+                    },
+                },
             },
         },
         "PortOrderException": {

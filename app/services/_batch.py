@@ -89,7 +89,7 @@ async def create_orders(
     planned: list[tuple[PortOrder, tuple[changes.StepPlan, ...]]] = []
     for item, loa_sid in zip(new, loa_sids, strict=True):
         f, p = item.fields, item.portability
-        earliest, activation = _orders.order_dates(svc, f)
+        earliest, placed = _orders.order_dates(svc, f)
         order = _orders.new_order_row(
             f,
             svc,
@@ -101,7 +101,8 @@ async def create_orders(
             active_number=f.number,
             current_carrier=p.current_carrier,
             earliest_activation_date=earliest,
-            activation_date=activation,
+            activation_date=placed.activation_date,
+            activation_date_reason=placed.reason,
             date_created=now,
             date_updated=now,
         )

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.porting import changes, fields, notifications, sids
+from app.porting import changes, fields, notifications, sids, windows
 from app.porting.changes import Change
-from app.porting.dates import earliest_activation_date, effective_activation_date
+from app.porting.dates import earliest_activation_date
 from app.porting.errors import PortingError
 from app.porting.grouping import group_key
 from app.porting.isotime import format_utc
@@ -88,13 +88,20 @@ async def attach_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime
     return loa
 
 
-def order_dates(svc: Services, f: PortOrderFields) -> tuple[datetime, datetime | None]:
-    """Earliest activation date (now + business days) and the effective requested date."""
+def order_dates(
+    svc: Services, f: PortOrderFields, *, new_request: bool = True
+) -> tuple[datetime, windows.Placed]:
+    """Earliest activation date (now + business days) and where the requested date lands
+    (app/porting/windows.py: the next allowed date, and why it moved). `new_request`: the
+    date was asked for now, so one past the horizon is 21814."""
     now = svc.clock()
     earliest = earliest_activation_date(
         now, f.port_type, f.iso_country, f.region, svc.settings.business_days
     )
-    return earliest, effective_activation_date(f.activation_date, earliest)
+    placed = windows.place(
+        f.activation_date, earliest, f.iso_country, f.region, now if new_request else None
+    )
+    return earliest, placed
 
 
 def fields_of(order: PortOrder, svc: Services) -> PortOrderFields:
@@ -303,6 +310,7 @@ async def change_activation_date(
     if order.activation_date == activation_date:
         return None
     order.activation_date = activation_date
+    order.activation_date_reason = None  # set as the carrier or operator decided
     order.date_updated = now
     event = await record_order_event(
         tx,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.porting import sids
-from app.porting.dates import earliest_activation_date, effective_activation_date
+from app.porting import sids, windows
+from app.porting.dates import earliest_activation_date
 from app.porting.errors import PortingError
 from app.porting.statuses import Actor, LoaStatus, PortOrderStatus, PortType
 from app.services import _orders
@@ -70,7 +70,10 @@ async def sign_loa(tx: Tx, svc: Services, loa_sid: str, signature: Signature) ->
         )
         requested = order.activation_date
         order.earliest_activation_date = earliest
-        order.activation_date = effective_activation_date(requested, earliest)
+        placed = windows.place(requested, earliest, order.iso_country, order.region)
+        order.activation_date = placed.activation_date
+        if placed.reason is not None:
+            order.activation_date_reason = placed.reason
         await _orders.move(
             tx,
             order,

@@ -110,7 +110,7 @@ async def prepare_create(svc: Services, caller: Caller, raw: Mapping[str, object
 async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
     caller, account_sid, fields = new.caller, new.account_sid, new.fields
     now = svc.clock()
-    earliest, activation = _orders.order_dates(svc, fields)
+    earliest, placed = _orders.order_dates(svc, fields)
     if caller.is_operator and await queries.account_by_sid(tx, account_sid) is None:
         raise PortingError(20404, "Account not found", "account_sid")
     await _check_number_free(tx, fields.number)
@@ -125,7 +125,8 @@ async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
         active_number=fields.number,
         current_carrier=new.portability.current_carrier,
         earliest_activation_date=earliest,
-        activation_date=activation,
+        activation_date=placed.activation_date,
+        activation_date_reason=placed.reason,
         date_created=now,
         date_updated=now,
     )
@@ -185,9 +186,12 @@ async def update(tx: Tx, svc: Services, u: OrderUpdate) -> PortOrder:
         await _check_number_free(tx, new.number, order.sid)
     old_foc = order.activation_date
     old_loa_sid = order.loa_sid
-    earliest, activation = _orders.order_dates(svc, new)
+    asked_now = new.activation_date != old.activation_date
+    earliest, placed = _orders.order_dates(svc, new, new_request=asked_now)
     _orders.apply_fields(order, new, svc)
-    order.activation_date = activation
+    order.activation_date = placed.activation_date
+    if asked_now or placed.activation_date != old.activation_date:
+        order.activation_date_reason = placed.reason
     order.earliest_activation_date = earliest
     order.date_updated = now
     if portability is not None:

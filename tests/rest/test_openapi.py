@@ -51,8 +51,9 @@ pytestmark = pytest.mark.dialects("sqlite")
 FLOW_PATHS = {
     "/porting/PortOrders/{sid}/Comments",
     "/porting/PortRequests/{sid}/Comments",
+    "/porting/PortOrders/{sid}/ActivationWindows",
 }
-FLOW_OPERATIONS = 8
+FLOW_OPERATIONS = 12
 
 CHECKS = [
     not_a_server_error,
@@ -158,6 +159,7 @@ def test_app_keeps_to_its_document(live_server: LiveServer) -> None:
     thread = "/porting/PortOrders/{sid}/Comments"
     call(f"POST {thread}", 201, path_parameters=order, body={"body": "Hi"}, media_type=JSON)
     call(f"GET {thread}", 200, path_parameters=order, query={"PageSize": 1})
+    call("GET /porting/PortOrders/{sid}/ActivationWindows", 200, path_parameters=order)
     call("DELETE /porting/PortOrders/{sid}", 200, path_parameters=order)
     call("DELETE /porting/Loas/{sid}", 405, path_parameters=loa)
     call(create, 422, body={}, media_type=JSON, headers=key)
