@@ -23,7 +23,7 @@ from app.store.tables import Comment, Document
 
 strawberry.enum(AuthorType, name="CommentAuthorType", description="Who wrote a comment.")
 strawberry.enum(DocumentKind, name="DocumentType", description="What a document is.")
-ExceptionType = strawberry.enum(
+strawberry.enum(
     ExceptionKind, name="PortOrderExceptionType", description="Why a port was rejected."
 )
 

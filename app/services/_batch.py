@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.porting import changes, fields, notifications, sids
+from app.porting import changes, exceptions, fields, notifications, sids
 from app.porting.carrier import Portability
 from app.porting.changes import Change
 from app.porting.grouping import group_key
@@ -115,7 +115,15 @@ async def create_orders(
         if p.portable:
             error = _orders.mark(order, change, now)
         else:
-            error = _orders.mark(order, change, now, p.error_code, p.reason, p.error_code or 21827)
+            error = _orders.mark(
+                order,
+                change,
+                now,
+                p.error_code,
+                p.reason,
+                p.error_code or 21827,
+                exceptions.value(exceptions.ExceptionType.NUMBER_NOT_PORTABLE, ("number",)),
+            )
         order_errors = [error] if error is not None else []
         errors += order_errors
         moved = _orders.order_payload(order, order_errors, list(change.callback_types))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.porting import changes, fields, notifications, sids, windows
+from app.porting import changes, exceptions, fields, notifications, sids, windows
 from app.porting.changes import Change
 from app.porting.dates import earliest_activation_date
 from app.porting.errors import PortingError
@@ -132,8 +132,9 @@ def apply_fields(order: PortOrder, f: PortOrderFields, svc: Services) -> None:
 def order_payload(
     order: PortOrder, errors: list[PortOrderError], callback_types: list[str]
 ) -> dict[str, Any]:
-    """The status callback payload of CONTRACT.md §9 (also the event's payload)."""
-    return {
+    """The status callback payload of CONTRACT.md §9 (also the event's payload); a rejected
+    order's also names its exception."""
+    payload: dict[str, Any] = {
         "port_order_sid": order.sid,
         "callback_type": callback_types,
         "status": order.status,
@@ -144,6 +145,9 @@ def order_payload(
             {"date": format_utc(e.date), "code": e.code, "reason": e.reason} for e in errors
         ],
     }
+    if order.exception:
+        payload["exception"] = dict(order.exception)
+    return payload
 
 
 async def record_order_event(
@@ -210,9 +214,11 @@ async def move(
     reason: str | None = None,
     error_code: int | None = None,
     foc_changed: bool = False,
+    exception: dict[str, Any] | None = None,
 ) -> Event:
     """Move a claimed order along the transition table (21822 when refused) and carry out
-    everything the move implies (app/porting/changes.py decides what)."""
+    everything the move implies (app/porting/changes.py decides what). `exception`: a
+    rejection's (app/porting/exceptions.py; default OTHER)."""
     change = changes.decide(
         PortOrderStatus(order.status),
         dst,
@@ -220,7 +226,9 @@ async def move(
         foc_changed=foc_changed,
         was_submitted=order.submitted_date is not None,
     )
-    return await _apply(tx, order, change, actor, actor_sid, now, reason_code, reason, error_code)
+    return await _apply(
+        tx, order, change, actor, actor_sid, now, reason_code, reason, error_code, exception
+    )
 
 
 async def _apply(
@@ -233,10 +241,11 @@ async def _apply(
     reason_code: int | None,
     reason: str | None,
     error_code: int | None,
+    exception: dict[str, Any] | None = None,
 ) -> Event:
     if change.enter_inventory:
         await _enter_inventory(tx, order, now)
-    error = mark(order, change, now, reason_code, reason, error_code)
+    error = mark(order, change, now, reason_code, reason, error_code, exception)
     if error is not None:
         tx.add(error)
     if order.port_request_sid is not None:
@@ -258,11 +267,19 @@ def mark(
     reason_code: int | None = None,
     reason: str | None = None,
     error_code: int | None = None,
+    exception: dict[str, Any] | None = None,
 ) -> PortOrderError | None:
-    """The move's own columns of the order (status, reason, the number released), and the
-    error it appends (for the caller to write), if any."""
+    """The move's own columns of the order (status, reason, the number released, the
+    rejection's exception, the submissions counted), and the error it appends (for the caller
+    to write), if any."""
     order.status = change.status.value
     order.date_updated = now
+    if change.status is PortOrderStatus.REJECTED:
+        order.exception = exception or exceptions.value(exceptions.ExceptionType.OTHER, ())
+    else:
+        order.exception = None
+    if change.status is PortOrderStatus.SUBMITTED:
+        order.submissions = (order.submissions or 0) + 1
     if reason_code is not None or reason is not None:
         order.reason_code, order.reason = reason_code, reason
     if change.release_number:

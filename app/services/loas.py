@@ -7,6 +7,7 @@ PENDING order the letter covers, each through the orders' own status change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from app.porting import sids, windows
 from app.porting.dates import earliest_activation_date
@@ -16,7 +17,7 @@ from app.services import _orders
 from app.services.context import Caller, Services
 from app.store import queries
 from app.store.engine import Tx
-from app.store.tables import Loa
+from app.store.tables import Loa, PortOrder
 
 
 @dataclass(frozen=True)
@@ -60,30 +61,37 @@ async def sign_loa(tx: Tx, svc: Services, loa_sid: str, signature: Signature) ->
         if order.status != PortOrderStatus.PENDING.value:
             continue
         await _orders.claim(tx, order)
-        order.submitted_date = now
-        earliest = earliest_activation_date(
-            now,
-            PortType(order.port_type),
-            order.iso_country,
-            order.region,
-            svc.settings.business_days,
-        )
-        requested = order.activation_date
-        order.earliest_activation_date = earliest
-        placed = windows.place(requested, earliest, order.iso_country, order.region)
-        order.activation_date = placed.activation_date
-        if placed.reason is not None:
-            order.activation_date_reason = placed.reason
-        await _orders.move(
-            tx,
-            order,
-            PortOrderStatus.SUBMITTED,
-            Actor.SERVICE,
-            None,
-            now,
-            foc_changed=requested != order.activation_date,
-        )
+        await submit(tx, svc, order, now)
     return loa
+
+
+async def submit(tx: Tx, svc: Services, order: PortOrder, now: datetime) -> None:
+    """A claimed PENDING order whose LOA is signed goes to the carrier: SUBMITTED, its
+    earliest date counted from now and its requested date placed again (an FOC change when
+    it moves)."""
+    order.submitted_date = now
+    earliest = earliest_activation_date(
+        now,
+        PortType(order.port_type),
+        order.iso_country,
+        order.region,
+        svc.settings.business_days,
+    )
+    requested = order.activation_date
+    order.earliest_activation_date = earliest
+    placed = windows.place(requested, earliest, order.iso_country, order.region)
+    order.activation_date = placed.activation_date
+    if placed.reason is not None:
+        order.activation_date_reason = placed.reason
+    await _orders.move(
+        tx,
+        order,
+        PortOrderStatus.SUBMITTED,
+        Actor.SERVICE,
+        None,
+        now,
+        foc_changed=requested != order.activation_date,
+    )
 
 
 async def sign(svc: Services, loa_sid: str, signature: Signature) -> Loa:
