@@ -17,12 +17,13 @@ from aiodataloader import DataLoader
 from app.graphql.pagination import EventArgs, PageArgs
 from app.porting.errors import PortingError
 from app.porting.requests import NumberResult
-from app.services import comments, deliveries, inventory, reads
+from app.services import comments, deliveries, documents, inventory, reads
 from app.services.context import Caller, Services
 from app.services.deliveries import DeliveryRecord
 from app.store.queries import Page
 from app.store.tables import (
     Comment,
+    Document,
     Event,
     IncomingPhoneNumber,
     Loa,
@@ -90,6 +91,7 @@ class Loaders:
         self.order_count_of_request: DataLoader[str, int] = loader(self._request_order_counts)
         self.comments: DataLoader[tuple[str, PageArgs], Page[Comment]] = loader(self._comments)
         self.comment_count: DataLoader[str, int] = loader(self._comment_counts)
+        self.documents: DataLoader[str, list[Document]] = loader(self._documents)
 
     async def _port_orders(self, sids: list[str]) -> list[PortOrder | None]:
         found = await reads.port_orders_by_sids(self.svc, self.caller, sids)
@@ -177,4 +179,8 @@ class Loaders:
 
     async def _comment_counts(self, sids: list[str]) -> list[int]:
         found = await comments.count_threads(self.svc, self.caller, sids)
+        return [found[sid] for sid in sids]
+
+    async def _documents(self, sids: list[str]) -> list[list[Document]]:
+        found = await documents.of_orders(self.svc, self.caller, sids)
         return [found[sid] for sid in sids]

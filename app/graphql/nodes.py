@@ -20,8 +20,10 @@ from app.graphql.fields import PlainValues, plain_fields
 from app.graphql.flow_types import (
     ActivationWindow,
     CommentType,
+    DocumentObject,
     PortOrderException,
     comments_connection,
+    wrap_document,
     wrap_exception,
 )
 from app.graphql.pagination import (
@@ -221,6 +223,14 @@ class PortOrderType(Node):
             )
         found = activation.windows_of(info.context.services, self.row, first)
         return [ActivationWindow(date=d.date(), activation_date=d) for d in found.dates]
+
+    @strawberry.field(
+        description="The order's documents (metadata), oldest first; upload and download them "
+        "through REST (.../Documents)."
+    )
+    async def documents(self, info: CtxInfo) -> list[DocumentObject]:
+        rows = await info.context.loaders.documents.load(self.row.sid)
+        return [wrap_document(r) for r in rows]
 
     @strawberry.field(description="The order's comment thread, oldest first.")
     async def comments(

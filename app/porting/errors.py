@@ -69,7 +69,7 @@ CATALOG: dict[int, tuple[str, int]] = {
     21852: ("Document file missing: send it as the multipart part `file`", 400),
     21853: ("Document refused: only PDF, PNG and JPEG files are accepted", 400),
     21854: ("Document too large", 413),
-    21855: ("Upload must be multipart/form-data", 400),
+    21855: ("Upload must be multipart/form-data with a boundary", 415),
     21856: (
         "Exception type invalid: one of ACCOUNT_NUMBER_MISMATCH, PIN_INVALID, NAME_MISMATCH, "
         "ADDRESS_MISMATCH, BTN_MISMATCH, NUMBER_NOT_PORTABLE, OTHER",

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.porting import fields
 from app.porting.comments import MAX_BODY
+from app.porting.documents import ALLOWED, DocumentType
 from app.porting.exceptions import ExceptionType
 from app.rest.openapi import (
     FORM,
@@ -15,6 +16,7 @@ from app.rest.openapi import (
     SID_PATH,
     TEXT,
     TIME,
+    _error_response,
     _object,
     _ok,
     _property,
@@ -99,8 +101,97 @@ def _windows() -> dict[str, Any]:
     }
 
 
+DOCUMENT_PATH = {
+    "name": "document_sid",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
+
+def _documents() -> dict[str, Any]:
+    form = {
+        "type": "object",
+        "required": ["file", "document_type"],
+        "properties": {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": "PDF, PNG or JPEG (recognised by its bytes), at most "
+                "PORTICO_DOCUMENT_MAX_BYTES (default 10 MB)",
+            },
+            "document_type": {"type": "string", "enum": [t.value for t in DocumentType]},
+        },
+    }
+    return {
+        "get": {
+            "operationId": "listDocuments",
+            "summary": "The order's documents (metadata), oldest first (keyset pages, AfterSid)",
+            "parameters": [SID_PATH, *PAGING_PARAMETERS],
+            "responses": {
+                **_ok("DocumentPage", "One page of documents"),
+                "400": _resp("BadRequest"),
+                "401": _resp("Unauthorized"),
+                "404": _resp("NotFound"),
+            },
+        },
+        "post": {
+            "operationId": "uploadDocument",
+            "summary": "Upload a document (multipart/form-data, streamed; refused while "
+            "streaming past the size cap)",
+            "parameters": [SID_PATH],
+            "requestBody": {"required": True, "content": {MULTIPART: {"schema": form}}},
+            "responses": {
+                **_ok("Document", "The stored document's metadata", "201"),
+                "400": _resp("BadRequest"),
+                "401": _resp("Unauthorized"),
+                "404": _resp("NotFound"),
+                "413": _resp("DocumentTooLarge"),
+                "415": _resp("NotMultipart"),
+            },
+        },
+        "put": _unavailable("Not available"),
+        "delete": _unavailable("Not available"),
+    }
+
+
+def _content() -> dict[str, Any]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        "get": {
+            "operationId": "downloadDocument",
+            "summary": "The document's bytes, as an attachment",
+            "parameters": [SID_PATH, DOCUMENT_PATH],
+            "responses": {
+                "200": {
+                    "description": "The bytes (Content-Disposition: attachment)",
+                    "headers": {
+                        "Content-Disposition": {"required": True, "schema": TEXT},
+                        "ETag": {"required": True, "schema": TEXT},
+                    },
+                    "content": {media: binary for media in ALLOWED.values()},
+                },
+                "401": _resp("Unauthorized"),
+                "404": _resp("NotFound"),
+            },
+        },
+        "post": _unavailable("Not available"),
+        "put": _unavailable("Not available"),
+        "delete": _unavailable("Not available"),
+    }
+
+
+def responses() -> dict[str, Any]:
+    return {
+        "DocumentTooLarge": _error_response("The document is over the size cap (21854)"),
+        "NotMultipart": _error_response("Send multipart/form-data with a boundary (21855)"),
+    }
+
+
 def paths() -> dict[str, Any]:
     return {
+        "/porting/PortOrders/{sid}/Documents": _documents(),
+        "/porting/PortOrders/{sid}/Documents/{document_sid}/Content": _content(),
         "/porting/PortOrders/{sid}/ActivationWindows": _windows(),
         "/porting/PortOrders/{sid}/Comments": _comments("order", "PortOrder"),
         "/porting/PortRequests/{sid}/Comments": _comments("Port Request", "PortRequest"),
@@ -144,6 +235,16 @@ def schemas() -> dict[str, Any]:
                         },
                     },
                 },
+            },
+        },
+        "Document": _object(DOCUMENT_PROPERTIES, "A document of a port order (its metadata)"),
+        "DocumentPage": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["meta", "documents"],
+            "properties": {
+                "meta": _ref("Meta"),
+                "documents": {"type": "array", "items": _ref("Document")},
             },
         },
         "PortOrderException": {

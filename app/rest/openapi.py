@@ -721,6 +721,6 @@ def document(public_url: str) -> dict[str, Any]:
         "components": {
             "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
             "schemas": {**schemas(), **flow_openapi.schemas()},
-            "responses": RESPONSES,
+            "responses": {**RESPONSES, **flow_openapi.responses()},
         },
     }

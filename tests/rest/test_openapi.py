@@ -52,8 +52,10 @@ FLOW_PATHS = {
     "/porting/PortOrders/{sid}/Comments",
     "/porting/PortRequests/{sid}/Comments",
     "/porting/PortOrders/{sid}/ActivationWindows",
+    "/porting/PortOrders/{sid}/Documents",
+    "/porting/PortOrders/{sid}/Documents/{document_sid}/Content",
 }
-FLOW_OPERATIONS = 12
+FLOW_OPERATIONS = 20
 
 CHECKS = [
     not_a_server_error,
@@ -160,6 +162,7 @@ def test_app_keeps_to_its_document(live_server: LiveServer) -> None:
     call(f"POST {thread}", 201, path_parameters=order, body={"body": "Hi"}, media_type=JSON)
     call(f"GET {thread}", 200, path_parameters=order, query={"PageSize": 1})
     call("GET /porting/PortOrders/{sid}/ActivationWindows", 200, path_parameters=order)
+    call("GET /porting/PortOrders/{sid}/Documents", 200, path_parameters=order)
     call("DELETE /porting/PortOrders/{sid}", 200, path_parameters=order)
     call("DELETE /porting/Loas/{sid}", 405, path_parameters=loa)
     call(create, 422, body={}, media_type=JSON, headers=key)
