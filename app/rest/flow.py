@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from app.porting import fields
 from app.porting.isotime import format_utc
 from app.rest import body, errors, params, serializers, uploads
-from app.services import activation, comments, documents
+from app.services import activation, comments, documents, loa_pdf
 from app.services.context import Caller, Services
 from app.store.tables import Comment, Document
 
@@ -129,6 +129,21 @@ async def document_content(request: Request, svc: Services, caller: Caller) -> R
     )
 
 
+# --- the LOA as a PDF -------------------------------------------------------------------------
+
+
+async def loa_as_pdf(request: Request, svc: Services, caller: Caller) -> Response:
+    loa, pdf = await loa_pdf.pdf_of(svc, caller, str(request.path_params["sid"]))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{loa_pdf.file_name(loa)}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 def routes() -> list[BaseRoute]:
     from app.rest.routes import Resource  # the shared endpoint (auth, dispatch, errors)
 
@@ -141,6 +156,7 @@ def routes() -> list[BaseRoute]:
             "/PortOrders/{sid}/Documents",
             Resource({"GET": list_documents, "POST": upload_document}),
         ),
+        Route("/Loas/{sid}/Pdf", Resource({"GET": loa_as_pdf})),
         Route(
             "/PortOrders/{sid}/Documents/{document_sid}/Content",
             Resource({"GET": document_content}),

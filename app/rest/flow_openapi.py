@@ -156,7 +156,7 @@ def _documents() -> dict[str, Any]:
 
 
 def _content() -> dict[str, Any]:
-    binary = {"schema": {"type": "string", "format": "binary"}}
+    binary: dict[str, Any] = {}  # bytes: no JSON schema applies (OpenAPI 3.1)
     return {
         "get": {
             "operationId": "downloadDocument",
@@ -181,6 +181,31 @@ def _content() -> dict[str, Any]:
     }
 
 
+def _loa_pdf() -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": "getLoaPdf",
+            "summary": "The LOA as a PDF: the letter, its signer, business name, service address "
+            "and numbers with their current carrier; once signed, the signature block (the "
+            "PDF stored at signing)",
+            "parameters": [SID_PATH],
+            "responses": {
+                "200": {
+                    "description": "The PDF",
+                    "content": {
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                "401": _resp("Unauthorized"),
+                "404": _resp("NotFound"),
+            },
+        },
+        "post": _unavailable("Not available"),
+        "put": _unavailable("Not available"),
+        "delete": _unavailable("Not available"),
+    }
+
+
 def responses() -> dict[str, Any]:
     return {
         "DocumentTooLarge": _error_response("The document is over the size cap (21854)"),
@@ -190,6 +215,7 @@ def responses() -> dict[str, Any]:
 
 def paths() -> dict[str, Any]:
     return {
+        "/porting/Loas/{sid}/Pdf": _loa_pdf(),
         "/porting/PortOrders/{sid}/Documents": _documents(),
         "/porting/PortOrders/{sid}/Documents/{document_sid}/Content": _content(),
         "/porting/PortOrders/{sid}/ActivationWindows": _windows(),

@@ -17,8 +17,8 @@ from app.porting.documents import DocumentType
 from app.porting.errors import PortingError
 from app.porting.statuses import Actor
 from app.services.context import Caller, Services
+from app.store import bulk, events, queries
 from app.store import documents as document_queries
-from app.store import events, queries
 from app.store.engine import Tx
 from app.store.queries import Page
 from app.store.tables import Document, PortOrder
@@ -90,6 +90,29 @@ async def add(
         port_request_sid=order.port_request_sid,
     )
     return doc
+
+
+async def add_many(tx: Tx, orders: list[PortOrder], new: NewDocument, now: datetime) -> None:
+    """The same document for each of `orders` (the signed LOA's PDF), in one statement."""
+    digest = hashlib.sha256(new.content).hexdigest()
+    rows = [
+        bulk.values_of(
+            Document(
+                sid=sids.mint(sids.DOCUMENT),
+                account_sid=order.account_sid,
+                port_order_sid=order.sid,
+                document_type=new.document_type.value,
+                file_name=new.file_name,
+                content_type=new.content_type,
+                size=len(new.content),
+                sha256=digest,
+                content=new.content,
+                date_created=now,
+            )
+        )
+        for order in orders
+    ]
+    await bulk.insert_rows(tx, Document, rows)
 
 
 async def visible_order(svc: Services, caller: Caller, order_sid: str) -> PortOrder:

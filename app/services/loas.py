@@ -11,9 +11,10 @@ from datetime import datetime
 
 from app.porting import sids, windows
 from app.porting.dates import earliest_activation_date
+from app.porting.documents import DocumentType
 from app.porting.errors import PortingError
 from app.porting.statuses import Actor, LoaStatus, PortOrderStatus, PortType
-from app.services import _orders
+from app.services import _orders, documents, letters, loa_pdf
 from app.services.context import Caller, Services
 from app.store import queries
 from app.store.engine import Tx
@@ -57,12 +58,25 @@ async def sign_loa(tx: Tx, svc: Services, loa_sid: str, signature: Signature) ->
     loa.signer_user_agent = signature.user_agent
     loa.signed_text_sha256 = signature.text_sha256
     await _orders.move_loa(tx, loa, LoaStatus.SIGNED, Actor.CUSTOMER, None, now)
-    for order in await queries.port_orders_of_loa(tx, loa.sid):
+    orders = list(await queries.port_orders_of_loa(tx, loa.sid))
+    await _store_signed_pdf(tx, loa, orders, now)
+    for order in orders:
         if order.status != PortOrderStatus.PENDING.value:
             continue
         await _orders.claim(tx, order)
         await submit(tx, svc, order, now)
     return loa
+
+
+async def _store_signed_pdf(tx: Tx, loa: Loa, orders: list[PortOrder], now: datetime) -> None:
+    """The signed letter as a PDF, stored as a `loa` document of each order it covers (one
+    statement for all of them)."""
+    letter = letters.letter_of(loa, orders)
+    pdf = documents.NewDocument(
+        DocumentType.LOA, loa_pdf.file_name(loa), "application/pdf", loa_pdf.render(letter, loa)
+    )
+    covered = [o for o in orders if o.status not in letters.NOT_COVERED]
+    await documents.add_many(tx, covered, pdf, now)
 
 
 async def submit(tx: Tx, svc: Services, order: PortOrder, now: datetime) -> None:

@@ -25,7 +25,7 @@ from app.porting.notifications import (
     KIND_STATUS_MAIL,
 )
 from app.porting.statuses import LoaStatus
-from app.services import loa_signing
+from app.services import letters, loa_signing
 from app.services.context import Services
 from app.services.delivery_rows import Rows
 from app.services.ports import MailError
@@ -87,11 +87,9 @@ async def _loa_context(svc: Services, d: Delivery) -> tuple[str, dict[str, Any]]
     if loa is None or loa.status != LoaStatus.SIGNING.value:
         state = loa.status if loa else "gone"
         raise NotSent(f"not sent: the LOA is {state}, no longer awaiting a signature")
-    letter = loa_signing.letter_of(loa, orders)
+    letter = letters.letter_of(loa, orders)
     numbers = [
-        loa_signing.display_number(o.number)
-        for o in orders
-        if o.status not in loa_signing.NOT_COVERED
+        letters.display_number(o.number) for o in orders if o.status not in letters.NOT_COVERED
     ]
     what = numbers[0] if len(numbers) == 1 else f"{len(numbers)} numbers"
     context = {
@@ -118,7 +116,7 @@ async def _order_context(
     if event is None or order is None:
         raise NotSent("not sent: the order or its event no longer exists")
     status = str(event.payload.get("status"))
-    number = loa_signing.display_number(order.number)
+    number = letters.display_number(order.number)
     errors = [
         {"code": e.get("code"), "reason": e.get("reason"), "date": _human_date(e.get("date"))}
         for e in event.payload.get("errors") or []
@@ -155,7 +153,7 @@ async def _comment_context(svc: Services, d: Delivery) -> tuple[str, dict[str, A
     p = event.payload
     subject_sid = str(p.get("port_order_sid") or p.get("port_request_sid") or "")
     if order is not None:
-        about = f"the port order for {loa_signing.display_number(order.number)}"
+        about = f"the port order for {letters.display_number(order.number)}"
         path = f"/porting/PortOrders/{subject_sid}/Comments"
     else:
         about = f"the Port Request {subject_sid}"

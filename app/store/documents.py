@@ -12,7 +12,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import col
 
 from app.store.queries import Page, Visible
-from app.store.tables import Document
+from app.store.tables import Document, PortOrder
 
 _METADATA = defer(Document.content)  # type: ignore[arg-type]
 
@@ -68,3 +68,20 @@ async def with_content(
         col(Document.sid) == sid, col(Document.port_order_sid) == order_sid, *_visible(visible)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def stored_loa_pdf(session: AsyncSession, loa_sid: str, file_name: str) -> bytes | None:
+    """The signed PDF of an LOA as stored at signing (a `loa` document of one of its orders)."""
+    stmt = (
+        select(col(Document.content))
+        .join(PortOrder, col(PortOrder.sid) == col(Document.port_order_sid))
+        .where(
+            col(PortOrder.loa_sid) == loa_sid,
+            col(Document.document_type) == "loa",
+            col(Document.file_name) == file_name,
+        )
+        .order_by(col(Document.id))
+        .limit(1)
+    )
+    content: bytes | None = (await session.execute(stmt)).scalar_one_or_none()
+    return content
