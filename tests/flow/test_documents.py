@@ -247,7 +247,23 @@ async def test_a_declared_length_past_the_cap_is_refused_before_reading(
     async with asyncio.timeout(10):
         status = await reader.readline()
     assert status.startswith(b"HTTP/1.1 413"), status
+    # Another upload is still sending its body (slowly) on a second connection; meanwhile the
+    # server answers everyone else.
+    slow_reader, slow = await asyncio.open_connection(host, int(port))
+    slow.write(
+        (
+            f"POST {ORDERS}/{sid}/Documents HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: {alice.authorization}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\n"
+            f"Content-Length: {MB}\r\n\r\n--b\r\n"
+        ).encode()
+    )
+    await slow.drain()
+    async with httpx.AsyncClient(base_url=live_server_url, timeout=10) as other:
+        r = await other.get(f"{ORDERS}/{sid}/Documents", auth=alice.auth)
+        assert r.status_code == 200 and r.json()["documents"] == []
     writer.close()
+    slow.close()
 
 
 @pytest.fixture
