@@ -3,13 +3,16 @@ its signer, business name, service address and every number with its current car
 once signed, the signature block: the signer's typed name, the time, the IP address and the
 SHA-256 of the text that was signed.
 
-Text is set in DejaVu Sans when the machine has it (Debian's fonts-dejavu-core), so names in
-any script print as typed; without it, in the PDF core font Helvetica, where characters
-outside Latin-1 print as "?".
+Text is set in the PDF core font Helvetica when it is all Latin-1 (the common case: nothing to
+embed, about a tenth of the time), else in DejaVu Sans when the machine has it (Debian's
+fonts-dejavu-core), so names in Latin, Greek, Cyrillic and the other scripts it covers print
+as typed (not CJK); without it, characters outside Latin-1 print as "?". fpdf2's own warnings
+(a missing glyph, named in the line) are kept out of the logs: they would carry names.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fpdf import FPDF
@@ -25,6 +28,8 @@ from app.store import documents as document_queries
 from app.store import queries
 from app.store.tables import Loa
 
+logging.getLogger("fpdf").setLevel(logging.ERROR)  # its warnings quote the text: names
+
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 REGULAR, BOLD = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
 TITLE = "Letter of Authorization"
@@ -35,10 +40,19 @@ def file_name(loa: Loa) -> str:
     return f"LOA-{loa.sid}{suffix}.pdf"
 
 
+def _latin1(*texts: str | None) -> bool:
+    try:
+        for text in texts:
+            (text or "").encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _Pdf(FPDF):
-    def __init__(self) -> None:
+    def __init__(self, latin1: bool) -> None:
         super().__init__(format="Letter")
-        self.unicode = REGULAR.exists() and BOLD.exists()
+        self.unicode = not latin1 and REGULAR.exists() and BOLD.exists()
         if self.unicode:
             self.add_font("DejaVu", "", str(REGULAR))
             self.add_font("DejaVu", "B", str(BOLD))
@@ -82,7 +96,7 @@ async def pdf_of(svc: Services, caller: Caller, loa_sid: str) -> tuple[Loa, byte
 
 def render(letter: Letter, loa: Loa) -> bytes:
     """The PDF of `letter` (the text the LOA `loa` shows now, or showed when it was signed)."""
-    pdf = _Pdf()
+    pdf = _Pdf(_latin1(letter.text, loa.signer_name, loa.signer_ip))
     pdf.set_title(f"{TITLE} {loa.sid}")
     pdf.set_author("Portico")
     pdf.set_creation_date(loa.signed_date or loa.date_created)
@@ -94,8 +108,9 @@ def render(letter: Letter, loa: Loa) -> bytes:
     pdf.field("Service address", ", ".join(letter.address))
     pdf.ln(2)
     pdf.line_of(f"Numbers ({len(letter.numbers)}) and their current carrier", bold=True, gap=1)
-    for number in letter.numbers:
-        pdf.line_of(f"  {number}", size=10)
+    pdf.set_font(pdf.family, "", 10)
+    for number in letter.numbers:  # one short line each: a cell, no line breaking to compute
+        pdf.cell(0, 5, pdf.text_of(f"  {number}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     for paragraph in letter.paragraphs:
         pdf.line_of(paragraph, gap=3)

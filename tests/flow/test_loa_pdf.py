@@ -108,3 +108,14 @@ async def test_a_malformed_or_unknown_sid_is_not_found(
 ) -> None:
     assert_error(await http.get("/porting/Loas/nope/Pdf", auth=alice.auth), 404, 20404)
     assert_error(await http.get(f"/porting/Loas/PX{'0' * 32}/Pdf", auth=alice.auth), 404, 20404)
+
+
+async def test_a_name_in_another_script_prints_as_typed(
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
+) -> None:
+    raw = order_input(first_name="Вера", last_name="Иванова", company_name="Πόρτικο Α.Ε.")
+    order = await port_orders.create_port_order(svc, alice.caller, raw)
+    r = await http.get(f"/porting/Loas/{order.loa_sid}/Pdf", auth=alice.auth)
+    assert r.status_code == 200
+    text = text_of(r.content)
+    assert "Вера Иванова" in text and "Πόρτικο Α.Ε." in text
