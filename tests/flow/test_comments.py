@@ -105,6 +105,19 @@ async def test_a_thread_on_an_order_oldest_first_with_keyset_pages(
     assert rest["meta"]["next_page_url"] is None
 
 
+async def test_graphql_port_request_comments(
+    gql: GraphQL, http: httpx.AsyncClient, alice: Tenant, bob: Tenant
+) -> None:
+    created = await http.post("/porting/PortRequests", json=request_input(), auth=alice.auth)
+    sid = created.json()["sid"]
+    added = await gql(ADD, {"s": sid, "b": "All three numbers, please."}, as_=alice)
+    assert added["addComment"]["comment"]["subjectSid"] == sid
+    query = "query ($s: ID!) { portRequest(sid: $s) { comments { edges { node { body } } } } }"
+    got = (await gql(query, {"s": sid}, as_=alice))["portRequest"]["comments"]["edges"]
+    assert [e["node"]["body"] for e in got] == ["All three numbers, please."]
+    assert (await gql(query, {"s": sid}, as_=bob))["portRequest"] is None
+
+
 async def test_port_requests_have_threads_too(
     http: httpx.AsyncClient, svc: Services, alice: Tenant, op: Tenant
 ) -> None:
@@ -116,6 +129,9 @@ async def test_port_requests_have_threads_too(
     assert r.json()["subject_sid"] == created.json()["sid"]
     listed = (await http.get(f"{path}/Comments", auth=alice.auth)).json()
     assert [c["author_type"] for c in listed["comments"]] == ["operator"]
+    bob = await tenant(svc)
+    assert_error(await http.get(f"{path}/Comments", auth=bob.auth), 404, 20404)
+    assert_error(await comment(http, bob, path, "hi"), 404, 20404)
     # an operator's comment is mailed to the customer (the request's signer)
     (mail,) = await deliveries_of(svc, "comment")
     assert mail.target == "james.smith@example.com"
