@@ -8,6 +8,8 @@
   rejected with PIN_INVALID, the PIN updated, submitted again on the still signed LOA (no new
   signature: neither signer nor address changed), accepted, completed; watched as callbacks on
   a loopback receiver (status changes and `comment_added`) and as the order's comment thread.
+- The same with NAME_MISMATCH: the signer's name fixed, so a new LOA is signed on the page
+  before the order goes to the carrier again.
 """
 
 from __future__ import annotations
@@ -17,18 +19,19 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from app.adapters.sandbox import EXCEPTIONS, SandboxCarrier
 from app.config import Settings
 from app.porting.carrier import Accept, CarrierOrder, Reject
 from app.porting.exceptions import DEFAULT_FIELDS
-from app.services import port_orders
+from app.services import loa_signing, port_orders
 from app.services.context import Services
 from tests.builders import Tenant, camel, mobile_input, order_input
-from tests.conftest import GraphQL, snapshot
+from tests.conftest import GraphQL, LiveServer, snapshot
 from tests.delivery.receiver import Receiver
-from tests.operators.live import DEADLINE, sign_from_the_email
+from tests.operators.live import DEADLINE, SHOWN, sign_from_the_email
 from tests.operators.support import CREATE, SIGN_LOA, STEP
 
 pytestmark = pytest.mark.dialects("sqlite", "postgres")
@@ -229,3 +232,54 @@ async def test_rejected_for_its_pin_fixed_and_resubmitted_through_the_sandbox(
     assert "2468" not in json.dumps(got)  # the PIN is write-only
     received = [r for r in list(receiver.received) if "/callbacks/fix" in r.url]
     assert received and all(r.twilio_valid(alice.token) for r in received)  # all signed
+
+
+async def _sign(live_server: LiveServer, svc: Services, loa_sid: str, name: str) -> None:
+    """The signer opens the signing page of this LOA (the link its email carries) and signs."""
+    token = loa_signing.signing_link(svc, loa_sid).rsplit("/", 1)[1]
+    link = f"{live_server.url}/loa/sign/{token}"
+    async with httpx.AsyncClient(timeout=10) as browser:
+        page = await browser.get(link)
+        assert page.status_code == 200, page.text
+        shown = SHOWN.search(page.text)
+        assert shown is not None
+        form = {"signer_name": name, "agree": "yes", "text_sha256": shown.group(1)}
+        signed = await browser.post(link, data=form)
+        assert signed.status_code == 200, signed.text
+
+
+async def test_rejected_for_the_name_fixed_re_signed_and_resubmitted_through_the_sandbox(
+    live: GraphQL, live_server: LiveServer, svc: Services, receiver: Receiver, alice: Tenant
+) -> None:
+    number = "+14155550013"  # NAME_MISMATCH on the first submission
+    hook = receiver.url("/callbacks/name")
+    raw = order_input(number=number, status_callback=hook)
+    created = (await live(CREATE, {"input": camel(raw)}, as_=alice))["createPortOrder"]
+    sid, first_loa = created["portOrder"]["sid"], created["portOrder"]["loaSid"]
+    assert (await live(SIGN_LOA, {"sid": first_loa}, as_=alice))["signLoa"]["userErrors"] == []
+    await _sign(live_server, svc, first_loa, "James Smith")
+
+    rejected = await _until(live, alice, sid, "REJECTED")
+    assert rejected["exception"] == {
+        "type": "NAME_MISMATCH",
+        "fieldsToFix": ["first_name", "last_name"],
+    }
+
+    # The signer's name changes: the signed letter no longer holds, a new one is to be signed.
+    fixed = await live(UPDATE, {"sid": sid, "input": {"firstName": "Jamie"}}, as_=alice)
+    assert fixed["updatePortOrder"]["userErrors"] == []
+    order = fixed["updatePortOrder"]["portOrder"]
+    assert order["status"] == "PENDING" and order["loaSid"] != first_loa
+    assert (await live(SIGN_LOA, {"sid": order["loaSid"]}, as_=alice))["signLoa"][
+        "userErrors"
+    ] == []
+    await _sign(live_server, svc, order["loaSid"], "Jamie Smith")
+    done = await _until(live, alice, sid, "COMPLETED")
+    assert done["loaSid"] == order["loaSid"] and done["exception"] is None
+
+    def complete(got: list[dict[str, Any]]) -> bool:
+        return any(p.get("status") == "COMPLETED" for p in got)
+
+    got = await _callbacks(receiver, "/callbacks/name", complete)
+    statuses = [p["status"] for p in got if "status" in p]
+    assert statuses.count("SUBMITTED") == 2 and statuses.count("REJECTED") == 1
