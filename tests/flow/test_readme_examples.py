@@ -83,3 +83,24 @@ async def test_the_examples_run_as_written(
     assert copy == original and hashlib.sha256(copy).hexdigest() == doc["sha256"]
     assert (tmp_path / "loa.pdf").read_bytes().startswith(b"%PDF-")
     assert "Letter of Authorization" in text
+
+
+def test_the_graphql_examples_are_valid_against_the_schema() -> None:
+    from graphql import parse, validate
+
+    from app.config import Settings
+    from app.graphql.schema import build_schema
+
+    section = README.read_text().split("\n## The workflow around an order\n", 1)[1]
+    block = section.split("```graphql\n", 1)[1].split("```", 1)[0]
+    operations, current = [], ""
+    for line in block.splitlines(keepends=True):
+        if line.startswith(("mutation", "query", "subscription")) and current:
+            operations.append(current)
+            current = ""
+        current += line
+    operations.append(current)
+    assert len(operations) == 3
+    schema = build_schema(Settings())._schema
+    for text in operations:
+        assert validate(schema, parse(text)) == [], text
