@@ -17,7 +17,6 @@ import pytest
 
 from app.config import Settings
 from app.main import create_app
-from app.porting.documents import SNIFF_BYTES
 from app.services import port_orders
 from app.services.context import Services
 from app.wiring import build_services
@@ -330,7 +329,3 @@ async def test_another_replica_serves_the_same_bytes(
     finally:
         await one.close()
         await two.close()
-
-
-def test_the_sniffer_reads_only_the_head() -> None:
-    assert SNIFF_BYTES < 1024
