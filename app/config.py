@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     delivery_poll_seconds: float = 1.0
     # Lifetime of the LOA signing link sent by email.
     loa_link_max_age_seconds: int = 7 * 24 * 3600
+    # The porting team's address: customers' comments are mailed here (none: not mailed).
+    operator_email: str | None = None
+    # The largest document a customer may upload (bytes); one more is refused while streaming.
+    document_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
 
     # Benchmarks only (scripts/bench): count the SQL statements each HTTP request runs and
     # answer them in an `X-Portico-Sql-Statements` response header (app/store/counting.py).

@@ -145,3 +145,24 @@ async def account(
 
 async def operator(svc: Services) -> Caller:
     return (await operator_tenant(svc)).caller
+
+
+def foc(days: int, time: str = "10:00:00", zone: str = "Z") -> str:
+    """A requested activation date `days` or more from today (UTC) that no rule moves: the
+    first business day of the builders' service address (US-CA) from then, at `time` in `zone`
+    (a zone that keeps the UTC date the same). At most 30 days out (app/porting/windows.py)."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.porting.dates import is_business_day
+
+    day = datetime.now(UTC).date() + timedelta(days=days)
+    while not is_business_day(day, "US", "CA"):
+        day += timedelta(days=1)
+    return f"{day.isoformat()}T{time}{zone}"
+
+
+def as_utc(value: str) -> str:
+    """An ISO 8601 date-time with a zone, as the API writes it (UTC, `Z`)."""
+    from datetime import UTC, datetime
+
+    return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -4,6 +4,9 @@
 - `0002`: rejected by the losing carrier one step after submission (REJECTED, 21831).
 - `0003`: sent to manual review one step after submission (REVIEW).
 - `0004`: accepted, then cannot be completed on its FOC date (FAILED, 21835).
+- `0011` to `0017`: rejected one step after the first submission with an exception, one type
+  each (EXCEPTIONS below), and accepted (then completed) once the order was fixed and submitted
+  again.
 - any other number: accepted one step after submission with an FOC date one step later,
   then completed on that date (COMPLETED).
 
@@ -29,6 +32,7 @@ from app.porting.carrier import (
     Submitted,
     Wait,
 )
+from app.porting.exceptions import EXPLANATION, ExceptionType
 
 CARRIERS = ("Sandbox Wireless", "Sandbox Telecom", "Sandbox Fiber", "Sandbox Mobile")
 
@@ -36,6 +40,16 @@ NOT_PORTABLE = "0001"
 REJECTED = "0002"
 REVIEW = "0003"
 FAILED = "0004"
+# Rejected on the first submission with this exception, accepted after the fix.
+EXCEPTIONS = {
+    "0011": ExceptionType.ACCOUNT_NUMBER_MISMATCH,
+    "0012": ExceptionType.PIN_INVALID,
+    "0013": ExceptionType.NAME_MISMATCH,
+    "0014": ExceptionType.ADDRESS_MISMATCH,
+    "0015": ExceptionType.BTN_MISMATCH,
+    "0016": ExceptionType.NUMBER_NOT_PORTABLE,
+    "0017": ExceptionType.OTHER,
+}
 
 
 def carrier_name(number: str) -> str:
@@ -74,6 +88,9 @@ class SandboxCarrier:
             if last_four == FAILED:
                 return Fail(f"{name} could not complete the port of {order.number}", 21835)
             return Complete()
+        exception = EXCEPTIONS.get(last_four)
+        if exception is not None and order.submissions <= 1:
+            return Reject(f"{name} refused the port: {EXPLANATION[exception]}", 21831, exception)
         if last_four == REJECTED:
             return Reject(
                 f"{name} refused the port: the account details do not match its records", 21831

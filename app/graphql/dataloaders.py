@@ -17,11 +17,13 @@ from aiodataloader import DataLoader
 from app.graphql.pagination import EventArgs, PageArgs
 from app.porting.errors import PortingError
 from app.porting.requests import NumberResult
-from app.services import deliveries, inventory, reads
+from app.services import comments, deliveries, documents, inventory, reads
 from app.services.context import Caller, Services
 from app.services.deliveries import DeliveryRecord
 from app.store.queries import Page
 from app.store.tables import (
+    Comment,
+    Document,
     Event,
     IncomingPhoneNumber,
     Loa,
@@ -87,6 +89,9 @@ class Loaders:
             self._orders_of_requests
         )
         self.order_count_of_request: DataLoader[str, int] = loader(self._request_order_counts)
+        self.comments: DataLoader[tuple[str, PageArgs], Page[Comment]] = loader(self._comments)
+        self.comment_count: DataLoader[str, int] = loader(self._comment_counts)
+        self.documents: DataLoader[str, list[Document]] = loader(self._documents)
 
     async def _port_orders(self, sids: list[str]) -> list[PortOrder | None]:
         found = await reads.port_orders_by_sids(self.svc, self.caller, sids)
@@ -160,4 +165,22 @@ class Loaders:
 
     async def _request_order_counts(self, sids: list[str]) -> list[int]:
         found = await reads.count_port_orders_of_requests(self.svc, self.caller, sids)
+        return [found[sid] for sid in sids]
+
+    async def _comments(
+        self, keys: list[tuple[str, PageArgs]]
+    ) -> list[Page[Comment] | PortingError]:
+        async def read(sids: list[str], a: PageArgs) -> dict[str, Page[Comment]]:
+            return await comments.threads(
+                self.svc, self.caller, sids, a.limit, a.after, a.before, a.from_end
+            )
+
+        return await _grouped(keys, read)
+
+    async def _comment_counts(self, sids: list[str]) -> list[int]:
+        found = await comments.count_threads(self.svc, self.caller, sids)
+        return [found[sid] for sid in sids]
+
+    async def _documents(self, sids: list[str]) -> list[list[Document]]:
+        found = await documents.of_orders(self.svc, self.caller, sids)
         return [found[sid] for sid in sids]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import strawberry
 
 from app.graphql.context import Context
+from app.graphql.flow import FlowMutation
 from app.graphql.inputs import (
     CREATE_FIELDS,
     UPDATE_FIELDS,
@@ -74,6 +75,6 @@ class PortingMutation:
 
 
 @strawberry.type(name="Mutation")
-class Mutation(PortingMutation, PortRequestMutation, OperatorMutation):
+class Mutation(PortingMutation, PortRequestMutation, FlowMutation, OperatorMutation):
     """The customers' mutations (above and app/graphql/requests.py), then the operators'
     (app/graphql/operators.py)."""

@@ -17,6 +17,15 @@ from app.graphql.context import Context
 from app.graphql.deliveries import CallbackDelivery
 from app.graphql.enums import Action, PortOrderStatus
 from app.graphql.fields import PlainValues, plain_fields
+from app.graphql.flow_types import (
+    ActivationWindow,
+    CommentType,
+    DocumentObject,
+    PortOrderException,
+    comments_connection,
+    wrap_document,
+    wrap_exception,
+)
 from app.graphql.pagination import (
     Connection,
     connection,
@@ -24,9 +33,9 @@ from app.graphql.pagination import (
     from_porting,
     page_args,
 )
-from app.porting import fields
+from app.porting import fields, windows
 from app.porting.errors import PortingError
-from app.services import reads
+from app.services import activation, reads
 from app.store.tables import Event, Loa, PortOrder, PortOrderError
 
 if TYPE_CHECKING:
@@ -196,6 +205,43 @@ class PortOrderType(Node):
     @strawberry.field
     def url(self, info: CtxInfo) -> str:
         return info.context.services.settings.url_for(f"/porting/PortOrders/{self.row.sid}")
+
+    @strawberry.field(
+        description="While REJECTED: the rejection's type and the fields to fix; else null."
+    )
+    def exception(self) -> PortOrderException | None:
+        return wrap_exception(self.row.exception)
+
+    @strawberry.field(
+        description="The next allowed FOC dates: business days of the service address from "
+        "earliestActivationDate on, holidays skipped, at most 30 days out (first: 1 to 31)."
+    )
+    def activation_windows(self, info: CtxInfo, first: int = 10) -> list[ActivationWindow]:
+        if not 1 <= first <= windows.MAX_WINDOWS:
+            raise from_porting(
+                PortingError(20001, f"first must be between 1 and {windows.MAX_WINDOWS}")
+            )
+        found = activation.windows_of(info.context.services, self.row, first)
+        return [ActivationWindow(date=d.date(), activation_date=d) for d in found.dates]
+
+    @strawberry.field(
+        description="The order's documents (metadata), oldest first; upload and download them "
+        "through REST (.../Documents)."
+    )
+    async def documents(self, info: CtxInfo) -> list[DocumentObject]:
+        rows = await info.context.loaders.documents.load(self.row.sid)
+        return [wrap_document(r) for r in rows]
+
+    @strawberry.field(description="The order's comment thread, oldest first.")
+    async def comments(
+        self,
+        info: CtxInfo,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[CommentType]:
+        return await comments_connection(info, self.row.sid, first, after, last, before)
 
     @strawberry.field(
         description="The status callbacks this order's events implied, oldest first, with "

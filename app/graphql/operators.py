@@ -17,10 +17,19 @@ from app.graphql.enums import PortOrderStatus
 from app.graphql.nodes import CtxInfo, wrap_order
 from app.graphql.payloads import PortOrderPayload, user_errors
 from app.porting.errors import PortingError, PortingErrors
+from app.porting.exceptions import ExceptionType as ExceptionKind
 from app.services import operators
 from app.store.tables import PortOrder
 
-STATUS_ARGS = ("sid", "status", "reason_code", "reason", "error_code")
+STATUS_ARGS = (
+    "sid",
+    "status",
+    "reason_code",
+    "reason",
+    "error_code",
+    "exception_type",
+    "fields_to_fix",
+)
 FOC_ARGS = ("sid", "activation_date")
 REFERENCE_ARGS = ("sid", "provider_sid", "zendesk_id")
 T = TypeVar("T")
@@ -49,7 +58,9 @@ def _done(info: CtxInfo, order: PortOrder) -> PortOrderPayload:
 class OperatorMutation:
     @strawberry.mutation(
         description="Move an order to a status (the transition table decides: 21822 otherwise);"
-        " errorCode appends that error to the order." + OPERATORS_ONLY
+        " errorCode appends that error to the order. A rejection carries an exception:"
+        " exceptionType (default OTHER) and fieldsToFix (the order's field names, snake_case;"
+        " default the type's)." + OPERATORS_ONLY
     )
     async def set_port_order_status(
         self,
@@ -59,8 +70,11 @@ class OperatorMutation:
         reason_code: int | None = strawberry.UNSET,
         reason: str | None = strawberry.UNSET,
         error_code: int | None = strawberry.UNSET,
+        exception_type: ExceptionKind | None = strawberry.UNSET,
+        fields_to_fix: list[str] | None = strawberry.UNSET,
     ) -> PortOrderPayload:
         ctx = info.context
+        fix = _given(fields_to_fix)
         try:
             order = await operators.operator_set_status(
                 ctx.services,
@@ -70,6 +84,8 @@ class OperatorMutation:
                 reason_code=_given(reason_code),
                 reason=_given(reason),
                 error_code=_given(error_code),
+                exception_type=_given(exception_type),
+                fields_to_fix=None if fix is None else list(fix),
             )
         except (PortingError, PortingErrors) as exc:
             return _failed(exc, STATUS_ARGS)

@@ -14,6 +14,7 @@ import strawberry
 
 from app.graphql.enums import PortOrderStatus, PortType
 from app.graphql.fields import PlainValues, add_fields, plain_fields
+from app.graphql.flow_types import CommentType, comments_connection
 from app.graphql.inputs import REQUEST_FIELDS, CreatePortRequestInput, PortRequestFilterInput
 from app.graphql.nodes import CtxInfo, LoaType, Node, PortOrderType, wrap_loa, wrap_order
 from app.graphql.pagination import Connection, connection, from_porting, page_args
@@ -104,6 +105,17 @@ class PortRequestType(Node):
         loaders = info.context.loaders
         sids = await loaders.request_loa_sids.load(self.row.sid)
         return [wrap_loa(x) for x in await loaders.loa.load_many(sids) if x is not None]
+
+    @strawberry.field(description="The request's comment thread, oldest first.")
+    async def comments(
+        self,
+        info: CtxInfo,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[CommentType]:
+        return await comments_connection(info, self.row.sid, first, after, last, before)
 
     @strawberry.field(description="Its orders, newest first.")
     async def port_orders(

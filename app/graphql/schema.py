@@ -18,13 +18,14 @@ from strawberry.types import ExecutionContext
 
 from app.config import Settings
 from app.graphql.extensions import DocumentsOf, extensions, is_unexpected
+from app.graphql.flow import FlowSubscription
 from app.graphql.messages import safe
 from app.graphql.mutations import Mutation
 from app.graphql.nodes import LoaType, PortOrderType
 from app.graphql.query import Query
 from app.graphql.scalars import SCALARS
 from app.graphql.shared_events import SharedEventExecution
-from app.graphql.subscriptions import Subscription
+from app.graphql.subscriptions import Subscription as StatusSubscription
 
 log = logging.getLogger("app.graphql")
 
@@ -58,6 +59,11 @@ class Schema(strawberry.Schema):
                     type(original).__name__,
                     exc_info=original,
                 )
+
+
+@strawberry.type(name="Subscription")
+class Subscription(StatusSubscription, FlowSubscription):
+    """Status changes (app/graphql/subscriptions.py), then comments (app/graphql/flow.py)."""
 
 
 def build_schema(settings: Settings, *, fast_path: bool = True) -> Schema:

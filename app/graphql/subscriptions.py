@@ -227,6 +227,7 @@ async def _stream(
     keep: Callable[[Event], bool],
     wrap: Callable[[Event], T],
     port_request_sid: str | None = None,
+    prefetch: Callable[[Context, Event], Awaitable[None]] | None = None,
 ) -> AsyncGenerator[T, None]:
     """The log after `after`, then live. Each event executes for this socket alone (graphql-core
     via Strawberry) until the subscription has caught up; from then on the socket's operation
@@ -237,6 +238,7 @@ async def _stream(
     ctx = info.context
     caller = ctx.who
     live = LIVE.get()
+    read_first = prefetch or _read_when_reachable
 
     def handover(cursor: Position) -> bool:
         assert live is not None
@@ -250,7 +252,7 @@ async def _stream(
             cursor=cursor,
             keep=keep,
             wrap=wrap,
-            prefetch=_read_when_reachable,
+            prefetch=read_first,
         )
         return live.member is not None
 
@@ -273,7 +275,7 @@ async def _stream(
                 # runs through without waiting mid-way. (Thousands of executions all waiting for
                 # one read outlive the collector's young generations: full collections then
                 # stalled the fan-out.)
-                await _read_when_reachable(ctx, event)
+                await read_first(ctx, event)
                 yield wrap(event)
     finally:
         await events.aclose()  # type: ignore[attr-defined]

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from app.porting.exceptions import ExceptionType
+
 
 @dataclass(frozen=True)
 class Portability:
@@ -46,6 +48,7 @@ class CarrierOrder:
     current_carrier: str | None
     activation_date: datetime | None  # requested FOC (SUBMITTED) or confirmed FOC (ACCEPTED)
     submitted_date: datetime | None
+    submissions: int = 1  # how many times the order was submitted (2 after a fix-and-resubmit)
     account_number: str | None = field(default=None, repr=False)
     pin_number: str | None = field(default=None, repr=False)
     ssn_last_four: str | None = field(default=None, repr=False)
@@ -70,10 +73,14 @@ class Accept:
 
 @dataclass(frozen=True)
 class Reject:
-    """SUBMITTED/ACCEPTED -> REJECTED: the losing carrier refused the port."""
+    """SUBMITTED/ACCEPTED -> REJECTED: the losing carrier refused the port, with the
+    exception's type and the order's fields to fix (None: the type's defaults,
+    app/porting/exceptions.py)."""
 
     reason: str
     error_code: int = 21831
+    exception_type: ExceptionType = ExceptionType.OTHER
+    fields_to_fix: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,17 @@ def _holiday_dates(country: str, subdiv: str | None, year: int) -> frozenset[dat
     except NotImplementedError:
         return frozenset()
     return frozenset(calendar.keys())
+
+
+def holiday_name(day: date, iso_country: str, region: str | None = None) -> str | None:
+    """The public holiday's name on `day` (the country's or its subdivision's), or None."""
+    country = iso_country.strip().upper()
+    subdiv = _subdivision(country, region)
+    if day not in _holiday_dates(country, subdiv, day.year):
+        return None
+    try:
+        calendar = holidays.country_holidays(country, subdiv=subdiv, years=day.year)
+    except NotImplementedError:
+        return None
+    name = calendar.get(day)
+    return str(name) if name else None

@@ -62,6 +62,22 @@ CATALOG: dict[int, tuple[str, int]] = {
     21839: ("Number given more than once in this port request", 400),
     21840: ("A port request needs at least one number", 400),
     21841: ("Too many numbers in one port request", 400),
+    21850: ("Comment body invalid: 1 to 10,000 characters of text", 400),
+    21851: (
+        "Document type invalid: one of utility_bill, invoice, csr, loa, other",
+        400,
+    ),
+    21852: ("Document file missing: send it as the multipart part `file`", 400),
+    21853: ("Document refused: only PDF, PNG and JPEG files are accepted", 400),
+    21854: ("Document too large", 413),
+    21855: ("Upload must be multipart/form-data with a boundary", 415),
+    21856: (
+        "Exception type invalid: one of ACCOUNT_NUMBER_MISMATCH, PIN_INVALID, NAME_MISMATCH, "
+        "ADDRESS_MISMATCH, BTN_MISMATCH, NUMBER_NOT_PORTABLE, OTHER",
+        400,
+    ),
+    21857: ("fields_to_fix invalid: names of the order's fields", 400),
+    21858: ("An exception is given only with the status REJECTED", 400),
     21901: ("LOA SID invalid", 400),
     21904: ("LOA status invalid", 400),
     21905: ("LOA signature already requested", 400),

@@ -20,6 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from app.porting import sids
+from app.porting.comments import AuthorType
+from app.porting.documents import DocumentType
 from app.porting.statuses import LoaStatus, PortOrderStatus, PortRequestStatus, PortType
 
 MAX_FRIENDLY_NAME = 64
@@ -50,6 +52,7 @@ ERRORS = Kind("errors")  # the order's errors (their own table); computed
 COUNTS = Kind("counts")  # a Port Request's orders per status: {status: count}, every status
 NUMBERS = Kind("numbers")  # a Port Request's numbers and what became of each; computed
 SID_LIST = Kind("sid_list")  # a list of SIDs (Kind.prefix); computed
+EXCEPTION = Kind("exception")  # a rejection's {type, fields_to_fix} (app/porting/exceptions.py)
 
 
 def sid(prefix: str) -> Kind:
@@ -310,6 +313,15 @@ PORT_ORDER: tuple[Field, ...] = (
         "e.g. 2026-12-01T15:00:00Z.",
         shared=True,
     ),
+    Field(
+        "activation_date_reason",
+        TEXT,
+        nullable=True,
+        openapi_doc="Why activation_date is not the date asked for (moved off a weekend or "
+        "holiday, or up to the earliest date); null when it is",
+        graphql_doc="Why activationDate is not the date asked for (moved off a weekend or "
+        "holiday, or up to the earliest date); null when it is.",
+    ),
     Field("earliest_activation_date", DATETIME, nullable=True),
     Field(
         "submitted_date", DATETIME, nullable=True, graphql_doc="When the order went to the carrier."
@@ -334,6 +346,13 @@ PORT_ORDER: tuple[Field, ...] = (
     Field("reason_code", INT, nullable=True, graphql_doc="Why the last status change happened."),
     Field("reason", TEXT, nullable=True),
     Field("errors", ERRORS, computed=True, graphql=False),  # GraphQL: a resolver, elsewhere
+    Field(
+        "exception",
+        EXCEPTION,
+        nullable=True,
+        graphql=False,  # GraphQL: a PortOrderException object, elsewhere
+        openapi_doc="While REJECTED: the rejection's type and the fields to fix; else null",
+    ),
     Field("provider_sid", TEXT, nullable=True),
     Field("zendesk_id", TEXT, nullable=True),
     Field("url", URL, computed=True, graphql=False),
@@ -454,6 +473,60 @@ PORT_REQUEST_FILTERS: tuple[Filter, ...] = (
 # request shares, and the keys of one `numbers` entry (winning over a shared value).
 SHARED: tuple[Field, ...] = tuple(f for f in PORT_ORDER if f.shared)
 PER_NUMBER: tuple[Field, ...] = tuple(f for f in PORT_ORDER if f.per_number)
+
+
+# ---------------------------------------------------------------------------------------------
+# A comment on a port order's or a Port Request's thread, and a document of a port order
+
+
+COMMENT: tuple[Field, ...] = (
+    Field("sid", sid(sids.COMMENT), openapi_doc="The comment's SID"),
+    Field("account_sid", sid(sids.ACCOUNT), openapi_doc="The account of its subject"),
+    Field(
+        "subject_sid",
+        TEXT,
+        openapi_doc="The port order (PO...) or Port Request (PR...) it is about",
+        graphql_doc="The port order (PO...) or Port Request (PR...) it is about.",
+    ),
+    Field(
+        "author_type",
+        enum_of(AuthorType),
+        openapi_doc="customer (an account), operator (the porting team) or system (Portico)",
+        graphql_doc="CUSTOMER (an account), OPERATOR (the porting team) or SYSTEM (Portico).",
+    ),
+    Field(
+        "author_sid",
+        TEXT,
+        nullable=True,
+        openapi_doc="The author's account or operator SID (null for system)",
+        graphql_doc="The author's account or operator SID (null for system).",
+    ),
+    Field("body", TEXT, openapi_doc="Plain text, as written (1 to 10,000 characters)"),
+    Field("date_created", DATETIME),
+)
+
+DOCUMENT: tuple[Field, ...] = (
+    Field("sid", sid(sids.DOCUMENT), openapi_doc="The document's SID"),
+    Field("account_sid", sid(sids.ACCOUNT), openapi_doc="The order's account", graphql=False),
+    Field("port_order_sid", sid(sids.PORT_ORDER), openapi_doc="The order it belongs to"),
+    Field("document_type", enum_of(DocumentType)),
+    Field(
+        "file_name",
+        TEXT,
+        openapi_doc="The uploaded file's name (its last path segment)",
+        graphql_doc="The uploaded file's name (its last path segment).",
+    ),
+    Field(
+        "content_type",
+        TEXT,
+        openapi_doc="application/pdf, image/png or image/jpeg: from the file's bytes",
+        graphql_doc="application/pdf, image/png or image/jpeg: from the file's bytes.",
+    ),
+    Field("size", INT, openapi_doc="Bytes", graphql_doc="Bytes."),
+    Field("sha256", TEXT, openapi_doc="Hex SHA-256 of the bytes", graphql_doc="Hex SHA-256."),
+    Field("date_created", DATETIME),
+    Field("url", URL, computed=True, openapi_doc="The content's URL (the bytes, as a download)"),
+)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,10 @@ transaction that writes the event.
 - The LOA signature request, with its signing link, when an LOA goes open -> signing.
 - A Port Request's status callback when its derived status changes (and at its creation),
   when it has `status_callback` (CONTRACT.md §11); no mail (its orders send theirs).
+- A comment (`comment_deliveries`): a `comment_added` callback to the subject's
+  `status_callback`, and mail to the other side: a customer's comment to the porting team
+  (PORTICO_OPERATOR_EMAIL, when set), an operator's or Portico's own to the customer (the
+  order's status address).
 CONTRACT.md §10. The rows commit with the event or not at all.
 """
 
@@ -30,6 +34,7 @@ KIND_CALLBACK = "status_callback"
 KIND_STATUS_MAIL = "status_update"
 KIND_CC_MAIL = "cc"
 KIND_LOA_SIGNATURE = "loa_signature"
+KIND_COMMENT_MAIL = "comment"
 
 CC_STATUSES = frozenset(
     s.value for s in (PortOrderStatus.SUBMITTED, PortOrderStatus.FAILED, PortOrderStatus.COMPLETED)
@@ -95,3 +100,21 @@ def request_deliveries(payload: Mapping[str, Any], status_callback: str | None) 
     if not status_callback or not payload.get("callback_type"):
         return []
     return [Planned(CALLBACK, KIND_CALLBACK, status_callback)]
+
+
+def comment_deliveries(
+    author_type: str,
+    *,
+    status_callback: str | None,
+    customer_email: str | None,
+    operator_email: str | None,
+    port_order_sid: str | None = None,
+) -> list[Planned]:
+    """A comment's callback and its mail to the other side (see the module's docstring)."""
+    out: list[Planned] = []
+    if status_callback:
+        out.append(Planned(CALLBACK, KIND_CALLBACK, status_callback, port_order_sid))
+    to = operator_email if author_type == "customer" else customer_email
+    if to:
+        out.append(Planned(EMAIL, KIND_COMMENT_MAIL, to, port_order_sid))
+    return out

@@ -13,6 +13,8 @@ INCOMING_PHONE_NUMBER = "PN"
 EVENT = "EV"
 DELIVERY = "DL"
 OPERATOR = "OP"
+COMMENT = "CM"
+DOCUMENT = "DC"
 
 _SID = re.compile(r"([A-Z]{2})([0-9a-f]{32})")
 

@@ -40,6 +40,7 @@ def _output_schema(kind: fields.Kind) -> dict[str, Any]:
         "text_list": {"type": "array", "items": TEXT},
         "url": {"type": "string", "format": "uri"},
         "errors": {"type": "array", "items": _ref("PortOrderErrorEntry")},
+        "exception": _ref("PortOrderException"),
         "counts": _ref("PortOrderCounts"),
         "numbers": {"type": "array", "items": _ref("PortRequestNumber")},
         "sid_list": {
@@ -57,7 +58,10 @@ def _property(f: fields.Field) -> dict[str, Any]:
         schema["maxLength"] = f.max_length
     if f.openapi_doc is not None:
         schema["description"] = f.openapi_doc
-    if f.nullable:
+    if f.nullable and "$ref" in schema:
+        ref = {"$ref": schema.pop("$ref")}
+        schema["anyOf"] = [ref, {"type": "null"}]
+    elif f.nullable:
         schema["type"] = [schema["type"], "null"]
     return schema
 
@@ -190,7 +194,10 @@ META = {
         "previous_page_url": {"type": ["string", "null"], "format": "uri"},
         "url": {"type": "string", "format": "uri"},
         "next_page_url": {"type": ["string", "null"], "format": "uri"},
-        "key": {"type": "string", "enum": ["orders", "loas", "port_requests"]},
+        "key": {
+            "type": "string",
+            "enum": ["orders", "loas", "port_requests", "comments", "documents"],
+        },
     },
 }
 
@@ -713,6 +720,8 @@ def _request_schemas() -> dict[str, Any]:
 
 
 def document(public_url: str) -> dict[str, Any]:
+    from app.rest import flow_openapi  # the workflow routes (it uses this module's helpers)
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -725,10 +734,10 @@ def document(public_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": public_url.rstrip("/")}],
         "security": [{"basicAuth": []}],
-        "paths": paths(),
+        "paths": {**paths(), **flow_openapi.paths()},
         "components": {
             "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
-            "schemas": schemas(),
-            "responses": RESPONSES,
+            "schemas": {**schemas(), **flow_openapi.schemas()},
+            "responses": {**RESPONSES, **flow_openapi.responses()},
         },
     }

@@ -239,7 +239,10 @@ async def openapi_json(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
+    from app.rest import flow  # comments, documents, the LOA PDF, FOC windows (it uses Resource)
+
     return [
+        *flow.routes(),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/PortOrders", Resource({"GET": list_orders, "POST": create_order})),
         Route(

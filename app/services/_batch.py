@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.porting import changes, fields, notifications, sids
+from app.porting import changes, exceptions, fields, notifications, sids
 from app.porting.carrier import Portability
 from app.porting.changes import Change
 from app.porting.grouping import group_key
@@ -89,7 +89,7 @@ async def create_orders(
     planned: list[tuple[PortOrder, tuple[changes.StepPlan, ...]]] = []
     for item, loa_sid in zip(new, loa_sids, strict=True):
         f, p = item.fields, item.portability
-        earliest, activation = _orders.order_dates(svc, f)
+        earliest, placed = _orders.order_dates(svc, f)
         order = _orders.new_order_row(
             f,
             svc,
@@ -101,7 +101,8 @@ async def create_orders(
             active_number=f.number,
             current_carrier=p.current_carrier,
             earliest_activation_date=earliest,
-            activation_date=activation,
+            activation_date=placed.activation_date,
+            activation_date_reason=placed.reason,
             date_created=now,
             date_updated=now,
         )
@@ -114,7 +115,15 @@ async def create_orders(
         if p.portable:
             error = _orders.mark(order, change, now)
         else:
-            error = _orders.mark(order, change, now, p.error_code, p.reason, p.error_code or 21827)
+            error = _orders.mark(
+                order,
+                change,
+                now,
+                p.error_code,
+                p.reason,
+                p.error_code or 21827,
+                exceptions.value(exceptions.ExceptionType.NUMBER_NOT_PORTABLE, ("number",)),
+            )
         order_errors = [error] if error is not None else []
         errors += order_errors
         moved = _orders.order_payload(order, order_errors, list(change.callback_types))

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.porting import changes, fields, notifications, sids
+from app.porting import changes, exceptions, fields, notifications, sids, windows
 from app.porting.changes import Change
-from app.porting.dates import earliest_activation_date, effective_activation_date
+from app.porting.dates import earliest_activation_date
 from app.porting.errors import PortingError
 from app.porting.grouping import group_key
 from app.porting.isotime import format_utc
@@ -88,13 +88,20 @@ async def attach_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime
     return loa
 
 
-def order_dates(svc: Services, f: PortOrderFields) -> tuple[datetime, datetime | None]:
-    """Earliest activation date (now + business days) and the effective requested date."""
+def order_dates(
+    svc: Services, f: PortOrderFields, *, new_request: bool = True
+) -> tuple[datetime, windows.Placed]:
+    """Earliest activation date (now + business days) and where the requested date lands
+    (app/porting/windows.py: the next allowed date, and why it moved). `new_request`: the
+    date was asked for now, so one past the horizon is 21814."""
     now = svc.clock()
     earliest = earliest_activation_date(
         now, f.port_type, f.iso_country, f.region, svc.settings.business_days
     )
-    return earliest, effective_activation_date(f.activation_date, earliest)
+    placed = windows.place(
+        f.activation_date, earliest, f.iso_country, f.region, now if new_request else None
+    )
+    return earliest, placed
 
 
 def fields_of(order: PortOrder, svc: Services) -> PortOrderFields:
@@ -125,8 +132,9 @@ def apply_fields(order: PortOrder, f: PortOrderFields, svc: Services) -> None:
 def order_payload(
     order: PortOrder, errors: list[PortOrderError], callback_types: list[str]
 ) -> dict[str, Any]:
-    """The status callback payload of CONTRACT.md §9 (also the event's payload)."""
-    return {
+    """The status callback payload of CONTRACT.md §9 (also the event's payload); a rejected
+    order's also names its exception."""
+    payload: dict[str, Any] = {
         "port_order_sid": order.sid,
         "callback_type": callback_types,
         "status": order.status,
@@ -137,6 +145,9 @@ def order_payload(
             {"date": format_utc(e.date), "code": e.code, "reason": e.reason} for e in errors
         ],
     }
+    if order.exception:
+        payload["exception"] = dict(order.exception)
+    return payload
 
 
 _KNOWN_ERRORS = "port_order_errors"
@@ -220,9 +231,11 @@ async def move(
     reason: str | None = None,
     error_code: int | None = None,
     foc_changed: bool = False,
+    exception: dict[str, Any] | None = None,
 ) -> events.Appended:
     """Move a claimed order along the transition table (21822 when refused) and carry out
-    everything the move implies (app/porting/changes.py decides what)."""
+    everything the move implies (app/porting/changes.py decides what). `exception`: a
+    rejection's (app/porting/exceptions.py; default OTHER)."""
     change = changes.decide(
         PortOrderStatus(order.status),
         dst,
@@ -230,7 +243,9 @@ async def move(
         foc_changed=foc_changed,
         was_submitted=order.submitted_date is not None,
     )
-    return await _apply(tx, order, change, actor, actor_sid, now, reason_code, reason, error_code)
+    return await _apply(
+        tx, order, change, actor, actor_sid, now, reason_code, reason, error_code, exception
+    )
 
 
 async def _apply(
@@ -243,10 +258,11 @@ async def _apply(
     reason_code: int | None,
     reason: str | None,
     error_code: int | None,
+    exception: dict[str, Any] | None = None,
 ) -> events.Appended:
     if change.enter_inventory:
         await _enter_inventory(tx, order, now)
-    error = mark(order, change, now, reason_code, reason, error_code)
+    error = mark(order, change, now, reason_code, reason, error_code, exception)
     if error is not None:
         tx.add(error)
         known: list[PortOrderError] | None = tx.info.get(_KNOWN_ERRORS, {}).get(order.sid)
@@ -271,11 +287,19 @@ def mark(
     reason_code: int | None = None,
     reason: str | None = None,
     error_code: int | None = None,
+    exception: dict[str, Any] | None = None,
 ) -> PortOrderError | None:
-    """The move's own columns of the order (status, reason, the number released), and the
-    error it appends (for the caller to write), if any."""
+    """The move's own columns of the order (status, reason, the number released, the
+    rejection's exception, the submissions counted), and the error it appends (for the caller
+    to write), if any."""
     order.status = change.status.value
     order.date_updated = now
+    if change.status is PortOrderStatus.REJECTED:
+        order.exception = exception or exceptions.value(exceptions.ExceptionType.OTHER, ())
+    else:
+        order.exception = None
+    if change.status is PortOrderStatus.SUBMITTED:
+        order.submissions = (order.submissions or 0) + 1
     if reason_code is not None or reason is not None:
         order.reason_code, order.reason = reason_code, reason
     if change.release_number:
@@ -323,6 +347,7 @@ async def change_activation_date(
     if order.activation_date == activation_date:
         return None
     order.activation_date = activation_date
+    order.activation_date_reason = None  # set as the carrier or operator decided
     order.date_updated = now
     event = await record_order_event(
         tx,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from app.porting import exceptions
 from app.porting.carrier import (
     Accept,
     Answer,
@@ -24,7 +25,7 @@ from app.porting.carrier import (
 )
 from app.porting.errors import PortingError
 from app.porting.statuses import Actor, PortOrderStatus
-from app.services import _orders
+from app.services import _orders, comments
 from app.services.context import Services
 from app.store import jobs, queries, work
 from app.store.engine import Tx
@@ -44,6 +45,7 @@ def carrier_order(svc: Services, order: PortOrder) -> CarrierOrder:
         current_carrier=order.current_carrier,
         activation_date=order.activation_date,
         submitted_date=order.submitted_date,
+        submissions=max(order.submissions, 1),
         account_number=secret.get("account_number"),
         pin_number=secret.get("pin_number"),
         ssn_last_four=secret.get("ssn_last_four"),
@@ -133,21 +135,41 @@ async def apply_reply(tx: Tx, svc: Services, order: PortOrder, reply: Reply, now
         jobs.enqueue(tx, jobs.ANSWER, order.sid, reply.until, now, {"status": order.status})
         return
     await _orders.claim(tx, order)
-    await _apply_answer(tx, order, reply, now)
+    await _apply_answer(tx, svc, order, reply, now)
 
 
-async def _apply_answer(tx: Tx, order: PortOrder, answer: Answer, now: datetime) -> None:
+async def _apply_answer(
+    tx: Tx, svc: Services, order: PortOrder, answer: Answer, now: datetime
+) -> None:
     carrier = Actor.CARRIER
     if isinstance(answer, Accept):
         foc_changed = order.activation_date != answer.foc_date
         order.activation_date = answer.foc_date
         await _orders.move(tx, order, S.ACCEPTED, carrier, None, now, foc_changed=foc_changed)
-    elif isinstance(answer, Reject | Fail):
-        # A refusal (21831) and an unrecoverable fault (21835) both append the carrier's error.
+    elif isinstance(answer, Reject):
+        # A refusal appends the carrier's error (21831) and carries its exception; Portico
+        # explains it on the order's thread.
+        kind = answer.exception_type
+        exception = exceptions.value(kind, exceptions.check_fields(answer.fields_to_fix, kind))
         await _orders.move(
             tx,
             order,
-            S.REJECTED if isinstance(answer, Reject) else S.FAILED,
+            S.REJECTED,
+            carrier,
+            None,
+            now,
+            reason_code=answer.error_code,
+            reason=answer.reason,
+            error_code=answer.error_code,
+            exception=exception,
+        )
+        await explain_rejection(tx, svc, order, answer.reason)
+    elif isinstance(answer, Fail):
+        # An unrecoverable fault (21835) appends the carrier's error.
+        await _orders.move(
+            tx,
+            order,
+            S.FAILED,
             carrier,
             None,
             now,
@@ -171,7 +193,14 @@ async def apply_answer(svc: Services, sid: str, answer: Answer) -> PortOrder:
         if order is None:
             raise PortingError(20404, field="sid")
         await _orders.claim(tx, order)
-        await _apply_answer(tx, order, answer, svc.clock())
+        await _apply_answer(tx, svc, order, answer, svc.clock())
         return order
 
     return await svc.run(apply)
+
+
+async def explain_rejection(tx: Tx, svc: Services, order: PortOrder, reason: str | None) -> None:
+    """Portico's own comment on a rejected order's thread: the exception, and what to fix."""
+    if order.exception:
+        text = exceptions.explain(order.exception, reason)
+        await comments.add_system_comment(tx, svc, order.sid, text)

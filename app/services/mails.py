@@ -18,9 +18,14 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.porting.isotime import parse_utc
-from app.porting.notifications import KIND_CC_MAIL, KIND_LOA_SIGNATURE, KIND_STATUS_MAIL
+from app.porting.notifications import (
+    KIND_CC_MAIL,
+    KIND_COMMENT_MAIL,
+    KIND_LOA_SIGNATURE,
+    KIND_STATUS_MAIL,
+)
 from app.porting.statuses import LoaStatus
-from app.services import loa_signing
+from app.services import letters, loa_signing
 from app.services.context import Services
 from app.services.delivery_rows import Rows
 from app.services.ports import MailError
@@ -82,11 +87,9 @@ async def _loa_context(svc: Services, d: Delivery) -> tuple[str, dict[str, Any]]
     if loa is None or loa.status != LoaStatus.SIGNING.value:
         state = loa.status if loa else "gone"
         raise NotSent(f"not sent: the LOA is {state}, no longer awaiting a signature")
-    letter = loa_signing.letter_of(loa, orders)
+    letter = letters.letter_of(loa, orders)
     numbers = [
-        loa_signing.display_number(o.number)
-        for o in orders
-        if o.status not in loa_signing.NOT_COVERED
+        letters.display_number(o.number) for o in orders if o.status not in letters.NOT_COVERED
     ]
     what = numbers[0] if len(numbers) == 1 else f"{len(numbers)} numbers"
     context = {
@@ -113,7 +116,7 @@ async def _order_context(
     if event is None or order is None:
         raise NotSent("not sent: the order or its event no longer exists")
     status = str(event.payload.get("status"))
-    number = loa_signing.display_number(order.number)
+    number = letters.display_number(order.number)
     errors = [
         {"code": e.get("code"), "reason": e.get("reason"), "date": _human_date(e.get("date"))}
         for e in event.payload.get("errors") or []
@@ -137,6 +140,34 @@ async def _order_context(
     return f"Port order for {number}: {status}{suffix}", context
 
 
+AUTHORS = {"customer": "The customer", "operator": "The porting team", "system": "Portico"}
+
+
+async def _comment_context(svc: Services, d: Delivery) -> tuple[str, dict[str, Any]]:
+    """A comment's mail: its body as written (the HTML template escapes it)."""
+    async with svc.db.read() as s:
+        event = await queries.event_by_id(s, d.event_id)
+        order = await queries.port_order(s, d.port_order_sid, None) if d.port_order_sid else None
+    if event is None:
+        raise NotSent("not sent: the comment's event no longer exists")
+    p = event.payload
+    subject_sid = str(p.get("port_order_sid") or p.get("port_request_sid") or "")
+    if order is not None:
+        about = f"the port order for {letters.display_number(order.number)}"
+        path = f"/porting/PortOrders/{subject_sid}/Comments"
+    else:
+        about = f"the Port Request {subject_sid}"
+        path = f"/porting/PortRequests/{subject_sid}/Comments"
+    context = {
+        "author": AUTHORS.get(str(p.get("author_type")), "Someone"),
+        "about": about,
+        "body": str(p.get("body") or ""),
+        "subject_sid": subject_sid,
+        "comments_url": svc.settings.url_for(path),
+    }
+    return f"New comment on {about}", context
+
+
 async def compose(svc: Services, d: Delivery, rows: Rows | None = None) -> EmailMessage:
     """`rows`: what the worker read for the claimed batch (read here when None or stale; the
     signature request always reads its LOA now: it is not sent once the LOA is signed)."""
@@ -144,6 +175,8 @@ async def compose(svc: Services, d: Delivery, rows: Rows | None = None) -> Email
         subject, context = await _loa_context(svc, d)
     elif d.kind in (KIND_STATUS_MAIL, KIND_CC_MAIL):
         subject, context = await _order_context(svc, d, rows)
+    elif d.kind == KIND_COMMENT_MAIL:
+        subject, context = await _comment_context(svc, d)
     else:
         raise NotSent(f"not sent: unknown kind of mail {d.kind!r}")
     text, html = render(d.kind, {**context, "subject": subject})

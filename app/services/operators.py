@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
+from app.porting import exceptions
 from app.porting.errors import CATALOG, PortingError
 from app.porting.statuses import Actor, PortOrderStatus
-from app.services import _orders
+from app.services import _orders, carrier_steps
 from app.services.context import Caller, Services
 from app.store import queries
 from app.store.engine import Tx
@@ -68,13 +69,27 @@ async def set_status(
     reason_code: int | None = None,
     reason: str | None = None,
     error_code: int | None = None,
+    exception_type: object = None,
+    fields_to_fix: list[object] | None = None,
 ) -> PortOrder:
     """A carrier's or an already authorised operator's move (internal callers and tests; a
     transport calls `operator_set_status`, which checks its caller). 21822 for a move not in
-    the table; `error_code` (a catalog code) appends an error to the order."""
+    the table; `error_code` (a catalog code) appends an error to the order. A rejection
+    carries an exception (`exception_type`, default OTHER; `fields_to_fix`, default the
+    type's: 21856, 21857; 21858 with any other status), explained on the order's thread."""
     if error_code is not None and error_code not in CATALOG:
         raise PortingError(20001, "Unknown error code: not in the catalog", "error_code")
     reason = _check_text(reason, MAX_REASON, "reason")
+    exception = None
+    if exception_type is not None or fields_to_fix is not None:
+        if status is not S.REJECTED:
+            raise PortingError(21858, field="exception_type")
+        kind = (
+            exceptions.ExceptionType.OTHER
+            if exception_type is None
+            else exceptions.parse_type(exception_type)
+        )
+        exception = exceptions.value(kind, exceptions.check_fields(fields_to_fix, kind))
 
     async def move(tx: Tx) -> PortOrder:
         order = await _load(tx, sid)
@@ -88,7 +103,10 @@ async def set_status(
             reason_code=reason_code,
             reason=reason,
             error_code=error_code,
+            exception=exception,
         )
+        if status is S.REJECTED:
+            await carrier_steps.explain_rejection(tx, svc, order, reason)
         return order
 
     return await svc.run(move)
@@ -103,6 +121,8 @@ async def operator_set_status(
     reason_code: int | None = None,
     reason: str | None = None,
     error_code: int | None = None,
+    exception_type: object = None,
+    fields_to_fix: list[object] | None = None,
 ) -> PortOrder:
     """GraphQL `setPortOrderStatus`: 20403 unless the caller is an operator; logged with the
     operator's SID."""
@@ -116,6 +136,8 @@ async def operator_set_status(
         reason_code=reason_code,
         reason=reason,
         error_code=error_code,
+        exception_type=exception_type,
+        fields_to_fix=fields_to_fix,
     )
 
 

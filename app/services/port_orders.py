@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.porting import sids
+from app.porting import exceptions, sids
 from app.porting.carrier import Portability
 from app.porting.errors import PortingError
 from app.porting.grouping import group_key
 from app.porting.statuses import (
     Actor,
+    LoaStatus,
     PortOrderStatus,
     PortType,
     binding_foc,
@@ -25,13 +26,15 @@ from app.porting.statuses import (
     update_refusal,
 )
 from app.porting.validation import PortOrderFields, validate_create, validate_update
-from app.services import _orders
+from app.services import _orders, loas
 from app.services.context import ORDER_CONFLICTS, Caller, Conflicts, Services
 from app.store import conflicts, queries
 from app.store.engine import Tx
-from app.store.tables import PortOrder, PortOrderError
+from app.store.tables import Loa, PortOrder, PortOrderError
 
 S = PortOrderStatus
+# A number the portability check refused: another number (or none) is the fix.
+NOT_PORTABLE = exceptions.value(exceptions.ExceptionType.NUMBER_NOT_PORTABLE, ("number",))
 
 # An update that races another for a new LOA group is a conflict for the caller to retry.
 UPDATE_CONFLICTS: Conflicts = {**ORDER_CONFLICTS, conflicts.LOA_GROUP: lambda: PortingError(20409)}
@@ -94,6 +97,7 @@ async def _not_portable(
         reason=p.reason,
         error_code=p.error_code or 21827,
         foc_changed=foc_changed,
+        exception=NOT_PORTABLE,
     )
 
 
@@ -110,7 +114,7 @@ async def prepare_create(svc: Services, caller: Caller, raw: Mapping[str, object
 async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
     caller, account_sid, fields = new.caller, new.account_sid, new.fields
     now = svc.clock()
-    earliest, activation = _orders.order_dates(svc, fields)
+    earliest, placed = _orders.order_dates(svc, fields)
     if caller.is_operator and await queries.account_by_sid(tx, account_sid) is None:
         raise PortingError(20404, "Account not found", "account_sid")
     await _check_number_free(tx, fields.number)
@@ -125,7 +129,8 @@ async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
         active_number=fields.number,
         current_carrier=new.portability.current_carrier,
         earliest_activation_date=earliest,
-        activation_date=activation,
+        activation_date=placed.activation_date,
+        activation_date_reason=placed.reason,
         date_created=now,
         date_updated=now,
     )
@@ -185,17 +190,23 @@ async def update(tx: Tx, svc: Services, u: OrderUpdate) -> PortOrder:
         await _check_number_free(tx, new.number, order.sid)
     old_foc = order.activation_date
     old_loa_sid = order.loa_sid
-    earliest, activation = _orders.order_dates(svc, new)
+    asked_now = new.activation_date != old.activation_date
+    earliest, placed = _orders.order_dates(svc, new, new_request=asked_now)
     _orders.apply_fields(order, new, svc)
-    order.activation_date = activation
+    order.activation_date = placed.activation_date
+    if asked_now or placed.activation_date != old.activation_date:
+        order.activation_date_reason = placed.reason
     order.earliest_activation_date = earliest
     order.date_updated = now
     if portability is not None:
         order.current_carrier = portability.current_carrier
     order.active_number = new.number
     rejected = order.status == S.REJECTED.value
-    if rejected or group_key(order.account_sid, old) != group_key(order.account_sid, new):
-        # A rejected order needs a fresh LOA; a changed signer/address/type needs its group's.
+    regrouped = group_key(order.account_sid, old) != group_key(order.account_sid, new)
+    kept = None if regrouped else await _reusable_loa(tx, order, old, new)
+    if kept is None and (rejected or regrouped):
+        # A changed signer/address/type needs its group's LOA; a rejected order whose LOA
+        # cannot cover it again (a new number, a letter it was not in) a fresh one.
         loa = await _orders.attach_loa(tx, order.account_sid, new, now)
         order.loa_sid = loa.sid
     foc_changed = old_foc != order.activation_date
@@ -215,9 +226,12 @@ async def update(tx: Tx, svc: Services, u: OrderUpdate) -> PortOrder:
                 tx, order, "port_order.updated", [], caller.actor, caller.sid, now
             )
     elif rejected:
+        # Fixed: back to PENDING, and to the carrier again at once if its LOA is still signed.
         await _orders.move(
             tx, order, S.PENDING, caller.actor, caller.sid, now, foc_changed=foc_changed
         )
+        if kept is not None and kept.status == LoaStatus.SIGNED.value:
+            await loas.submit(tx, svc, order, now)
     else:
         types = [_orders.ACTIVATION_DATE_UPDATE] if foc_changed else []
         await _orders.record_order_event(
@@ -233,6 +247,25 @@ async def update_port_order(
 ) -> PortOrder:
     prepared = await prepare_update(svc, caller, sid, raw)
     return await svc.run_with(UPDATE_CONFLICTS, update, svc, prepared)
+
+
+async def _reusable_loa(
+    tx: Tx, order: PortOrder, old: PortOrderFields, new: PortOrderFields
+) -> Loa | None:
+    """The LOA a rejected order may keep through its fix (its signer, address and type are
+    unchanged): the same number, on an LOA still open, awaiting its signature, or signed
+    while the order was in it (the order went to the carrier with it). None for an order
+    that is not REJECTED."""
+    if order.status != S.REJECTED.value or new.number != old.number:
+        return None
+    loa = await queries.loa(tx, order.loa_sid, None)
+    if loa is None:
+        return None
+    if loa.status in (LoaStatus.OPEN.value, LoaStatus.SIGNING.value):
+        return loa
+    if loa.status == LoaStatus.SIGNED.value and order.submissions > 0:
+        return loa
+    return None
 
 
 # --- cancel ------------------------------------------------------------------------------------

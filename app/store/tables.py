@@ -159,6 +159,14 @@ class PortOrder(SQLModel, table=True):
     reason: str | None = None
     provider_sid: str | None = Field(default=None, index=True)
     zendesk_id: str | None = Field(default=None, index=True)
+    # Why `activation_date` is not the date asked for (moved off a weekend or holiday, or up to
+    # the earliest date); NULL when it is the date asked for (app/porting/windows.py).
+    activation_date_reason: str | None = None
+    # A rejection's structured reason {"type", "fields_to_fix"} while REJECTED, else NULL
+    # (app/porting/exceptions.py).
+    exception: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # How many times the order went to the carrier (SUBMITTED moves).
+    submissions: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # {"ssn_last_four", "account_number", "pin_number"} as encrypted JSON; never read back out.
     secrets_enc: str | None = None
     version: int = 1
@@ -292,3 +300,37 @@ class RateLimitWindow(SQLModel, table=True):
     points_limit: int
     used: int = 0
     last_ok: int = 1
+
+
+class Comment(SQLModel, table=True):
+    """A message on a port order's or a Port Request's thread (`subject_sid`), oldest first."""
+
+    __tablename__ = "comments"
+    __table_args__ = (sa.Index("ix_comments_subject_sid_id", "subject_sid", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)
+    account_sid: str = Field(max_length=34, foreign_key="accounts.sid", index=True)
+    subject_sid: str = Field(max_length=34)  # a PO... or PR... SID
+    author_type: str = Field(max_length=16)  # customer | operator | system
+    author_sid: str | None = Field(default=None, max_length=34)
+    body: str = Field(sa_column=Column(sa.Text(), nullable=False))
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Document(SQLModel, table=True):
+    """A file a port order needs (a bill, an invoice, a CSR, the signed LOA), stored in the
+    database so every replica serves it. Lists read the metadata only (`content` deferred)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (sa.Index("ix_documents_port_order_sid_id", "port_order_sid", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)
+    account_sid: str = Field(max_length=34, foreign_key="accounts.sid", index=True)
+    port_order_sid: str = Field(max_length=34, foreign_key="port_orders.sid")
+    document_type: str = Field(max_length=16)
+    file_name: str = Field(max_length=255)
+    content_type: str = Field(max_length=64)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(sa.LargeBinary(), nullable=False))
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -18,7 +18,8 @@ from starlette.templating import Jinja2Templates
 
 from app.services import loa_signing
 from app.services.context import Services
-from app.services.loa_signing import Letter, Problem, SigningInputError, SigningLinkError
+from app.services.letters import Letter
+from app.services.loa_signing import Problem, SigningInputError, SigningLinkError
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")

@@ -16,7 +16,7 @@ from app.graphql.context import Context
 from app.graphql.schema import build_schema
 from app.services import port_orders
 from app.services.context import Caller, Services
-from tests.builders import account, order_input
+from tests.builders import account, foc, order_input
 
 ORDER_LEAVES = [
     "id",
@@ -106,7 +106,7 @@ async def _orders(svc: Services) -> Caller:
             billing_phone_number="+14155550100",
             status_updates_email="ops@example.com",
             cc_emails=["a@example.com", "b@example.com"],
-            activation_date="2030-01-15T15:00:00Z",
+            activation_date=foc(10, "15:00:00"),
         ),
     )
     return caller

@@ -11,7 +11,15 @@ from app.porting.isotime import format_utc
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders
 from app.services.context import Services
-from tests.builders import Tenant, mobile_input, operator_tenant, order_input, signature, tenant
+from tests.builders import (
+    Tenant,
+    foc,
+    mobile_input,
+    operator_tenant,
+    order_input,
+    signature,
+    tenant,
+)
 from tests.conftest import GraphQL
 
 PORT_ORDER = """
@@ -77,7 +85,7 @@ async def test_port_order_shows_every_readable_field(
             billing_phone_number="+14155559999",
             status_callback="https://hooks.example.com/porting",
             cc_emails=["cc@example.com"],
-            activation_date="2030-01-15T17:00:00Z",
+            activation_date=foc(10, "17:00:00"),
             friendly_name="Main line",
         ),
     )
@@ -99,7 +107,7 @@ async def test_port_order_shows_every_readable_field(
     assert o["email"] == "james.smith@example.com"
     assert o["statusUpdatesEmail"] == "ops@example.com"
     assert o["billingPhoneNumber"] == "+14155559999"
-    assert o["activationDate"] == "2030-01-15T17:00:00Z"
+    assert o["activationDate"] == format_utc(order.activation_date) == foc(10, "17:00:00")
     assert o["earliestActivationDate"].endswith("Z")
     assert o["submittedDate"] is None and o["incomingPhoneNumberSid"] is None
     assert o["currentCarrier"].startswith("Sandbox")
@@ -245,15 +253,13 @@ async def test_port_order_filters(svc: Services, gql: GraphQL, alice: Tenant) ->
         svc,
         alice.caller,
         order_input(
-            company_name="Acme", activation_date="2030-03-10T12:00:00Z", friendly_name="Front desk"
+            company_name="Acme", activation_date=foc(8, "12:00:00"), friendly_name="Front desk"
         ),
     )
     b = await port_orders.create_port_order(
         svc,
         alice.caller,
-        order_input(
-            first_name="Ann", email="ann@example.com", activation_date="2030-06-10T12:00:00Z"
-        ),
+        order_input(first_name="Ann", email="ann@example.com", activation_date=foc(20, "12:00:00")),
     )
     c = await port_orders.create_port_order(svc, alice.caller, order_input(number="+14155550001"))
     await operators.set_status(svc, Actor.OPERATOR, None, a.sid, PortOrderStatus.REVIEW)
@@ -271,10 +277,11 @@ async def test_port_order_filters(svc: Services, gql: GraphQL, alice: Tenant) ->
     assert await sids({"status": "REJECTED"}) == [c.sid]
     assert await sids({"status": "REVIEW"}) == [a.sid]
     assert await sids({"friendlyName": "Front desk"}) == [a.sid]
-    assert await sids({"activationDateMin": "2030-04-01T00:00:00Z"}) == [b.sid]
-    assert await sids({"activationDateMax": "2030-04-01T00:00:00Z"}) == [a.sid]
+    between = foc(14, "00:00:00")  # after a's date (8 days out), before b's (20 days out)
+    assert await sids({"activationDateMin": between}) == [b.sid]
+    assert await sids({"activationDateMax": between}) == [a.sid]
     assert await sids(
-        {"activationDateMin": "2030-03-10T12:00:00Z", "activationDateMax": "2030-06-10T12:00:00Z"}
+        {"activationDateMin": foc(8, "12:00:00"), "activationDateMax": foc(20, "12:00:00")}
     ) == sorted([a.sid, b.sid])
     assert await sids({"providerSid": "nope"}) == []
     assert await sids({"zendeskId": "nope"}) == []

@@ -71,11 +71,17 @@ async def signed(
 
 
 async def callbacks_of(receiver: Receiver, order: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every status callback of the order (one per status or FOC event of its timeline)."""
+    """Every status callback of the order (one per status or FOC event of its timeline); a
+    comment of its timeline (Portico explaining a rejection) is a `comment_added` callback."""
     expected = len(timeline(order))
-    got = await callbacks(receiver, f"/callbacks/{order['number'][-4:]}", expected)
-    assert len(got) == expected  # and no more
-    assert {p["port_order_sid"] for p in got} == {order["sid"]}
+    comments = sum(edge["node"]["type"] == "comment.added" for edge in order["events"]["edges"])
+    everything = await callbacks(
+        receiver, f"/callbacks/{order['number'][-4:]}", expected + comments
+    )
+    assert len(everything) == expected + comments  # and no more
+    assert {p["port_order_sid"] for p in everything} == {order["sid"]}
+    got = [p for p in everything if p["callback_type"] != ["comment_added"]]
+    assert len(got) == expected
     assert kinds(got) == kinds([{"status": s, "callback_type": c} for s, c, _ in timeline(order)])
     return got
 

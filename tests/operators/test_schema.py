@@ -9,7 +9,8 @@ def test_operator_mutations_and_inventory_are_in_the_schema() -> None:
     text = sdl()
     for line in (
         "setPortOrderStatus(sid: ID!, status: PortOrderStatus!, reasonCode: Int, reason: String,"
-        " errorCode: Int): PortOrderPayload!",
+        " errorCode: Int, exceptionType: PortOrderExceptionType, fieldsToFix: [String!]):"
+        " PortOrderPayload!",
         "setActivationDate(sid: ID!, activationDate: DateTime!): PortOrderPayload!",
         "setPortOrderReferences(sid: ID!, providerSid: String, zendeskId: String):"
         " PortOrderPayload!",

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from app.services.context import Services
-from tests.builders import Tenant, order_input, tenant
+from tests.builders import Tenant, foc, order_input, tenant
 from tests.rest.conftest import LOAS, ORDERS, assert_error, set_columns
 
 
@@ -25,6 +25,11 @@ async def _sids(http: httpx.AsyncClient, acct: Tenant, url: str, **params: str) 
     return [x["sid"] for x in r.json()[key]]
 
 
+# Requested activation dates within 30 days that no rule moves (app/porting/windows.py).
+A_DATE = foc(8)
+B_DATE = foc(15, "10:00:00", "+09:00")
+
+
 async def test_port_order_filters(http: httpx.AsyncClient, svc: Services) -> None:
     parent = await tenant(svc)
     child = await tenant(svc, parent)
@@ -34,14 +39,14 @@ async def test_port_order_filters(http: httpx.AsyncClient, svc: Services) -> Non
         company_name="Acme",
         email="alpha@example.com",
         friendly_name="Alpha",
-        activation_date="2030-01-10T10:00:00Z",
+        activation_date=A_DATE,
     )
     b = await _create(
         http,
         parent,
         company_name="Beta",
         email="beta@example.com",
-        activation_date="2030-02-10T10:00:00+09:00",
+        activation_date=B_DATE,
     )
     c = await _create(http, child, email="child@example.com")
     r = await http.delete(f"{ORDERS}/{c['sid']}", auth=child.auth)
@@ -74,14 +79,15 @@ async def test_port_order_filters(http: httpx.AsyncClient, svc: Services) -> Non
     assert await q(Status="CANCELED") == [c["sid"]]
     assert await q(Status="pending") == [b["sid"], a["sid"]]
     assert await q(Status="Pending") == [b["sid"], a["sid"]]
-    # b's activation date is 2030-02-10T01:00:00Z.
-    assert await q(ActivationDateMin="2030-01-10T10:00:00Z") == [b["sid"], a["sid"]]
-    assert await q(ActivationDateMin="2030-01-10T10:00:01Z") == [b["sid"]]
-    assert await q(ActivationDateMax="2030-01-10T10:00:00Z") == [a["sid"]]
-    assert await q(ActivationDateMax="2030-01-10T09:59:59Z") == []
-    assert await q(ActivationDateMin="2030-02-10", ActivationDateMax="2030-02-10") == [b["sid"]]
-    assert await q(ActivationDateMax="2030-02-10T10:00:00+09:00") == [b["sid"], a["sid"]]
-    assert await q(ActivationDateMax="2030-02-10T09:59:59+09:00") == [a["sid"]]
+    # b's activation date is B_DAY at 01:00:00Z.
+    a_day, b_day = A_DATE[:10], B_DATE[:10]
+    assert await q(ActivationDateMin=A_DATE) == [b["sid"], a["sid"]]
+    assert await q(ActivationDateMin=f"{a_day}T10:00:01Z") == [b["sid"]]
+    assert await q(ActivationDateMax=A_DATE) == [a["sid"]]
+    assert await q(ActivationDateMax=f"{a_day}T09:59:59Z") == []
+    assert await q(ActivationDateMin=b_day, ActivationDateMax=b_day) == [b["sid"]]
+    assert await q(ActivationDateMax=B_DATE) == [b["sid"], a["sid"]]
+    assert await q(ActivationDateMax=f"{b_day}T09:59:59+09:00") == [a["sid"]]
     # Filters combine.
     assert await q(Status="PENDING", CompanyName="Beta") == [b["sid"]]
     # Names are case-sensitive: an unknown name filters nothing.
@@ -93,13 +99,15 @@ async def test_port_order_filters(http: httpx.AsyncClient, svc: Services) -> Non
 
 async def test_unencoded_plus_in_query(http: httpx.AsyncClient, svc: Services) -> None:
     acct = await tenant(svc)
-    o = await _create(http, acct, activation_date="2030-03-01T12:00:00+02:00")
+    when = foc(10, "12:00:00", "+02:00")
+    o = await _create(http, acct, activation_date=when)
     r = await http.get(f"{ORDERS}?Number={o['number']}", auth=acct.auth)
     assert [x["sid"] for x in r.json()["orders"]] == [o["sid"]]
-    r = await http.get(f"{ORDERS}?ActivationDateMin=2030-03-01T12:00:00+02:00", auth=acct.auth)
+    r = await http.get(f"{ORDERS}?ActivationDateMin={when}", auth=acct.auth)
     assert [x["sid"] for x in r.json()["orders"]] == [o["sid"]]
     assert r.json()["meta"]["url"].startswith(
-        "http://testserver/porting/PortOrders?ActivationDateMin=2030-03-01T12%3A00%3A00%2B02%3A00"
+        "http://testserver/porting/PortOrders?ActivationDateMin="
+        + when.replace(":", "%3A").replace("+", "%2B")
     )
 
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from app.rest.serializers import PORT_ORDER_FIELDS
-from tests.builders import Tenant, mobile_input, order_input
+from tests.builders import Tenant, as_utc, foc, mobile_input, order_input
 from tests.rest.conftest import LOAS, ORDERS
 
 pytestmark = pytest.mark.dialects("sqlite")
@@ -28,7 +28,7 @@ async def test_create_json_then_get(http: httpx.AsyncClient, alice: Tenant) -> N
     data = order_input(
         postal_code=94107,
         cc_emails=["a@example.com", "b@example.com"],
-        activation_date="2030-07-10T07:48:59+02:00",
+        activation_date=foc(10, "07:48:59", "+02:00"),
         status_callback="https://example.com/cb",
     )
     r = await http.post(ORDERS, json=data, auth=alice.auth)
@@ -37,7 +37,8 @@ async def test_create_json_then_get(http: httpx.AsyncClient, alice: Tenant) -> N
     assert tuple(order) == PORT_ORDER_FIELDS
     assert order["postal_code"] == "94107"
     assert order["cc_emails"] == ["a@example.com", "b@example.com"]
-    assert order["activation_date"] == "2030-07-10T05:48:59Z"
+    assert order["activation_date"] == as_utc(data["activation_date"])
+    assert order["activation_date_reason"] is None
     assert order["date_created"].endswith("Z") and len(order["date_created"]) == 20
     assert order["company_name"] is None and order["submitted_date"] is None
     assert order["errors"] == [] and order["reason_code"] is None

@@ -18,7 +18,7 @@ from app.services.context import Caller, Services
 from app.store.queries import LoaFilter, PortOrderFilter
 from app.store.tables import Event, PortOrder
 from app.wiring import build_services
-from tests.builders import account, order_input, signature
+from tests.builders import account, foc, order_input, signature
 from tests.services.helpers import Clock, pending, submitted
 
 S = PortOrderStatus
@@ -306,8 +306,9 @@ async def test_every_loa_filter(svc: Services) -> None:
 
 async def test_activation_date_filters_compare_instants(svc: Services) -> None:
     caller = await account(svc)
-    when = datetime(2027, 3, 1, 17, 0, tzinfo=UTC)
-    order = await pending(svc, caller, activation_date="2027-03-01T09:00:00-08:00")
+    asked = foc(10, "09:00:00", "-08:00")
+    when = datetime.fromisoformat(asked).astimezone(UTC)
+    order = await pending(svc, caller, activation_date=asked)
     assert order.activation_date == when
     assert await sids(svc, caller, PortOrderFilter(activation_date_min=when)) == [order.sid]
     later = when + timedelta(seconds=1)

@@ -149,7 +149,39 @@ async def test_sign_without_a_requested_date_sets_no_foc(svc: Services) -> None:
     assert events[-1].payload["callback_type"] == ["status_update"]
 
 
-async def test_rejected_by_carrier_then_updated_goes_back_to_pending_on_a_fresh_loa(
+async def test_rejected_by_carrier_then_fixed_goes_to_the_carrier_again_on_its_signed_loa(
+    svc: Services,
+) -> None:
+    caller = await account(svc)
+    order = await submitted(svc, caller, mobile_input())
+    signed_loa = order.loa_sid
+    await operators.set_status(
+        svc,
+        Actor.CARRIER,
+        None,
+        order.sid,
+        S.REJECTED,
+        reason_code=21831,
+        reason="PIN does not match",
+        error_code=21831,
+        exception_type="PIN_INVALID",
+    )
+    rejected = await status_of(svc, order.sid, S.REJECTED)
+    assert rejected.exception == {"type": "PIN_INVALID", "fields_to_fix": ["pin_number"]}
+    updated = await port_orders.update_port_order(svc, caller, order.sid, {"pin_number": "9999"})
+    # the signer and the address did not change: the signed letter still holds
+    assert (updated.status, updated.loa_sid, updated.exception) == (S.SUBMITTED, signed_loa, None)
+    assert await loa_status(svc, caller, signed_loa) is LoaStatus.SIGNED
+    events = (await reads.order_events(svc, caller, order.sid)).items
+    statuses = [(e.payload.get("status"), e.actor) for e in events if e.type != "comment.added"]
+    assert statuses[-3:] == [
+        ("REJECTED", "carrier"),
+        ("PENDING", "customer"),
+        ("SUBMITTED", "service"),
+    ]
+
+
+async def test_rejected_by_carrier_then_a_new_signer_goes_back_to_pending_on_a_fresh_loa(
     svc: Services,
 ) -> None:
     clock = Clock()
@@ -165,11 +197,14 @@ async def test_rejected_by_carrier_then_updated_goes_back_to_pending_on_a_fresh_
         order.sid,
         S.REJECTED,
         reason_code=21831,
-        reason="PIN does not match",
+        reason="Name does not match",
         error_code=21831,
+        exception_type="NAME_MISMATCH",
     )
     clock.advance(timedelta(hours=2))
-    updated = await port_orders.update_port_order(svc, caller, order.sid, {"pin_number": "9999"})
+    updated = await port_orders.update_port_order(
+        svc, caller, order.sid, {"first_name": "Jamie", "pin_number": "9999"}
+    )
     assert updated.status == S.PENDING
     assert updated.loa_sid != signed_loa
     assert await loa_status(svc, caller, updated.loa_sid) is LoaStatus.OPEN
@@ -178,11 +213,12 @@ async def test_rejected_by_carrier_then_updated_goes_back_to_pending_on_a_fresh_
     assert updated.date_updated == clock.now
     assert updated.earliest_activation_date == datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
     events = (await reads.order_events(svc, caller, order.sid)).items
-    assert [(e.payload["status"], e.actor) for e in events[-2:]] == [
+    moves = [e for e in events if e.type != "comment.added"]  # Portico explained the rejection
+    assert [(e.payload["status"], e.actor) for e in moves[-2:]] == [
         ("REJECTED", "carrier"),
         ("PENDING", "customer"),
     ]
-    assert [e["code"] for e in events[-1].payload["errors"]] == [21831]
+    assert [e["code"] for e in moves[-1].payload["errors"]] == [21831]
     # it can go round again: request, sign, SUBMITTED
     await loas.request_signature(svc, caller, updated.loa_sid)
     await loas.sign(svc, updated.loa_sid, signature())

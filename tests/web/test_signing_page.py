@@ -14,7 +14,7 @@ import pytest
 
 from app.main import create_app
 from app.porting.statuses import LoaStatus, PortOrderStatus
-from app.services import loa_signing, loas, port_orders, reads
+from app.services import letters, loa_signing, loas, port_orders, reads
 from app.services.context import Caller, Services
 from app.wiring import build_services
 from tests.builders import account, order_input
@@ -64,7 +64,7 @@ async def test_page_shows_the_whole_letter(svc: Services, client: httpx.AsyncCli
     for sid in orders:
         order = await reads.get_port_order(svc, caller, sid)
         assert order is not None
-        assert loa_signing.display_number(order.number) in text
+        assert letters.display_number(order.number) in text
     assert "I authorise Portico" in text
     assert 'name="signer_name"' in body and 'type="checkbox" name="agree"' in body
     css = await client.get("/loa/static/sign.css")
