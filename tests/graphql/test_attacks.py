@@ -212,17 +212,16 @@ async def test_a_50_mb_body_gets_413_once_the_cap_is_passed_and_the_rest_is_not_
     assert_responsive(probes)
 
 
-@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 async def test_a_client_that_waits_for_100_continue_gets_the_413(
-    live_server: LiveServer, alice: Tenant, chunked: bool
+    live_server: LiveServer, alice: Tenant
 ) -> None:
+    """Refused on its Content-Length, before a byte of the body. (A chunked body announces no
+    length: the server has to read up to the cap, the client is streaming by then, and its
+    413 may be lost to the reset, as in the test above.)"""
     status, sent = await send_body(
-        live_server, 50 << 20, alice.authorization, chunked=chunked, expect=True
+        live_server, 50 << 20, alice.authorization, chunked=False, expect=True
     )
-    if chunked:  # no length announced: the server reads up to the cap, then refuses
-        assert status == 413 and sent < 16 << 20
-    else:  # refused on its Content-Length, before a byte of the body
-        assert (status, sent) == (413, 0)
+    assert (status, sent) == (413, 0)
 
 
 async def test_20_mb_with_wrong_credentials_gets_the_same_413(
