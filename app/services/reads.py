@@ -45,8 +45,9 @@ async def get_loa(svc: Services, caller: Caller, sid: str) -> Loa | None:
 async def errors_by_order(
     svc: Services, order_sids: Collection[str]
 ) -> dict[str, list[PortOrderError]]:
+    """Read-only rows (queries.py: `rows=True`), as the other reads of pages and batches."""
     async with svc.db.read() as s:
-        return await queries.errors_by_order(s, order_sids)
+        return await queries.errors_by_order(s, order_sids, rows=True)
 
 
 async def _cursor_keys(
@@ -98,7 +99,7 @@ async def list_port_orders(
             s, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
         )
         return await queries.list_port_orders(
-            s, caller.visible, f, _limit(page_size), after_key, before_key, from_end
+            s, caller.visible, f, _limit(page_size), after_key, before_key, from_end, rows=True
         )
 
 
@@ -143,13 +144,13 @@ async def port_orders_by_sids(
 ) -> dict[str, PortOrder]:
     wanted = [sid for sid in order_sids if sids.is_sid(sid, sids.PORT_ORDER)]
     async with svc.db.read() as s:
-        return await queries.port_orders_by_sids(s, wanted, caller.visible)
+        return await queries.port_orders_by_sids(s, wanted, caller.visible, rows=True)
 
 
 async def loas_by_sids(svc: Services, caller: Caller, loa_sids: Collection[str]) -> dict[str, Loa]:
     wanted = [sid for sid in loa_sids if sids.is_sid(sid, sids.LOA)]
     async with svc.db.read() as s:
-        return await queries.loas_by_sids(s, wanted, caller.visible)
+        return await queries.loas_by_sids(s, wanted, caller.visible, rows=True)
 
 
 async def count_port_orders(svc: Services, caller: Caller, f: PortOrderFilter) -> int:

@@ -84,6 +84,23 @@ def _visible(column: Any, visible: Visible) -> list[ColumnElement[bool]]:
     return [] if visible is None else [column.in_(visible)]
 
 
+# Read paths (pages and batches of GraphQL and REST) take `rows=True`: a SQLAlchemy Core select
+# of the table, whose rows answer the same attribute reads as the table class (every column,
+# by its attribute name, through the same column types) without the ORM's identity map,
+# instrumented attributes and per-instance state. They are read-only and have no
+# relationships, which is all a serializer needs; they are typed as the table class for their
+# readers. Writers keep loading table objects.
+
+
+def _entity(model: type[T], rows: bool) -> Any:
+    return model.__table__ if rows else model
+
+
+async def _all(session: AsyncSession, stmt: Any, rows: bool) -> list[Any]:
+    result = await session.execute(stmt)
+    return list(result.all() if rows else result.scalars())
+
+
 # --- accounts and operators ------------------------------------------------------------
 
 
@@ -126,14 +143,14 @@ async def port_order(
 
 
 async def port_orders_by_sids(
-    session: AsyncSession, sids: Collection[str], visible: Visible
+    session: AsyncSession, sids: Collection[str], visible: Visible, *, rows: bool = False
 ) -> dict[str, PortOrder]:
     if not sids:
         return {}
-    stmt = select(PortOrder).where(
+    stmt = select(_entity(PortOrder, rows)).where(
         PortOrder.sid.in_(list(sids)), *_visible(PortOrder.account_sid, visible)
     )
-    return {o.sid: o for o in (await session.execute(stmt)).scalars()}
+    return {o.sid: o for o in await _all(session, stmt, rows)}
 
 
 async def open_order_for_number(session: AsyncSession, number: str) -> PortOrder | None:
@@ -178,17 +195,17 @@ async def held_numbers(session: AsyncSession, numbers: Collection[str]) -> dict[
 
 
 async def errors_by_order(
-    session: AsyncSession, order_sids: Collection[str]
+    session: AsyncSession, order_sids: Collection[str], *, rows: bool = False
 ) -> dict[str, list[PortOrderError]]:
     out: dict[str, list[PortOrderError]] = {sid: [] for sid in order_sids}
     if not order_sids:
         return out
     stmt = (
-        select(PortOrderError)
+        select(_entity(PortOrderError, rows))
         .where(PortOrderError.port_order_sid.in_(list(order_sids)))
         .order_by(PortOrderError.id)
     )
-    for err in (await session.execute(stmt)).scalars():
+    for err in await _all(session, stmt, rows):
         out[err.port_order_sid].append(err)
     return out
 
@@ -262,21 +279,24 @@ async def _keyset(
     after_key: int | None,
     before_key: int | None,
     from_end: bool = False,
+    *,
+    rows: bool = False,
 ) -> Page[T]:
     """Newest first. `from_end` reads the last (oldest) rows, as GraphQL `last` without
     `before` does; `before_key` reads the rows just before it, both returned in list order."""
     key: Any = model.id
+    entity = _entity(model, rows)
     if before_key is not None or from_end:
         if before_key is not None:
             conds = [*conds, key > before_key]
-        stmt = select(model).where(*conds).order_by(key.asc()).limit(limit + 1)
-        rows = list((await session.execute(stmt)).scalars())
-        return Page(list(reversed(rows[:limit])), len(rows) > limit, backward=True)
+        stmt = select(entity).where(*conds).order_by(key.asc()).limit(limit + 1)
+        found = await _all(session, stmt, rows)
+        return Page(list(reversed(found[:limit])), len(found) > limit, backward=True)
     if after_key is not None:
         conds = [*conds, key < after_key]
-    stmt = select(model).where(*conds).order_by(key.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).scalars())
-    return Page(rows[:limit], len(rows) > limit)
+    stmt = select(entity).where(*conds).order_by(key.desc()).limit(limit + 1)
+    found = await _all(session, stmt, rows)
+    return Page(found[:limit], len(found) > limit)
 
 
 @dataclass(frozen=True)
@@ -368,9 +388,13 @@ async def list_port_orders(
     after_key: int | None = None,
     before_key: int | None = None,
     from_end: bool = False,
+    *,
+    rows: bool = False,
 ) -> Page[PortOrder]:
     conds = [*_visible(PortOrder.account_sid, visible), *_order_conditions(f)]
-    return await _keyset(session, PortOrder, conds, limit, after_key, before_key, from_end)
+    return await _keyset(
+        session, PortOrder, conds, limit, after_key, before_key, from_end, rows=rows
+    )
 
 
 async def count_port_orders(session: AsyncSession, visible: Visible, f: PortOrderFilter) -> int:
@@ -409,12 +433,14 @@ async def loa(
 
 
 async def loas_by_sids(
-    session: AsyncSession, sids: Collection[str], visible: Visible
+    session: AsyncSession, sids: Collection[str], visible: Visible, *, rows: bool = False
 ) -> dict[str, Loa]:
     if not sids:
         return {}
-    stmt = select(Loa).where(Loa.sid.in_(list(sids)), *_visible(Loa.account_sid, visible))
-    return {x.sid: x for x in (await session.execute(stmt)).scalars()}
+    stmt = select(_entity(Loa, rows)).where(
+        Loa.sid.in_(list(sids)), *_visible(Loa.account_sid, visible)
+    )
+    return {x.sid: x for x in await _all(session, stmt, rows)}
 
 
 async def open_loa_for_group(session: AsyncSession, group_key: str) -> Loa | None:
