@@ -92,15 +92,38 @@ async def list_port_orders(
     from_end: bool = False,
 ) -> Page[PortOrder]:
     """`from_end`: the last rows of the list (GraphQL `last` without `before`)."""
+    page, _ = await list_port_orders_and_loas(
+        svc, caller, f, page_size, after_sid, before_sid, from_end, loas=False
+    )
+    return page
+
+
+async def list_port_orders_and_loas(
+    svc: Services,
+    caller: Caller,
+    f: PortOrderFilter,
+    page_size: int = 50,
+    after_sid: str | None = None,
+    before_sid: str | None = None,
+    from_end: bool = False,
+    *,
+    loas: bool = True,
+) -> tuple[Page[PortOrder], dict[str, Loa]]:
+    """A page of orders (as `list_port_orders`) and, with `loas`, the LOAs of its orders by
+    SID, read in the same session (a GraphQL page that selects each order's LOA)."""
     if f.status is not None:  # any letter case (CONTRACT.md §8); unknown values are 21822
         f = replace(f, status=parse_status(f.status).value)
     async with svc.db.read() as s:
         after_key, before_key = await _cursor_keys(
             s, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
         )
-        return await queries.list_port_orders(
+        page = await queries.list_port_orders(
             s, caller.visible, f, _limit(page_size), after_key, before_key, from_end, rows=True
         )
+        if not loas or not page.items:
+            return page, {}
+        wanted = {o.loa_sid for o in page.items}
+        return page, await queries.loas_by_sids(s, wanted, caller.visible, rows=True)
 
 
 async def list_loas(

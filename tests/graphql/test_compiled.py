@@ -314,10 +314,13 @@ async def test_errors_and_nulls_answer_the_same(
         got = await _run(with_plans, svc, alice.caller, query)
         assert got == await _run(plain, svc, alice.caller, query), query
         assert json.loads(got)["errors"], query
-    monkeypatch.setattr("app.graphql.dataloaders.Loaders._loas", no_loas)  # a failing batch
+    # A failing read of LOAs: the loader's batch, and the page's own read of its LOAs.
+    monkeypatch.setattr("app.graphql.dataloaders.Loaders._loas", no_loas)
+    monkeypatch.setattr("app.store.queries.loas_by_sids", no_loas)
     for query in (
-        "{ portOrders(first: 5) { edges { node { sid loa { sid } } } } }",
-        "{ portOrders(first: 5) { edges { node { sid allowedActions } } } totalCount }",
+        "{ loas { edges { node { sid portOrders { edges { node { sid loa { sid } } } } } } } }",
+        "{ loas { edges { node { portOrders { edges { node { allowedActions } } } } } } }",
+        "{ portOrders(first: 5) { edges { node { sid loa { sid } } } } }",  # the page's read
     ):
         got = await _run(with_plans, svc, alice.caller, query)
         assert got == await _run(plain, svc, alice.caller, query), query
