@@ -66,6 +66,7 @@ from graphql.language import DirectiveNode, FieldNode, Visitor, visit
 from graphql.pyutils import Path, Undefined, is_iterable
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
 
 CACHE_SIZE = 256
 Ex = Executor[Any]
@@ -121,6 +122,47 @@ def _basic_attribute(field_def: GraphQLField) -> str | None:
     ):
         return None
     return definition.python_name
+
+
+def _direct_resolver(schema: GraphQLSchema, field_def: GraphQLField) -> Any:
+    """For a Strawberry field whose resolver takes no GraphQL arguments (only its source as
+    `self`/`root`/`parent` and `info`), has no extensions, permissions or exception handlers:
+    a function calling the resolver as Strawberry's wrapper would (`source, info`), without
+    the wrapper's argument conversion and extension chain (which are empty for it). None
+    otherwise: the field's own `resolve` then runs."""
+    definition = (field_def.extensions or {}).get(_BACKREF)
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    converter = getattr(strawberry_schema, "schema_converter", None)
+    if (
+        not isinstance(definition, StrawberryField)
+        or definition.base_resolver is None
+        or field_def.args
+        or definition.arguments
+        or definition.extensions
+        or definition.permission_classes
+        or definition.is_subscription
+        or type(definition).get_result is not StrawberryField.get_result
+        or type(definition.base_resolver).__call__ is not StrawberryResolver.__call__
+        or converter is None
+        or converter._get_field_exception_handlers(definition)
+    ):
+        return None
+    resolver = definition.base_resolver
+    call: Any = resolver.wrapped_func
+    if not callable(call):
+        return None
+    info_class = strawberry_schema.config.info_class  # type: ignore[union-attr]
+    self_param = resolver.self_parameter is not None
+    by_name = [p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p]
+    info_param = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def resolve(source: Any, info: Any) -> Any:
+        kwargs = dict.fromkeys(by_name, source)
+        if info_param is not None:
+            kwargs[info_param] = info_class(_raw_info=info, _field=definition)
+        return call(source, **kwargs) if self_param else call(**kwargs)
+
+    return resolve
 
 
 class _Compiler:
@@ -260,7 +302,8 @@ class _Compiler:
         complete = self.completer(rtype, fdl, where)
         if attribute is not None and not node.arguments:
             return _attribute(name, attribute, field_def, otype, complete, fdl)
-        return _resolved(name, field_def, otype, complete, fdl)
+        direct = _direct_resolver(self.schema, field_def)
+        return _resolved(name, field_def, otype, complete, fdl, direct)
 
 
 # --- completers without state --------------------------------------------------------------
@@ -483,6 +526,7 @@ def _resolved(
     otype: GraphQLObjectType,
     complete: Completer,
     fdl: FieldDetailsList,
+    direct: Any,
 ) -> Step:
     """A field with a resolver: graphql-core's execute_field, with the compiled completion."""
     rtype = field_def.type
@@ -490,7 +534,8 @@ def _resolved(
     node: FieldNode = fdl[0].node
     type_name = otype.name
     has_args = bool(field_def.args or node.arguments)
-    resolve = field_def.resolve
+    resolve = None if has_args else direct
+    resolve = resolve or field_def.resolve
 
     def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
         field_path = Path(path, name, type_name)
