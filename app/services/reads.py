@@ -46,12 +46,12 @@ async def errors_by_order(
     svc: Services, order_sids: Collection[str]
 ) -> dict[str, list[PortOrderError]]:
     """Read-only rows (queries.py: `rows=True`), as the other reads of pages and batches."""
-    async with svc.db.read() as s:
-        return await queries.errors_by_order(s, order_sids, rows=True)
+    async with svc.db.read_rows() as c:
+        return await queries.errors_by_order(c, order_sids, rows=True)
 
 
 async def _cursor_keys(
-    s: AsyncSession,
+    s: queries.Reader,
     model: type[PortOrder] | type[Loa] | type[PortRequest],
     prefix: str,
     caller: Caller,
@@ -113,17 +113,17 @@ async def list_port_orders_and_loas(
     SID, read in the same session (a GraphQL page that selects each order's LOA)."""
     if f.status is not None:  # any letter case (CONTRACT.md §8); unknown values are 21822
         f = replace(f, status=parse_status(f.status).value)
-    async with svc.db.read() as s:
+    async with svc.db.read_rows() as c:
         after_key, before_key = await _cursor_keys(
-            s, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
+            c, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
         )
         page = await queries.list_port_orders(
-            s, caller.visible, f, _limit(page_size), after_key, before_key, from_end, rows=True
+            c, caller.visible, f, _limit(page_size), after_key, before_key, from_end, rows=True
         )
         if not loas or not page.items:
             return page, {}
         wanted = {o.loa_sid for o in page.items}
-        return page, await queries.loas_by_sids(s, wanted, caller.visible, rows=True)
+        return page, await queries.loas_by_sids(c, wanted, caller.visible, rows=True)
 
 
 async def list_loas(
@@ -166,14 +166,14 @@ async def port_orders_by_sids(
     svc: Services, caller: Caller, order_sids: Collection[str]
 ) -> dict[str, PortOrder]:
     wanted = [sid for sid in order_sids if sids.is_sid(sid, sids.PORT_ORDER)]
-    async with svc.db.read() as s:
-        return await queries.port_orders_by_sids(s, wanted, caller.visible, rows=True)
+    async with svc.db.read_rows() as c:
+        return await queries.port_orders_by_sids(c, wanted, caller.visible, rows=True)
 
 
 async def loas_by_sids(svc: Services, caller: Caller, loa_sids: Collection[str]) -> dict[str, Loa]:
     wanted = [sid for sid in loa_sids if sids.is_sid(sid, sids.LOA)]
-    async with svc.db.read() as s:
-        return await queries.loas_by_sids(s, wanted, caller.visible, rows=True)
+    async with svc.db.read_rows() as c:
+        return await queries.loas_by_sids(c, wanted, caller.visible, rows=True)
 
 
 async def count_port_orders(svc: Services, caller: Caller, f: PortOrderFilter) -> int:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
@@ -33,6 +33,8 @@ from app.store.tables import (
 )
 
 Visible = frozenset[str] | None
+# What a read of read-only rows runs on: a session, or a plain connection (Database.read_rows).
+Reader = AsyncSession | AsyncConnection
 T = TypeVar("T", bound=SQLModel)
 R = TypeVar("R")
 
@@ -96,7 +98,7 @@ def _entity(model: type[T], rows: bool) -> Any:
     return model.__table__ if rows else model
 
 
-async def _all(session: AsyncSession, stmt: Any, rows: bool) -> list[Any]:
+async def _all(session: Reader, stmt: Any, rows: bool) -> list[Any]:
     result = await session.execute(stmt)
     return list(result.all() if rows else result.scalars())
 
@@ -143,7 +145,7 @@ async def port_order(
 
 
 async def port_orders_by_sids(
-    session: AsyncSession, sids: Collection[str], visible: Visible, *, rows: bool = False
+    session: Reader, sids: Collection[str], visible: Visible, *, rows: bool = False
 ) -> dict[str, PortOrder]:
     if not sids:
         return {}
@@ -195,7 +197,7 @@ async def held_numbers(session: AsyncSession, numbers: Collection[str]) -> dict[
 
 
 async def errors_by_order(
-    session: AsyncSession, order_sids: Collection[str], *, rows: bool = False
+    session: Reader, order_sids: Collection[str], *, rows: bool = False
 ) -> dict[str, list[PortOrderError]]:
     out: dict[str, list[PortOrderError]] = {sid: [] for sid in order_sids}
     if not order_sids:
@@ -262,7 +264,7 @@ def _order_conditions(f: PortOrderFilter) -> list[ColumnElement[bool]]:
     return conds
 
 
-async def key_of(session: AsyncSession, model: type[T], sid: str, visible: Visible) -> int | None:
+async def key_of(session: Reader, model: type[T], sid: str, visible: Visible) -> int | None:
     """The keyset key (id) of a visible row, or None when it does not exist for this caller."""
     col_sid: Any = model.sid
     col_acc: Any = model.account_sid
@@ -272,7 +274,7 @@ async def key_of(session: AsyncSession, model: type[T], sid: str, visible: Visib
 
 
 async def _keyset(
-    session: AsyncSession,
+    session: Reader,
     model: type[T],
     conds: list[ColumnElement[bool]],
     limit: int,
@@ -381,7 +383,7 @@ async def _count_per_parent(
 
 
 async def list_port_orders(
-    session: AsyncSession,
+    session: Reader,
     visible: Visible,
     f: PortOrderFilter,
     limit: int,
@@ -433,7 +435,7 @@ async def loa(
 
 
 async def loas_by_sids(
-    session: AsyncSession, sids: Collection[str], visible: Visible, *, rows: bool = False
+    session: Reader, sids: Collection[str], visible: Visible, *, rows: bool = False
 ) -> dict[str, Loa]:
     if not sids:
         return {}
