@@ -65,6 +65,7 @@ from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, FieldNode, Visitor, visit
 from graphql.pyutils import Path, Undefined, is_iterable
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
@@ -451,6 +452,8 @@ def _leaf_attribute(
     """A basic field of a leaf type: getattr, then the leaf's coercion; failures (and nulls in
     a non-null field) go to handle_field_error with graphql-core's message and path."""
     coerce = leaf.coerce_output_value
+    # graphql-core's String and ID coercions answer a str with itself.
+    str_as_is = coerce is serialize_string or coerce is serialize_id
     non_null = isinstance(rtype, GraphQLNonNull)
     null_message = f"Cannot return null for non-nullable field {where}."
     complete = _Compiler.leaf_completer(rtype, leaf, where)
@@ -459,6 +462,9 @@ def _leaf_attribute(
         value = None
         try:
             value = getattr(source, attribute)
+            if str_as_is and type(value) is str:
+                results[name] = value
+                return None
             if value is None or value is Undefined:
                 if non_null:
                     raise TypeError(null_message)
