@@ -110,20 +110,18 @@ async def list_port_orders_and_loas(
     loas: bool = True,
 ) -> tuple[Page[PortOrder], dict[str, Loa]]:
     """A page of orders (as `list_port_orders`) and, with `loas`, the LOAs of its orders by
-    SID, read in the same session (a GraphQL page that selects each order's LOA)."""
+    SID, read with the page in one statement (a GraphQL page that selects each order's LOA)."""
     if f.status is not None:  # any letter case (CONTRACT.md §8); unknown values are 21822
         f = replace(f, status=parse_status(f.status).value)
     async with svc.db.read_rows() as c:
         after_key, before_key = await _cursor_keys(
             c, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
         )
-        page = await queries.list_port_orders(
-            c, caller.visible, f, _limit(page_size), after_key, before_key, from_end, rows=True
-        )
-        if not loas or not page.items:
-            return page, {}
-        wanted = {o.loa_sid for o in page.items}
-        return page, await queries.loas_by_sids(c, wanted, caller.visible, rows=True)
+        window = (_limit(page_size), after_key, before_key, from_end)
+        if loas:  # one statement: the page joined to its LOAs
+            return await queries.list_port_orders_with_loas(c, caller.visible, f, *window)
+        page = await queries.list_port_orders(c, caller.visible, f, *window, rows=True)
+        return page, {}
 
 
 async def list_loas(

@@ -317,6 +317,7 @@ async def test_errors_and_nulls_answer_the_same(
     # A failing read of LOAs: the loader's batch, and the page's own read of its LOAs.
     monkeypatch.setattr("app.graphql.dataloaders.Loaders._loas", no_loas)
     monkeypatch.setattr("app.store.queries.loas_by_sids", no_loas)
+    monkeypatch.setattr("app.store.queries.list_port_orders_with_loas", no_loas)
     for query in (
         "{ loas { edges { node { sid portOrders { edges { node { sid loa { sid } } } } } } } }",
         "{ loas { edges { node { portOrders { edges { node { allowedActions } } } } } } }",

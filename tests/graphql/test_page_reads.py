@@ -64,7 +64,7 @@ async def test_the_page_reads_its_loas_itself(
         else:
             assert node["allowedActions"]
     assert loader_batches == []
-    assert statements.count == 3  # credentials, the page, its LOAs
+    assert statements.count == 2  # credentials; the page joined to its LOAs
 
 
 async def test_a_page_that_does_not_ask_reads_no_loa(
