@@ -31,6 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -280,6 +281,11 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide)
+
+    def encode_json(self, data: object) -> str:
+        """Responses and websocket messages through orjson (issue 17: a fifth of the time
+        json.dumps took); text, so websocket frames stay text frames."""
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def graphql_routes(view: GraphQLView) -> list[BaseRoute]:

@@ -67,6 +67,9 @@ class Loaders:
         ) -> DataLoader[Any, Any]:
             return DataLoader(fn, loop=loop)
 
+        # LOAs a page read with its orders (query.PortingQuery.port_orders), by SID: an
+        # order's `loa` answers from here without a load (nodes.PortOrderType.loa).
+        self.loa_rows: dict[str, Loa] = {}
         self.port_order: DataLoader[str, PortOrder | None] = loader(self._port_orders)
         self.loa: DataLoader[str, Loa | None] = loader(self._loas)
         self.errors: DataLoader[str, list[PortOrderError]] = loader(self._errors)

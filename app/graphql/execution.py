@@ -20,6 +20,8 @@ from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from app.graphql import compiled
+
 _NO_FAST_PATH = object()
 
 
@@ -84,3 +86,14 @@ class LeafFastPath(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+
+class CompiledPlans(LeafFastPath):
+    """Queries run on their compiled plan (app/graphql/compiled.py) when the document has one;
+    everything else on graphql-core (with the leaf fast path above)."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plan = compiled.plan_for(self) if serially is None else None
+        if plan is not None:
+            return plan.execute(self)
+        return super().execute_operation(serially)

@@ -8,7 +8,7 @@ from a row.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.types import Info
@@ -251,18 +251,37 @@ class PortOrderType(Node):
         records = await info.context.loaders.callback_deliveries.load(self.row.sid)
         return [CallbackDelivery(record=r) for r in records]
 
+    # `loa` and `allowedActions` answer at once when the page read the LOA with its orders
+    # (loaders.loa_rows): no coroutine and no load per order. Otherwise they return the load,
+    # an awaitable graphql-core awaits (a resolver may return one).
+
     @strawberry.field
-    async def loa(self, info: CtxInfo) -> LoaType:
+    def loa(self, info: CtxInfo) -> LoaType:
+        row = info.context.loaders.loa_rows.get(self.row.loa_sid)
+        if row is not None:
+            return wrap_loa(row)
+        loading: Any = self._loa(info)
+        return cast(LoaType, loading)
+
+    async def _loa(self, info: CtxInfo) -> LoaType:
+        return wrap_loa(await self._loa_row(info))
+
+    async def _loa_row(self, info: CtxInfo) -> Loa:
         loa = await info.context.loaders.loa.load(self.row.loa_sid)
         if loa is None:  # an order's LOA belongs to the order's account
             raise RuntimeError("LOA of a visible order not found")
-        return wrap_loa(loa)
+        return loa
 
     @strawberry.field(description="What the caller may do with this order now.")
-    async def allowed_actions(self, info: CtxInfo) -> list[Action]:
-        loa = await info.context.loaders.loa.load(self.row.loa_sid)
-        if loa is None:
-            raise RuntimeError("LOA of a visible order not found")
+    def allowed_actions(self, info: CtxInfo) -> list[Action]:
+        row = info.context.loaders.loa_rows.get(self.row.loa_sid)
+        if row is not None:
+            return reads.allowed_actions(info.context.services, self.row, row)
+        loading: Any = self._allowed_actions(info)
+        return cast(list[Action], loading)
+
+    async def _allowed_actions(self, info: CtxInfo) -> list[Action]:
+        loa = await self._loa_row(info)
         return reads.allowed_actions(info.context.services, self.row, loa)
 
     @strawberry.field(description="The order's timeline from the event log, oldest first.")

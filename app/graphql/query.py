@@ -10,6 +10,7 @@ import strawberry
 from app.graphql.inputs import LoaFilterInput, PortOrderFilterInput
 from app.graphql.inventory import InventoryQuery, incoming_phone_number
 from app.graphql.limits import RateLimitQuery
+from app.graphql.lookahead import selects
 from app.graphql.nodes import CtxInfo, LoaType, Node, PortOrderType, wrap_loa, wrap_order
 from app.graphql.pagination import Connection, connection, from_porting, page_args
 from app.graphql.requests import PortRequestQuery, port_request
@@ -53,10 +54,18 @@ class PortingQuery:
         args = page_args(first, after, last, before)
         f = filter.to_filter() if filter is not None else PortOrderFilter()
         svc, caller = info.context.services, info.context.who
+        # The page's LOAs with the page, when its orders ask for them (one session, no load
+        # per order).
+        wants_loas = selects(info, "edges", "node", "loa") or selects(
+            info, "edges", "node", "allowedActions"
+        )
+        window = (args.limit, args.after, args.before, args.from_end)
         try:
-            page = await reads.list_port_orders(
-                svc, caller, f, args.limit, args.after, args.before, args.from_end
-            )
+            if wants_loas:
+                page, loas = await reads.list_port_orders_and_loas(svc, caller, f, *window)
+                info.context.loaders.loa_rows.update(loas)
+            else:
+                page = await reads.list_port_orders(svc, caller, f, *window)
         except PortingError as exc:
             raise from_porting(exc) from None
         return connection(

@@ -22,7 +22,7 @@ from typing import Any
 from graphql import ExecutionResult, OperationType
 
 from app.graphql.context import Context
-from app.graphql.execution import LeafFastPath
+from app.graphql.execution import CompiledPlans
 
 
 def _variables_key(values: dict[str, Any]) -> str | None:
@@ -32,7 +32,7 @@ def _variables_key(values: dict[str, Any]) -> str | None:
         return None
 
 
-class SharedEventExecution(LeafFastPath):
+class SharedEventExecution(CompiledPlans):
     def _share_key(self) -> Hashable | None:
         if self.operation.operation is not OperationType.SUBSCRIPTION:
             return None
@@ -73,6 +73,6 @@ class SharedEventExecution(LeafFastPath):
             result = run(serially)
             if self.is_awaitable(result):
                 result = await result
-            return result  # type: ignore[return-value]
+            return result  # type: ignore[no-any-return]
 
         return ctx.services.hub.reads.get(key, execute)

@@ -25,7 +25,7 @@ import asyncio
 import enum
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -123,9 +123,9 @@ class PortOrderEvent:
     @strawberry.field(description="The order, read when this event is sent.")
     async def port_order(self, info: CtxInfo) -> PortOrderType:
         row = await event_row(info.context, self.row)
-        if not isinstance(row, PortOrder):  # the stream only carries orders the caller may read
+        if row is None:  # the stream only carries orders the caller may read
             raise RuntimeError("port order of a visible event not found")
-        return wrap_order(row)
+        return wrap_order(cast(PortOrder, row))  # (a read-only row: event_row reads by type)
 
 
 @strawberry.type(
@@ -154,9 +154,9 @@ class LoaEvent:
     @strawberry.field(description="The LOA, read when this event is sent.")
     async def loa(self, info: CtxInfo) -> LoaType:
         row = await event_row(info.context, self.row)
-        if not isinstance(row, Loa):
+        if row is None:
             raise RuntimeError("LOA of a visible event not found")
-        return wrap_loa(row)
+        return wrap_loa(cast(Loa, row))  # (a read-only row: event_row reads by type)
 
 
 async def event_row(ctx: Context, event: Event) -> PortOrder | Loa | None:

@@ -45,12 +45,13 @@ async def get_loa(svc: Services, caller: Caller, sid: str) -> Loa | None:
 async def errors_by_order(
     svc: Services, order_sids: Collection[str]
 ) -> dict[str, list[PortOrderError]]:
-    async with svc.db.read() as s:
-        return await queries.errors_by_order(s, order_sids)
+    """Read-only rows (queries.py: `rows=True`), as the other reads of pages and batches."""
+    async with svc.db.read_rows() as c:
+        return await queries.errors_by_order(c, order_sids, rows=True)
 
 
 async def _cursor_keys(
-    s: AsyncSession,
+    s: queries.Reader,
     model: type[PortOrder] | type[Loa] | type[PortRequest],
     prefix: str,
     caller: Caller,
@@ -91,15 +92,36 @@ async def list_port_orders(
     from_end: bool = False,
 ) -> Page[PortOrder]:
     """`from_end`: the last rows of the list (GraphQL `last` without `before`)."""
+    page, _ = await list_port_orders_and_loas(
+        svc, caller, f, page_size, after_sid, before_sid, from_end, loas=False
+    )
+    return page
+
+
+async def list_port_orders_and_loas(
+    svc: Services,
+    caller: Caller,
+    f: PortOrderFilter,
+    page_size: int = 50,
+    after_sid: str | None = None,
+    before_sid: str | None = None,
+    from_end: bool = False,
+    *,
+    loas: bool = True,
+) -> tuple[Page[PortOrder], dict[str, Loa]]:
+    """A page of orders (as `list_port_orders`) and, with `loas`, the LOAs of its orders by
+    SID, read with the page in one statement (a GraphQL page that selects each order's LOA)."""
     if f.status is not None:  # any letter case (CONTRACT.md §8); unknown values are 21822
         f = replace(f, status=parse_status(f.status).value)
-    async with svc.db.read() as s:
+    async with svc.db.read_rows() as c:
         after_key, before_key = await _cursor_keys(
-            s, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
+            c, PortOrder, sids.PORT_ORDER, caller, after_sid, before_sid
         )
-        return await queries.list_port_orders(
-            s, caller.visible, f, _limit(page_size), after_key, before_key, from_end
-        )
+        window = (_limit(page_size), after_key, before_key, from_end)
+        if loas:  # one statement: the page joined to its LOAs
+            return await queries.list_port_orders_with_loas(c, caller.visible, f, *window)
+        page = await queries.list_port_orders(c, caller.visible, f, *window, rows=True)
+        return page, {}
 
 
 async def list_loas(
@@ -142,14 +164,14 @@ async def port_orders_by_sids(
     svc: Services, caller: Caller, order_sids: Collection[str]
 ) -> dict[str, PortOrder]:
     wanted = [sid for sid in order_sids if sids.is_sid(sid, sids.PORT_ORDER)]
-    async with svc.db.read() as s:
-        return await queries.port_orders_by_sids(s, wanted, caller.visible)
+    async with svc.db.read_rows() as c:
+        return await queries.port_orders_by_sids(c, wanted, caller.visible, rows=True)
 
 
 async def loas_by_sids(svc: Services, caller: Caller, loa_sids: Collection[str]) -> dict[str, Loa]:
     wanted = [sid for sid in loa_sids if sids.is_sid(sid, sids.LOA)]
-    async with svc.db.read() as s:
-        return await queries.loas_by_sids(s, wanted, caller.visible)
+    async with svc.db.read_rows() as c:
+        return await queries.loas_by_sids(c, wanted, caller.visible, rows=True)
 
 
 async def count_port_orders(svc: Services, caller: Caller, f: PortOrderFilter) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from app.store import sqlite_inline
 
@@ -149,6 +149,13 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
             yield session
+
+    @asynccontextmanager
+    async def read_rows(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for Core reads of read-only rows (app/store/queries.py, rows=True):
+        the same engine and transaction as `read()`, without an ORM session around it."""
+        async with self.read_engine.connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:

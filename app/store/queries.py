@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from types import SimpleNamespace
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
@@ -33,6 +34,8 @@ from app.store.tables import (
 )
 
 Visible = frozenset[str] | None
+# What a read of read-only rows runs on: a session, or a plain connection (Database.read_rows).
+Reader = AsyncSession | AsyncConnection
 T = TypeVar("T", bound=SQLModel)
 R = TypeVar("R")
 
@@ -84,6 +87,23 @@ def _visible(column: Any, visible: Visible) -> list[ColumnElement[bool]]:
     return [] if visible is None else [column.in_(visible)]
 
 
+# Read paths (pages and batches of GraphQL and REST) take `rows=True`: a SQLAlchemy Core select
+# of the table, whose rows answer the same attribute reads as the table class (every column,
+# by its attribute name, through the same column types) without the ORM's identity map,
+# instrumented attributes and per-instance state. They are read-only and have no
+# relationships, which is all a serializer needs; they are typed as the table class for their
+# readers. Writers keep loading table objects.
+
+
+def _entity(model: type[T], rows: bool) -> Any:
+    return model.__table__ if rows else model
+
+
+async def _all(session: Reader, stmt: Any, rows: bool) -> list[Any]:
+    result = await session.execute(stmt)
+    return list(result.all() if rows else result.scalars())
+
+
 # --- accounts and operators ------------------------------------------------------------
 
 
@@ -130,14 +150,14 @@ async def port_order(
 
 
 async def port_orders_by_sids(
-    session: AsyncSession, sids: Collection[str], visible: Visible
+    session: Reader, sids: Collection[str], visible: Visible, *, rows: bool = False
 ) -> dict[str, PortOrder]:
     if not sids:
         return {}
-    stmt = select(PortOrder).where(
+    stmt = select(_entity(PortOrder, rows)).where(
         PortOrder.sid.in_(list(sids)), *_visible(PortOrder.account_sid, visible)
     )
-    return {o.sid: o for o in (await session.execute(stmt)).scalars()}
+    return {o.sid: o for o in await _all(session, stmt, rows)}
 
 
 _NUMBER_HOLDERS = select(
@@ -194,17 +214,17 @@ async def held_numbers(session: AsyncSession, numbers: Collection[str]) -> dict[
 
 
 async def errors_by_order(
-    session: AsyncSession, order_sids: Collection[str]
+    session: Reader, order_sids: Collection[str], *, rows: bool = False
 ) -> dict[str, list[PortOrderError]]:
     out: dict[str, list[PortOrderError]] = {sid: [] for sid in order_sids}
     if not order_sids:
         return out
     stmt = (
-        select(PortOrderError)
+        select(_entity(PortOrderError, rows))
         .where(PortOrderError.port_order_sid.in_(list(order_sids)))
         .order_by(PortOrderError.id)
     )
-    for err in (await session.execute(stmt)).scalars():
+    for err in await _all(session, stmt, rows):
         out[err.port_order_sid].append(err)
     return out
 
@@ -261,7 +281,7 @@ def _order_conditions(f: PortOrderFilter) -> list[ColumnElement[bool]]:
     return conds
 
 
-async def key_of(session: AsyncSession, model: type[T], sid: str, visible: Visible) -> int | None:
+async def key_of(session: Reader, model: type[T], sid: str, visible: Visible) -> int | None:
     """The keyset key (id) of a visible row, or None when it does not exist for this caller."""
     col_sid: Any = model.sid
     col_acc: Any = model.account_sid
@@ -271,28 +291,35 @@ async def key_of(session: AsyncSession, model: type[T], sid: str, visible: Visib
 
 
 async def _keyset(
-    session: AsyncSession,
+    session: Reader,
     model: type[T],
     conds: list[ColumnElement[bool]],
     limit: int,
     after_key: int | None,
     before_key: int | None,
     from_end: bool = False,
+    *,
+    rows: bool = False,
+    base: Any = None,
 ) -> Page[T]:
     """Newest first. `from_end` reads the last (oldest) rows, as GraphQL `last` without
-    `before` does; `before_key` reads the rows just before it, both returned in list order."""
+    `before` does; `before_key` reads the rows just before it, both returned in list order.
+    `base`: the select to page (rows only; default: the table's)."""
     key: Any = model.id
+    start: Any = base
+    if start is None:
+        start = select(_entity(model, rows))
     if before_key is not None or from_end:
         if before_key is not None:
             conds = [*conds, key > before_key]
-        stmt = select(model).where(*conds).order_by(key.asc()).limit(limit + 1)
-        rows = list((await session.execute(stmt)).scalars())
-        return Page(list(reversed(rows[:limit])), len(rows) > limit, backward=True)
+        stmt = start.where(*conds).order_by(key.asc()).limit(limit + 1)
+        found = await _all(session, stmt, rows)
+        return Page(list(reversed(found[:limit])), len(found) > limit, backward=True)
     if after_key is not None:
         conds = [*conds, key < after_key]
-    stmt = select(model).where(*conds).order_by(key.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).scalars())
-    return Page(rows[:limit], len(rows) > limit)
+    stmt = start.where(*conds).order_by(key.desc()).limit(limit + 1)
+    found = await _all(session, stmt, rows)
+    return Page(found[:limit], len(found) > limit)
 
 
 @dataclass(frozen=True)
@@ -377,16 +404,57 @@ async def _count_per_parent(
 
 
 async def list_port_orders(
-    session: AsyncSession,
+    session: Reader,
     visible: Visible,
     f: PortOrderFilter,
     limit: int,
     after_key: int | None = None,
     before_key: int | None = None,
     from_end: bool = False,
+    *,
+    rows: bool = False,
 ) -> Page[PortOrder]:
     conds = [*_visible(PortOrder.account_sid, visible), *_order_conditions(f)]
-    return await _keyset(session, PortOrder, conds, limit, after_key, before_key, from_end)
+    return await _keyset(
+        session, PortOrder, conds, limit, after_key, before_key, from_end, rows=rows
+    )
+
+
+_LOA_PREFIX = "loa__"
+
+
+async def list_port_orders_with_loas(
+    session: Reader,
+    visible: Visible,
+    f: PortOrderFilter,
+    limit: int,
+    after_key: int | None = None,
+    before_key: int | None = None,
+    from_end: bool = False,
+) -> tuple[Page[PortOrder], dict[str, Loa]]:
+    """`list_port_orders` (read-only rows) and the LOAs of its orders by SID, in ONE
+    statement: the page's orders LEFT JOINed to their LOAs, the LOAs' columns labelled
+    `loa__<name>`. An LOA outside `visible` is left out, as `loas_by_sids` leaves it out. Each
+    row reads as its order (the order's columns keep their names); each LOA is a read-only
+    object of its own columns."""
+    orders, loas = PortOrder.__table__, Loa.__table__
+    on = [loas.c.sid == orders.c.loa_sid, *_visible(loas.c.account_sid, visible)]
+    base = select(orders, *(c.label(_LOA_PREFIX + c.key) for c in loas.c)).select_from(
+        orders.outerjoin(loas, and_(*on))
+    )
+    conds = [*_visible(PortOrder.account_sid, visible), *_order_conditions(f)]
+    page = await _keyset(
+        session, PortOrder, conds, limit, after_key, before_key, from_end, rows=True, base=base
+    )
+    names = [c.key for c in loas.c]
+    found: dict[str, Loa] = {}
+    for row in page.items:
+        values = row._mapping
+        sid = values[_LOA_PREFIX + "sid"]
+        if sid is not None and sid not in found:
+            loa = SimpleNamespace(**{n: values[_LOA_PREFIX + n] for n in names})
+            found[sid] = cast(Loa, loa)
+    return page, found
 
 
 async def count_port_orders(session: AsyncSession, visible: Visible, f: PortOrderFilter) -> int:
@@ -425,12 +493,14 @@ async def loa(
 
 
 async def loas_by_sids(
-    session: AsyncSession, sids: Collection[str], visible: Visible
+    session: Reader, sids: Collection[str], visible: Visible, *, rows: bool = False
 ) -> dict[str, Loa]:
     if not sids:
         return {}
-    stmt = select(Loa).where(Loa.sid.in_(list(sids)), *_visible(Loa.account_sid, visible))
-    return {x.sid: x for x in (await session.execute(stmt)).scalars()}
+    stmt = select(_entity(Loa, rows)).where(
+        Loa.sid.in_(list(sids)), *_visible(Loa.account_sid, visible)
+    )
+    return {x.sid: x for x in await _all(session, stmt, rows)}
 
 
 _OPEN_LOA_FOR_GROUP = select(Loa).where(Loa.open_group_key == bindparam("key"))

@@ -1,0 +1,709 @@
+"""A compiled execution plan per validated query document (issue 17, point 6).
+
+graphql-core executes a document by walking it again for every object it completes: it
+collects the selection, looks each field up, builds a resolve-info object and a path, and goes
+through its generic value completion, per field and per row. For the shapes this schema serves
+(object types, lists and connections of them, leaves read as attributes, fields with
+resolvers), almost all of that is the same from one request to the next. `plan_for(executor)`
+compiles the executor's document once into closures per selection set, kept in a bounded LRU
+cache keyed by the document's text and its operation, and `plan.execute(executor)` runs it with
+that executor's own state (variables, context, collected errors), so the result is the one
+graphql-core would have produced:
+
+- the fields of a selection set are the ones graphql-core collects (its own `collect_fields` /
+  `collect_subfields`, run once at compile time: a document without directives collects the
+  same fields whatever its variables), in the same order, with aliases and `__typename`;
+- a plain field of a leaf type (Strawberry's basic field: `getattr` on the source) is read and
+  coerced inline, without a resolve-info object or a path unless it fails;
+- any other field is resolved exactly as graphql-core resolves it (its resolve-info, its
+  argument coercion, the field's own resolver) and completed by the compiled plan of its type:
+  non-null checks, lists, leaves, objects with `is_type_of`, awaitables gathered the way
+  graphql-core gathers them (so dataloaders batch the same);
+- errors go through the executor's `handle_field_error` with the path graphql-core would give,
+  so null propagation, error messages and locations are its own;
+- what the plan does not compile runs on graphql-core in place: abstract types (interfaces,
+  unions) complete with the executor's `complete_value`, meta fields (`__schema`, `__type`)
+  with its `execute_field`.
+
+Documents it does not compile at all (None: graphql-core executes them as before): mutations
+and subscriptions, documents with any directive (`@skip`/`@include` make the selection depend
+on variables; `@defer`/`@stream` are incremental) or with fragment variables, executors with
+field middleware or an abort signal.
+
+tests/graphql/test_compiled.py runs generated queries over every type through the plan and
+through graphql-core and compares data and errors.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    OperationType,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, collect_fields
+from graphql.execution.executor import Executor, invalid_return_type_error, to_nodes
+from graphql.execution.values import get_argument_values
+from graphql.language import DirectiveNode, FieldNode, Visitor, visit
+from graphql.pyutils import Path, Undefined, is_iterable
+from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from graphql.type.scalars import serialize_id, serialize_string
+from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
+
+CACHE_SIZE = 256
+Ex = Executor[Any]
+
+# A completer: (executor, resolved value, path, info or a function giving it) -> the completed
+# value, or an awaitable of it; raises like graphql-core's complete_value.
+InfoArg = Any  # a GraphQLResolveInfo, a function giving one, or None
+Completer = Callable[[Ex, Any, Path, InfoArg], Any]
+# A step of a selection set: (executor, source, parent path, results) -> None, or an awaitable
+# the caller gathers; it sets results[response name] itself.
+Step = Callable[[Ex, Any, Path | None, dict[str, Any]], Any]
+
+_BACKREF = "strawberry-definition"
+
+
+class Unsupported(Exception):
+    """The document has a shape the plan does not compile: graphql-core executes it."""
+
+
+def _info(arg: InfoArg) -> Any:
+    """The resolve-info of a completion (Strawberry's is a subclass of graphql-core's)."""
+    if arg is None:  # (never: completions that use it get one)
+        raise Unsupported("no resolve info")
+    return arg() if callable(arg) else arg
+
+
+class _HasDirective(Visitor):
+    found = False
+
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+        self.found = True
+
+
+def _strawberry_is_type_of(fn: Any) -> bool:
+    """Strawberry's own `is_type_of` (an isinstance check) ignores its info argument."""
+    return getattr(fn, "__qualname__", "").endswith("_get_is_type_of.<locals>.is_type_of")
+
+
+def _basic_attribute(field_def: GraphQLField) -> str | None:
+    """The attribute a Strawberry basic field reads (`getattr(source, python_name)`), or None
+    when the field has a resolver, extensions, permissions or arguments."""
+    resolve = field_def.resolve
+    definition = (field_def.extensions or {}).get(_BACKREF)
+    if (
+        resolve is None
+        or not getattr(resolve, "_is_default", False)
+        or field_def.args
+        or not isinstance(definition, StrawberryField)
+        or not definition.is_basic_field
+        or definition.extensions
+        or type(definition).get_result is not StrawberryField.get_result
+        or getattr(definition, "default_resolver", getattr) is not getattr
+    ):
+        return None
+    return definition.python_name
+
+
+def _direct_resolver(schema: GraphQLSchema, field_def: GraphQLField) -> Any:
+    """For a Strawberry field whose resolver takes no GraphQL arguments (only its source as
+    `self`/`root`/`parent` and `info`), has no extensions, permissions or exception handlers:
+    a function calling the resolver as Strawberry's wrapper would (`source, info`), without
+    the wrapper's argument conversion and extension chain (which are empty for it). None
+    otherwise: the field's own `resolve` then runs."""
+    definition = (field_def.extensions or {}).get(_BACKREF)
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    converter = getattr(strawberry_schema, "schema_converter", None)
+    if (
+        not isinstance(definition, StrawberryField)
+        or definition.base_resolver is None
+        or field_def.args
+        or definition.arguments
+        or definition.extensions
+        or definition.permission_classes
+        or definition.is_subscription
+        or type(definition).get_result is not StrawberryField.get_result
+        or type(definition.base_resolver).__call__ is not StrawberryResolver.__call__
+        or converter is None
+        or converter._get_field_exception_handlers(definition)
+    ):
+        return None
+    resolver = definition.base_resolver
+    call: Any = resolver.wrapped_func
+    if not callable(call):
+        return None
+    info_class = strawberry_schema.config.info_class  # type: ignore[union-attr]
+    self_param = resolver.self_parameter is not None
+    by_name = [p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p]
+    info_param = resolver.info_parameter.name if resolver.info_parameter else None
+
+    def resolve(source: Any, info: Any) -> Any:
+        kwargs = dict.fromkeys(by_name, source)
+        if info_param is not None:
+            kwargs[info_param] = info_class(_raw_info=info, _field=definition)
+        return call(source, **kwargs) if self_param else call(**kwargs)
+
+    return resolve
+
+
+class _Compiler:
+    def __init__(self, ex: Ex) -> None:
+        self.ex = ex
+        self.schema: GraphQLSchema = ex.schema
+
+    # --- completers (graphql-core's complete_value, per return type) -------------------------
+
+    def completer(self, rtype: GraphQLOutputType, fdl: FieldDetailsList, where: str) -> Completer:
+        if is_non_null_type(rtype):
+            assert isinstance(rtype, GraphQLNonNull)
+            return self._non_null(self.completer(rtype.of_type, fdl, where), where)
+        if is_list_type(rtype):
+            assert isinstance(rtype, GraphQLList)
+            return self._list(rtype, fdl, where)
+        if is_leaf_type(rtype):
+            return _leaf(rtype)
+        if is_abstract_type(rtype):
+            return _abstract(rtype, fdl)
+        if is_object_type(rtype):
+            assert isinstance(rtype, GraphQLObjectType)
+            return self._object(rtype, fdl)
+        raise Unsupported(f"return type {rtype}")  # pragma: no cover
+
+    @staticmethod
+    def leaf_completer(rtype: GraphQLOutputType, leaf: GraphQLLeafType, where: str) -> Completer:
+        complete = _leaf(leaf)
+        return _Compiler._non_null(complete, where) if is_non_null_type(rtype) else complete
+
+    @staticmethod
+    def _non_null(inner: Completer, where: str) -> Completer:
+        message = f"Cannot return null for non-nullable field {where}."
+
+        def complete(ex: Ex, result: Any, path: Path, info: InfoArg) -> Any:
+            if isinstance(result, Exception):
+                raise result
+            completed = inner(ex, result, path, info)
+            if completed is None:
+                raise TypeError(message)
+            return completed
+
+        return complete
+
+    def _list(self, rtype: GraphQLList[Any], fdl: FieldDetailsList, where: str) -> Completer:
+        item = self.completer(rtype.of_type, fdl, where)
+        item_type = rtype.of_type
+        not_iterable = f"Expected Iterable, but did not find one for field '{where}'."
+
+        def complete(ex: Ex, result: Any, path: Path, info: InfoArg) -> Any:
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            if ex.is_async_iterable(result):
+                return ex.complete_list_value(rtype, fdl, _info(info), path, result, None)
+            if not is_iterable(result):
+                raise GraphQLError(not_iterable)
+            return _complete_items(ex, item, item_type, fdl, path, info, result)
+
+        return complete
+
+    def _object(self, otype: GraphQLObjectType, fdl: FieldDetailsList) -> Completer:
+        grouped, _defer, _forbidden = self.ex.collect_subfields(otype, fdl)
+        run = self.selection(otype, grouped.items())
+        is_type_of = otype.is_type_of
+        info_free = is_type_of is None or _strawberry_is_type_of(is_type_of)
+
+        def complete(ex: Ex, result: Any, path: Path, info: InfoArg) -> Any:
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            if is_type_of is not None:
+                matches = is_type_of(result, None if info_free else _info(info))  # type: ignore[arg-type]
+                if ex.is_awaitable(matches):
+                    return ex.complete_object_value(otype, fdl, _info(info), path, result, None)
+                if not matches:
+                    raise invalid_return_type_error(otype, result, fdl)
+            return run(ex, result, path)
+
+        return complete
+
+    # --- selection sets -------------------------------------------------------------------
+
+    def selection(
+        self, otype: GraphQLObjectType, grouped: Iterable[tuple[str, FieldDetailsList]]
+    ) -> Callable[[Ex, Any, Path | None], Any]:
+        steps = [s for s in (self.step(otype, name, fdl) for name, fdl in grouped) if s]
+
+        def run(ex: Ex, source: Any, path: Path | None) -> Any:
+            results: dict[str, Any] = {}
+            pending: list[str] = []
+            try:
+                for step in steps:
+                    name = step(ex, source, path, results)
+                    if name is not None:
+                        pending.append(name)
+            except Exception:
+                if pending:
+                    ex.settle_in_background([results[name] for name in pending])
+                raise
+            if not pending:
+                return results
+
+            async def gathered() -> dict[str, Any]:
+                if len(pending) == 1:
+                    results[pending[0]] = await results[pending[0]]
+                else:
+                    values = await gather_with_cancel(*(results[n] for n in pending))
+                    results.update(zip(pending, values, strict=True))
+                return results
+
+            return gathered()
+
+        return run
+
+    def step(self, otype: GraphQLObjectType, name: str, fdl: FieldDetailsList) -> Step | None:
+        node = fdl[0].node
+        field_name = node.name.value
+        if fdl[0].fragment_variable_values is not None:
+            raise Unsupported("fragment variables")
+        field_def = self.schema.get_field(otype, field_name)
+        if field_def is None:
+            return None  # graphql-core leaves it out (Undefined)
+        type_name = otype.name
+        if field_name == "__typename":
+            return _constant(name, type_name)
+        if field_name.startswith("__"):
+            return _fallback(otype, name, fdl)
+        rtype = field_def.type
+        where = f"{type_name}.{field_name}"
+        attribute = _basic_attribute(field_def)
+        leaf = rtype.of_type if isinstance(rtype, GraphQLNonNull) else rtype
+        if attribute is not None and is_leaf_type(leaf) and not node.arguments:
+            return _leaf_attribute(name, attribute, rtype, leaf, fdl, type_name, where)
+        complete = self.completer(rtype, fdl, where)
+        if attribute is not None and not node.arguments:
+            return _attribute(name, attribute, field_def, otype, complete, fdl)
+        direct = _direct_resolver(self.schema, field_def)
+        return _resolved(name, field_def, otype, complete, fdl, direct)
+
+
+# --- completers without state --------------------------------------------------------------
+
+
+def _leaf(ltype: GraphQLLeafType) -> Completer:
+    coerce = ltype.coerce_output_value
+
+    def complete(ex: Ex, result: Any, path: Path, info: InfoArg) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            return None
+        coerced = coerce(result)
+        if coerced is Undefined or coerced is None:
+            return Executor.complete_leaf_value(ltype, result)  # raises its TypeError
+        return coerced
+
+    return complete
+
+
+def _abstract(rtype: Any, fdl: FieldDetailsList) -> Completer:
+    def complete(ex: Ex, result: Any, path: Path, info: InfoArg) -> Any:
+        return ex.complete_value(rtype, fdl, _info(info), path, result, None)
+
+    return complete
+
+
+def _complete_items(
+    ex: Ex,
+    item: Completer,
+    item_type: GraphQLOutputType,
+    fdl: FieldDetailsList,
+    path: Path,
+    info: InfoArg,
+    items: Iterable[Any],
+) -> Any:
+    """graphql-core's complete_iterable_value (no @stream: the plan has no directives)."""
+    is_awaitable = ex.is_awaitable
+    completed: list[Any] = []
+    pending: list[int] = []
+    iterator = iter(items)
+    index = 0
+    try:
+        for value in iterator:
+            item_path = path.add_key(index, None)
+            if is_awaitable(value):
+                completed.append(_awaited_item(ex, item, item_type, fdl, item_path, info, value))
+                pending.append(index)
+            else:
+                try:
+                    done = item(ex, value, item_path, info)
+                    if is_awaitable(done):
+                        completed.append(_item_result(ex, done, item_type, fdl, item_path))
+                        pending.append(index)
+                    else:
+                        completed.append(done)
+                except Exception as raw_error:
+                    ex.handle_field_error(raw_error, item_type, fdl, item_path)
+                    completed.append(None)
+            index += 1
+    except Exception:
+        waiting = [completed[i] for i in pending]
+        waiting.extend(v for v in iterator if is_awaitable(v))
+        if waiting:
+            ex.settle_in_background(waiting)
+        raise
+    if not pending:
+        return completed
+
+    async def gathered() -> list[Any]:
+        if len(pending) == 1:
+            completed[pending[0]] = await completed[pending[0]]
+        else:
+            values = await gather_with_cancel(*(completed[i] for i in pending))
+            for i, value in zip(pending, values, strict=True):
+                completed[i] = value
+        return completed
+
+    return gathered()
+
+
+async def _item_result(
+    ex: Ex, done: Any, item_type: GraphQLOutputType, fdl: FieldDetailsList, path: Path
+) -> Any:
+    try:
+        return await done
+    except Exception as raw_error:
+        ex.handle_field_error(raw_error, item_type, fdl, path)
+        return None
+
+
+async def _awaited_item(
+    ex: Ex,
+    item: Completer,
+    item_type: GraphQLOutputType,
+    fdl: FieldDetailsList,
+    path: Path,
+    info: InfoArg,
+    value: Any,
+) -> Any:
+    try:
+        resolved = await ex.with_abort_signal(value)
+        completed = item(ex, resolved, path, info)
+        if ex.is_awaitable(completed):
+            completed = await completed
+    except Exception as raw_error:
+        ex.handle_field_error(raw_error, item_type, fdl, path)
+        return None
+    return completed
+
+
+# --- steps ----------------------------------------------------------------------------------
+
+
+def _constant(name: str, value: str) -> Step:
+    def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
+        results[name] = value
+
+    return step
+
+
+def _fallback(otype: GraphQLObjectType, name: str, fdl: FieldDetailsList) -> Step:
+    """graphql-core's own execute_field (meta fields)."""
+
+    def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
+        value = ex.execute_field(otype, source, fdl, Path(path, name, otype.name), None)
+        if value is Undefined:
+            return None
+        results[name] = value
+        return name if ex.is_awaitable(value) else None
+
+    return step
+
+
+def _leaf_attribute(
+    name: str,
+    attribute: str,
+    rtype: GraphQLOutputType,
+    leaf: GraphQLLeafType,
+    fdl: FieldDetailsList,
+    type_name: str,
+    where: str,
+) -> Step:
+    """A basic field of a leaf type: getattr, then the leaf's coercion; failures (and nulls in
+    a non-null field) go to handle_field_error with graphql-core's message and path."""
+    coerce = leaf.coerce_output_value
+    # graphql-core's String and ID coercions answer a str with itself.
+    str_as_is = coerce is serialize_string or coerce is serialize_id
+    non_null = isinstance(rtype, GraphQLNonNull)
+    null_message = f"Cannot return null for non-nullable field {where}."
+    complete = _Compiler.leaf_completer(rtype, leaf, where)
+
+    def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
+        value = None
+        try:
+            value = getattr(source, attribute)
+            if str_as_is and type(value) is str:
+                results[name] = value
+                return None
+            if value is None or value is Undefined:
+                if non_null:
+                    raise TypeError(null_message)
+                results[name] = None
+                return None
+            if isinstance(value, Exception):
+                raise value
+            coerced = coerce(value)
+            if coerced is Undefined or coerced is None:
+                Executor.complete_leaf_value(leaf, value)  # raises its TypeError
+            results[name] = coerced
+        except Exception as raw_error:
+            field_path = Path(path, name, type_name)
+            if ex.is_awaitable(value):  # (an attribute holding an awaitable: rare, awaited)
+                results[name] = _awaited_field(ex, value, complete, rtype, fdl, field_path, None)
+                return name
+            ex.handle_field_error(raw_error, rtype, fdl, field_path)
+            results[name] = None
+        return None
+
+    return step
+
+
+def _attribute(
+    name: str,
+    attribute: str,
+    field_def: GraphQLField,
+    otype: GraphQLObjectType,
+    complete: Completer,
+    fdl: FieldDetailsList,
+) -> Step:
+    """A basic field of an object or list type: getattr, then the compiled completion. Its
+    resolve-info is built only if a completion needs one (abstract types)."""
+    rtype = field_def.type
+    nodes = to_nodes(fdl)
+    type_name = otype.name
+
+    def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
+        field_path = Path(path, name, type_name)
+
+        def info() -> Any:
+            return ex.build_resolve_info(field_def, nodes, otype, field_path)
+
+        try:
+            value = getattr(source, attribute)
+            if ex.is_awaitable(value):
+                results[name] = _awaited_field(ex, value, complete, rtype, fdl, field_path, info())
+                return name
+            completed = complete(ex, value, field_path, info)
+            if ex.is_awaitable(completed):
+                results[name] = _field_result(ex, completed, rtype, fdl, field_path)
+                return name
+        except Exception as raw_error:
+            ex.handle_field_error(raw_error, rtype, fdl, field_path)
+            completed = None
+        results[name] = completed
+        return None
+
+    return step
+
+
+def _resolved(
+    name: str,
+    field_def: GraphQLField,
+    otype: GraphQLObjectType,
+    complete: Completer,
+    fdl: FieldDetailsList,
+    direct: Any,
+) -> Step:
+    """A field with a resolver: graphql-core's execute_field, with the compiled completion."""
+    rtype = field_def.type
+    nodes = to_nodes(fdl)
+    node: FieldNode = fdl[0].node
+    type_name = otype.name
+    has_args = bool(field_def.args or node.arguments)
+    resolve = None if has_args else direct
+    resolve = resolve or field_def.resolve
+
+    def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
+        field_path = Path(path, name, type_name)
+        info = ex.build_resolve_info(field_def, nodes, otype, field_path)
+        resolve_fn = resolve or ex.field_resolver
+        try:
+            args = (
+                get_argument_values(field_def, node, ex.variable_values, None, ex.hide_suggestions)
+                if has_args
+                else {}
+            )
+            result = resolve_fn(source, info, **args)
+            if ex.is_awaitable(result):
+                results[name] = _awaited_field(ex, result, complete, rtype, fdl, field_path, info)
+                return name
+            completed = complete(ex, result, field_path, info)
+            if ex.is_awaitable(completed):
+                results[name] = _field_result(ex, completed, rtype, fdl, field_path)
+                return name
+        except Exception as raw_error:
+            ex.handle_field_error(raw_error, rtype, fdl, field_path)
+            completed = None
+        results[name] = completed
+        return None
+
+    return step
+
+
+async def _field_result(
+    ex: Ex, completed: Any, rtype: GraphQLOutputType, fdl: FieldDetailsList, path: Path
+) -> Any:
+    try:
+        return await completed
+    except Exception as raw_error:
+        ex.handle_field_error(raw_error, rtype, fdl, path)
+        return None
+
+
+async def _awaited_field(
+    ex: Ex,
+    result: Any,
+    complete: Completer,
+    rtype: GraphQLOutputType,
+    fdl: FieldDetailsList,
+    path: Path,
+    info: InfoArg,
+) -> Any:
+    """graphql-core's complete_awaitable_value."""
+    try:
+        resolved = await ex.with_abort_signal(result)
+        completed = complete(ex, resolved, path, info)
+        if ex.is_awaitable(completed):
+            completed = await completed
+    except Exception as raw_error:
+        ex.handle_field_error(raw_error, rtype, fdl, path)
+        completed = None
+    return completed
+
+
+# --- plans and their cache ------------------------------------------------------------------
+
+
+class Plan:
+    """One operation of one document, compiled."""
+
+    def __init__(self, run: Callable[[Ex, Any, Path | None], Any]) -> None:
+        self._run = run
+
+    def execute(self, ex: Ex) -> Any:
+        """What `ex.execute_operation()` returns: an ExecutionResult or an awaitable of one."""
+        try:
+            data = self._run(ex, ex.root_value, None)
+            if ex.is_awaitable(data):
+                return _finish(ex, data)
+        except GraphQLError as error:
+            ex.collected_errors.add(error, None)
+            return ex.finish(ex.build_response(None))
+        return ex.finish(ex.build_response(data))
+
+
+async def _finish(ex: Ex, data: Any) -> ExecutionResult:
+    try:
+        completed = await data
+    except GraphQLError as error:
+        ex.collected_errors.add(error, None)
+        return ex.build_response(None)  # type: ignore[return-value]
+    except Exception:
+        await ex.cancel_incremental_work()
+        ex.run_async_work_finished_hook()
+        raise
+    return ex.build_response(completed)  # type: ignore[return-value]
+
+
+def _compile(ex: Ex) -> Plan:
+    operation = ex.operation
+    finder = _HasDirective()
+    visit(operation, finder)
+    for fragment in ex.fragment_definitions.values():
+        if fragment.variable_definitions:
+            raise Unsupported("fragment variables")
+        visit(fragment, finder)
+    if finder.found:
+        raise Unsupported("directives")
+    root_type = ex.schema.query_type
+    if root_type is None:
+        raise Unsupported("no query type")
+    grouped, _defer, _forbidden = collect_fields(
+        ex.schema, ex.fragments, ex.variable_values, root_type, operation, ex.hide_suggestions
+    )
+    return Plan(_Compiler(ex).selection(root_type, grouped.items()))
+
+
+class _Cache:
+    """Plans (or None: not compilable) by (document text, operation's offset), bounded LRU."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.plans: OrderedDict[tuple[str, int], Plan | None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, int], build: Callable[[], Plan | None]) -> Plan | None:
+        with self.lock:
+            if key in self.plans:
+                self.plans.move_to_end(key)
+                return self.plans[key]
+        plan = build()
+        with self.lock:
+            self.plans[key] = plan
+            while len(self.plans) > self.size:
+                self.plans.popitem(last=False)
+        return plan
+
+
+_caches: weakref.WeakKeyDictionary[GraphQLSchema, _Cache] = weakref.WeakKeyDictionary()
+
+
+def _has_middleware(ex: Ex) -> bool:
+    manager = ex.middleware_manager
+    return manager is not None and bool(getattr(manager, "middlewares", True))
+
+
+def plan_for(ex: Ex, *, cache_size: int = CACHE_SIZE) -> Plan | None:
+    """The compiled plan of the executor's operation, or None when graphql-core executes it
+    (see the module's docstring)."""
+    operation = ex.operation
+    if (
+        operation.operation is not OperationType.QUERY
+        or operation.loc is None
+        or ex.abort_signal is not None
+        or _has_middleware(ex)
+        or not ex.error_propagation
+    ):
+        return None
+    cache = _caches.get(ex.schema)
+    if cache is None:
+        cache = _caches.setdefault(ex.schema, _Cache(cache_size))
+    key = (operation.loc.source.body, operation.loc.start)
+
+    def build() -> Plan | None:
+        try:
+            return _compile(ex)
+        except Unsupported:
+            return None
+
+    return cache.get(key, build)
