@@ -42,7 +42,7 @@ from app.graphql.websockets import (
     connect,
     rejection_payload,
 )
-from app.http_auth import REALM, parse_basic
+from app.http_auth import REALM, has_credentials
 from app.porting.errors import CATALOG
 from app.services.context import Services
 
@@ -81,7 +81,7 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request):
             header = request.headers.get("authorization")
             wants_ide = self.should_render_graphql_ide(self.request_adapter_class(request))
-            if not wants_ide and parse_basic(header) is None:
+            if not wants_ide and not has_credentials(header):
                 return unauthorized(request)
             return await super().run(request, context, root_value)
         if self.sockets.closing:  # shutting down: clients go to another replica
