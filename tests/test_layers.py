@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "app.adapters": 5,
     "app.wiring": 6,
     "app.http_auth": 7,
+    "app.origins": 7,
     "app.graphql": 8,
     "app.rest": 8,
     "app.web": 8,

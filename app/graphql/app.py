@@ -67,7 +67,7 @@ class GraphQLView(GraphQL[Context, None]):
             keep_alive_interval=settings.ws_keepalive_interval,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
             max_subscriptions_per_connection=settings.ws_max_subscriptions,
-            allowed_origins=settings.ws_allowed_origins,
+            allowed_origins=settings.ws_allowed_origins + settings.cors_allowed_origins,
         )
         self.services = services
         self.sockets = sockets
