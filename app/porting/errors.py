@@ -61,6 +61,8 @@ CATALOG: dict[int, tuple[str, int]] = {
     21839: ("Number given more than once in this port request", 400),
     21840: ("A port request needs at least one number", 400),
     21841: ("Too many numbers in one port request", 400),
+    21850: ("Value too long for this field", 400),
+    21851: ("Value contains characters that are not allowed in this field", 400),
     21901: ("LOA SID invalid", 400),
     21904: ("LOA status invalid", 400),
     21905: ("LOA signature already requested", 400),
