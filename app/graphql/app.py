@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET
 
 from app.config import Settings
 from app.graphql.context import AUTH_FAILED, Context, wants_challenge
 from app.graphql.fanout import FanOut
+from app.graphql.persisted import Documents, Refusal, Refused
 from app.graphql.schema import build_schema
 from app.graphql.websockets import (
     SERVICE_RESTART,
@@ -55,14 +58,19 @@ def unauthorized(request: Request) -> Response:
     return JSONResponse(body, status_code=401, headers=headers)
 
 
+AUTH_REFUSAL = Refusal(CATALOG[AUTH_FAILED][0], AUTH_FAILED, 401)
+
+
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = SocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, settings: Settings, services: Services, sockets: OpenSockets) -> None:
+        schema = build_schema(settings)
+        self.core_schema = schema._schema  # graphql-core's, for registering APQ documents
         super().__init__(
-            build_schema(settings),
+            schema,
             keep_alive=True,  # graphql-ws `ka` messages; graphql-transport-ws: TransportWSHandler
             keep_alive_interval=settings.ws_keepalive_interval,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
@@ -74,6 +82,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.fanout: FanOut | None = FanOut(services.hub)
         self.max_queued_messages = settings.ws_max_queued_messages
         self._ide = (STATIC / "graphiql.html").read_text()
+        self.documents = Documents(settings, services)  # APQ, trusted documents
 
     async def run(
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
@@ -83,7 +92,10 @@ class GraphQLView(GraphQL[Context, None]):
             wants_ide = self.should_render_graphql_ide(self.request_adapter_class(request))
             if not wants_ide and not has_credentials(header):
                 return unauthorized(request)
-            return await super().run(request, context, root_value)
+            try:
+                return await super().run(request, context, root_value)
+            except Refused as refused:  # a persisted document refused (app/graphql/persisted.py)
+                return JSONResponse(refused.refusal.body, status_code=refused.refusal.status)
         if self.sockets.closing:  # shutting down: clients go to another replica
             await request.close(code=SERVICE_RESTART)
             return request
@@ -92,6 +104,38 @@ class GraphQLView(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         finally:
             self.sockets.discard(request)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        """The request's document (persisted or trusted: app/graphql/persisted.py) before any
+        parsing, once the caller is known where the store is read."""
+        if isinstance(request_data, GraphQLRequestData):
+            request_data = await self.persisted_document(request, request_data, context)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def persisted_document(
+        self, request: Request, data: GraphQLRequestData, context: Context
+    ) -> GraphQLRequestData:
+        docs = self.documents
+        if docs.needs_caller(data.extensions) and await context.authenticate() is None:
+            raise Refused(AUTH_REFUSAL)
+        found = await docs.document_of(data.query, data.extensions)
+        if isinstance(found, Refusal):
+            raise Refused(found)
+        if found is None or found.text == data.query:
+            if found is not None:
+                await docs.register(self.core_schema, found)
+            return data
+        return dataclasses.replace(data, query=found.text)
 
     async def on_ws_connect(self, context: Context) -> None:
         """graphql-transport-ws `connection_init`: authenticate or close with 4403."""

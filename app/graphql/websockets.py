@@ -44,6 +44,7 @@ from strawberry.utils.aio import aclosing
 
 from app.graphql.context import AUTH_FAILED, Context
 from app.graphql.fanout import DATA, LIVE, NEXT, FanOut, LiveOperation, encode
+from app.graphql.persisted import Documents, Refusal
 from app.graphql.wire import Frame, Outbox
 from app.http_auth import caller_from_authorization
 from app.porting.errors import CATALOG
@@ -103,6 +104,23 @@ def stop_expiry(handler: Any) -> None:
     if task is not None:
         task.cancel()
         handler._expiry = None
+
+
+async def persisted_payload(handler: Any, payload: object) -> dict[str, Any] | Refusal:
+    """A subscribe/start payload with the document it names (APQ, trusted documents:
+    app/graphql/persisted.py), before anything is parsed; the socket's caller is known."""
+    if not isinstance(payload, dict):
+        return {}  # (Strawberry answers the malformed message)
+    documents: Documents | None = getattr(handler.view, "documents", None)
+    if documents is None:
+        return payload
+    found = await documents.document_of(payload.get("query"), payload.get("extensions"))
+    if isinstance(found, Refusal):
+        return found
+    if found is None:
+        return payload
+    await documents.register(handler.view.core_schema, found)
+    return {**payload, "query": found.text}
 
 
 class OpenSockets:
@@ -259,6 +277,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             adapter = self.websocket
             adapter.live.sockets.keep_alive(adapter.outbox, PING, _keepalive_interval(self))
 
+    async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged:
+            payload = await persisted_payload(self, message.get("payload"))
+            if isinstance(payload, Refusal):
+                error: Any = {"id": message["id"], "type": "error", "payload": [payload.error]}
+                await self.send_message(error)
+                return
+            message = {**message, "payload": payload}
+        await super().handle_subscribe(message)
+
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Strawberry's, except for an operation the fan-out took over."""
         live = self.websocket.live_operation(NEXT, operation.id, operation.variables)
@@ -326,6 +354,16 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await asyncio.sleep(self.context.services.settings.ws_connection_init_timeout)
         if not self.connection_acknowledged:
             await self.websocket.close(INIT_TIMEOUT, "Connection initialisation timeout")
+
+    async def handle_start(self, message: Any) -> None:
+        if self.connection_acknowledged:
+            payload = await persisted_payload(self, message.get("payload"))
+            if isinstance(payload, Refusal):
+                error: Any = {"type": "error", "id": message["id"], "payload": payload.error}
+                await self.send_message(error)
+                return
+            message = {**message, "payload": payload}
+        await super().handle_start(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         if self.connection_acknowledged:

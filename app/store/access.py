@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -44,3 +47,14 @@ async def announce_credentials(tx: Tx, sid: str) -> None:
 async def persisted_query(session: AsyncSession, sha256: str) -> str | None:
     stmt = select(col(PersistedQuery.document)).where(col(PersistedQuery.sha256) == sha256)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def save_persisted_query(tx: Tx, sha256: str, document: str, when: datetime) -> None:
+    """Insert once: a replica that registered the same hash first wins (same text anyway)."""
+    table: Any = PersistedQuery.__table__  # type: ignore[attr-defined]
+    values = {"sha256": sha256, "document": document, "date_created": when}
+    if tx.get_bind().dialect.name == "postgresql":
+        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    await tx.execute(stmt)
