@@ -110,7 +110,9 @@ class Services:
         self.cipher = Cipher(self.settings.resolved_secret_key)
         self.hub = Hub(self.db, self.bus)
         self.credentials = CredentialCache(
-            self.settings.auth_cache_seconds, lambda: self.bus.listening
+            self.settings.auth_cache_seconds,
+            lambda: self.bus.listening,
+            revocable=lambda: self.bus.cross_process,
         )
         self.bus.on_credentials_changed(self.credentials.forget)
         self.wakeups = {q.name: asyncio.Event() for q in work.QUEUES}

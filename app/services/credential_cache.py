@@ -9,7 +9,9 @@ Revocation: the bus (app/store/bus.py, PostgreSQL NOTIFY across replicas) calls 
 when a credential of `sid` changed, on every replica; the entries of that credential, and
 those whose caller is that SID, go at once. While the bus cannot hear other replicas (its
 LISTEN connection is down), the cache is not used at all, so nothing revoked elsewhere is
-honoured for longer than the bus takes to deliver.
+honoured for longer than the bus takes to deliver. The in-memory bus (SQLite) hears its own
+process only, not `portico api-keys revoke` run beside it: there, revocable credentials (API
+keys, and tokens minted with one) are not kept, only auth tokens.
 """
 
 from __future__ import annotations
@@ -33,10 +35,15 @@ def digest(secret: str) -> bytes:
 
 class CredentialCache:
     def __init__(
-        self, ttl: float, usable: Callable[[], bool], clock: Callable[[], float] = time.monotonic
+        self,
+        ttl: float,
+        usable: Callable[[], bool],
+        revocable: Callable[[], bool] = lambda: True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl = ttl
         self._usable = usable
+        self._revocable = revocable  # whether revocable credentials may be kept
         self._clock = clock
         self._entries: OrderedDict[tuple[str, bytes], tuple[float, Caller]] = OrderedDict()
 
@@ -60,6 +67,8 @@ class CredentialCache:
         self, credential_sid: str, secret: str, caller: Caller, until: float | None = None
     ) -> None:
         if self.ttl <= 0 or not self._usable():
+            return
+        if caller.key_sid is not None and not self._revocable():
             return
         expiry = self._clock() + self.ttl
         if until is not None:

@@ -18,6 +18,9 @@ EVERY_CREDENTIAL = "*"
 class Bus(Protocol):
     last_id: int
     waiting: int
+    # Whether other processes' changes reach this bus (PostgreSQL: every replica, the CLI
+    # included); the in-memory bus hears its own process only.
+    cross_process: bool
 
     @property
     def listening(self) -> bool:
@@ -42,6 +45,8 @@ class Bus(Protocol):
 
 
 class MemoryBus:
+    cross_process = False
+
     def __init__(self) -> None:
         self.last_id = 0
         self.waiting = 0  # callers inside wait_beyond (the hub: one per process)

@@ -40,6 +40,8 @@ def asyncpg_dsn(sqlalchemy_url: str) -> str:
 
 
 class PostgresBus(MemoryBus):
+    cross_process = True
+
     def __init__(self, sqlalchemy_url: str, *, reconnect_delay: float = 0.5):
         super().__init__()
         self._dsn = asyncpg_dsn(sqlalchemy_url)
