@@ -78,11 +78,16 @@ class CredentialCache:
             self._entries.popitem(last=False)
 
     def forget(self, sid: str) -> None:
-        """Drop every entry of credential `sid` or whose caller is `sid` (EVERY: all)."""
+        """Drop every entry of credential `sid`, whose caller is `sid`, or that an API key `sid`
+        stands behind (its access tokens) (EVERY: all)."""
         if sid == EVERY:
             self._entries.clear()
             return
-        stale = [k for k, (_, c) in self._entries.items() if k[0] == sid or c.sid == sid]
+        stale = [
+            k
+            for k, (_, c) in self._entries.items()
+            if k[0] == sid or c.sid == sid or c.key_sid == sid
+        ]
         for key in stale:
             del self._entries[key]
 

@@ -37,6 +37,7 @@ MAX_TTL = 3600
 AUDIENCE = "portico"
 ALGORITHM = "HS256"
 KEY_ID = "v1"
+BEARER = "bearer"  # the credential cache's key for access tokens (with the token's digest)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,11 @@ async def _check_restriction(svc: Services, caller: Caller, sid: str) -> None:
 
 async def authenticate_bearer(svc: Services, token: str) -> Caller | None:
     """An access token: its account, scope and restriction; None when expired, tampered with,
-    or minted by a key revoked since."""
+    or minted by a key revoked since. A token verified a moment ago is not decoded again (it is
+    remembered at most until it expires)."""
+    cached = svc.credentials.get(BEARER, token)
+    if cached is not None:
+        return cached
     try:
         claims = jwt.decode(
             token,
@@ -137,9 +142,6 @@ async def authenticate_bearer(svc: Services, token: str) -> Caller | None:
     ):
         return None
     expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
-    cached = svc.credentials.get(issuer, token)
-    if cached is not None:
-        return cached
     base = await _issuer_account(svc, issuer, account_sid)
     if base is None:
         return None
@@ -150,7 +152,7 @@ async def authenticate_bearer(svc: Services, token: str) -> Caller | None:
         expires_at=expires,
     )
     remaining = (expires - svc.clock()).total_seconds()
-    svc.credentials.put(issuer, token, caller, until=time.monotonic() + remaining)
+    svc.credentials.put(BEARER, token, caller, until=time.monotonic() + remaining)
     return caller
 
 

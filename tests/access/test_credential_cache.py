@@ -91,6 +91,10 @@ def test_entries_expire_and_go_when_their_credential_changes() -> None:
     cache.put("AC3", "s3", caller("AC3"))
     cache.forget(EVERY)
     assert len(cache) == 0
+    # an access token minted with an API key goes with the key
+    cache.put("bearer", "t1", Caller("AC1", "account", frozenset({"AC1"}), key_sid="SK9"))
+    cache.forget("SK9")
+    assert cache.get("bearer", "t1") is None
 
 
 def test_nothing_is_kept_while_the_bus_cannot_hear_the_other_replicas() -> None:
