@@ -48,6 +48,7 @@ from app.graphql.websockets import (
 from app.http_auth import REALM, has_credentials
 from app.porting.errors import CATALOG
 from app.services.context import Services
+from app.store.conflicts import RETRY_AFTER_SECONDS, unavailable
 
 STATIC = Path(__file__).parent / "static"
 
@@ -59,6 +60,7 @@ def unauthorized(request: Request) -> Response:
 
 
 AUTH_REFUSAL = Refusal(CATALOG[AUTH_FAILED][0], AUTH_FAILED, 401)
+UNAVAILABLE_REFUSAL = Refusal(CATALOG[20503][0], 20503, 503)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -95,7 +97,9 @@ class GraphQLView(GraphQL[Context, None]):
             try:
                 return await super().run(request, context, root_value)
             except Refused as refused:  # a persisted document refused (app/graphql/persisted.py)
-                return JSONResponse(refused.refusal.body, status_code=refused.refusal.status)
+                status = refused.refusal.status
+                retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+                return JSONResponse(refused.refusal.body, status_code=status, headers=retry)
         if self.sockets.closing:  # shutting down: clients go to another replica
             await request.close(code=SERVICE_RESTART)
             return request
@@ -126,9 +130,14 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request, data: GraphQLRequestData, context: Context
     ) -> GraphQLRequestData:
         docs = self.documents
-        if docs.needs_caller(data.extensions) and await context.authenticate() is None:
-            raise Refused(AUTH_REFUSAL)
-        found = await docs.document_of(data.query, data.extensions)
+        try:
+            if docs.needs_caller(data.extensions) and await context.authenticate() is None:
+                raise Refused(AUTH_REFUSAL)
+            found = await docs.document_of(data.query, data.extensions)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            raise Refused(UNAVAILABLE_REFUSAL) from None
         if isinstance(found, Refusal):
             raise Refused(found)
         if found is None or found.text == data.query:

@@ -48,6 +48,7 @@ from app.graphql.persisted import Documents, Refusal
 from app.graphql.wire import Frame, Outbox
 from app.http_auth import caller_from_authorization
 from app.porting.errors import CATALOG
+from app.store.conflicts import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,12 @@ async def persisted_payload(handler: Any, payload: object) -> dict[str, Any] | R
     documents: Documents | None = getattr(handler.view, "documents", None)
     if documents is None:
         return payload
-    found = await documents.document_of(payload.get("query"), payload.get("extensions"))
+    try:
+        found = await documents.document_of(payload.get("query"), payload.get("extensions"))
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        return Refusal(CATALOG[20503][0], 20503, 503)
     if isinstance(found, Refusal):
         return found
     if found is None:
