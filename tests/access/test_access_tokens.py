@@ -12,6 +12,7 @@ import httpx
 import jwt
 import pytest
 
+from app.config import Settings
 from app.porting.isotime import parse_utc
 from app.services import api_keys, credentials, port_orders, port_requests
 from app.services.context import Services
@@ -36,6 +37,12 @@ async def graphql(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Verified credentials remembered, as in production (tests/conftest.py turns it off)."""
+    return settings.model_copy(update={"auth_cache_seconds": 5.0})
 
 
 async def test_a_token_is_minted_for_ten_minutes_and_acts_as_the_account(

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
+from app.config import Settings
 from app.services import api_keys, port_orders
 from app.services.context import Services
 from app.store import access
@@ -32,6 +34,12 @@ mutation($input: CreatePortOrderInput!) {
 }
 """
 COUNT = "{ portOrders { totalCount } }"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Verified credentials remembered, as in production (tests/conftest.py turns it off)."""
+    return settings.model_copy(update={"auth_cache_seconds": 5.0})
 
 
 async def test_a_key_acts_as_its_account_on_rest_and_graphql(

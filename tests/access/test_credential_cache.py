@@ -22,7 +22,7 @@ from tests.builders import basic, tenant
 @pytest.fixture
 async def counted(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
     """The app with SQL statements counted per request (the benchmarks' header)."""
-    counting = settings.model_copy(update={"debug_count_sql": True})
+    counting = settings.model_copy(update={"debug_count_sql": True, "auth_cache_seconds": 5.0})
     svc = build_services(counting)
     await listening(svc)
     app = create_app(counting, svc)

@@ -41,9 +41,13 @@ PERSONAL = {
     "ssn_last_four": "4829",
 }
 ORDER = "query($sid: ID!) { portOrder(sid: $sid) { sid status firstName email street } }"
-EVENTS = (
-    "subscription($sid: ID!) { portOrderStatusChanged(sid: $sid) { status portOrder { email } } }"
-)
+# `after: "0"`: the order's changes from the start, so none is missed however late the
+# subscription starts
+EVENTS = """
+subscription($sid: ID!) {
+  portOrderStatusChanged(sid: $sid, after: "0") { status portOrder { email } }
+}
+"""
 
 
 async def sign(outbox: Path, base: str) -> None:

@@ -54,7 +54,8 @@ async def test_the_frontend_example_runs_as_written(live_server: LiveServer, svc
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await proc.communicate()
+    async with asyncio.timeout(120):  # a safety net against a hang, not a timing assertion
+        out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     lines = out.decode()
     revoked = re.compile(r"SK[0-9a-f]{32} revoked\n")
