@@ -80,9 +80,9 @@ class Field:
     name: str  # snake_case: the column, the REST key, the GraphQL name (camelCased)
     kind: Kind
     nullable: bool = False
-    max_length: int | None = None  # inputs: longer is refused (21850); OpenAPI shows it
+    max_length: int | None = None  # inputs: longer is refused (21860); OpenAPI shows it
     chars: str | None = None  # inputs: the character policy (PLAIN, NAME) of a string
-    too_long_code: int = 21850  # or the field's own code (20002 for friendly_name, 21819 ...)
+    too_long_code: int = 21860  # or the field's own code (20002 for friendly_name, 21819 ...)
     # -- outputs (never for a write-only field) --
     rest: bool = True  # a key of the REST JSON (and of the OpenAPI object schema)
     graphql: bool = True  # a field of the GraphQL object type
@@ -193,7 +193,7 @@ def _required(name: str, kind: Kind, **more: Any) -> Field:
 
 
 def _write_only(
-    name: str, graphql_input_doc: str, max_length: int, too_long_code: int = 21850
+    name: str, graphql_input_doc: str, max_length: int, too_long_code: int = 21860
 ) -> Field:
     """A secret value: an optional parameter, stored encrypted, in no output; in a Port Request
     each number gives its own."""

@@ -32,8 +32,8 @@ _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in VALUES)
 _INPUT_KEYS = frozenset(_FIELD_NAMES)
 _DECLARED: dict[str, Field] = {f.name: f for f in VALUES}
 
-TOO_LONG = 21850
-BAD_CHARACTERS = 21851
+TOO_LONG = 21860
+BAD_CHARACTERS = 21861
 # Bidirectional controls: embeddings and overrides (U+202A-E), isolates (U+2066-9), the marks
 # (U+200E, U+200F) and the Arabic letter mark (U+061C). They reorder what people read.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
