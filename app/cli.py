@@ -1,4 +1,5 @@
-"""The `portico` command: serve, worker, migrate, queue, accounts, operators, export-schema."""
+"""The `portico` command: serve, worker, migrate, queue, accounts, api-keys, operators,
+export-schema."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from app.config import Settings
 from app.observability import logs
 from app.porting.errors import PortingError, PortingErrors, as_list
 from app.porting.isotime import format_utc
-from app.services import accounts, queues, webhook_secrets
+from app.services import accounts, api_keys, queues, webhook_secrets
 from app.services.context import Services
 from app.store.migrate import upgrade
 from app.wiring import build_services
@@ -145,6 +146,50 @@ def cmd_accounts_rotate_webhook_secret(args: argparse.Namespace) -> int:
     return 0
 
 
+def _key_json(key: api_keys.ApiKey) -> dict[str, Any]:
+    return {
+        "sid": key.sid,
+        "account_sid": key.account_sid,
+        "friendly_name": key.friendly_name,
+        "read_only": key.read_only,
+        "date_created": format_utc(key.date_created),
+        "date_revoked": format_utc(key.date_revoked),
+    }
+
+
+def cmd_api_keys_create(args: argparse.Namespace) -> int:
+    made = _run(
+        lambda svc: api_keys.create_api_key(
+            svc, None, args.account, read_only=args.read_only, friendly_name=args.friendly_name
+        )
+    )
+    if args.json:
+        print(json.dumps({**_key_json(made.key), "secret": made.secret}))
+    else:
+        mode = "read-only" if made.key.read_only else "read and write"
+        print(f"API key SID: {made.key.sid}  ({mode})\nSecret:      {made.secret}")
+        print("The secret is shown once: keep it now.")
+    return 0
+
+
+def cmd_api_keys_list(args: argparse.Namespace) -> int:
+    rows = [_key_json(k) for k in _run(lambda svc: api_keys.list_api_keys(svc, args.account))]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for r in rows:
+        state = f"revoked {r['date_revoked']}" if r["date_revoked"] else "active"
+        mode = "read-only" if r["read_only"] else "read-write"
+        print(f"{r['sid']}  {r['account_sid']}  {mode:<10}  {state}  {r['friendly_name']}")
+    return 0
+
+
+def cmd_api_keys_revoke(args: argparse.Namespace) -> int:
+    key = _run(lambda svc: api_keys.revoke_api_key(svc, None, args.sid))
+    print(f"{key.sid} revoked")
+    return 0
+
+
 def cmd_operators_create(args: argparse.Namespace) -> int:
     creds = _run(lambda svc: accounts.create_operator(svc, args.friendly_name))
     if args.json:
@@ -249,6 +294,23 @@ def parser() -> argparse.ArgumentParser:
     )
     rw.add_argument("sid")
     rw.set_defaults(fn=cmd_accounts_rotate_webhook_secret)
+
+    keys = sub.add_parser("api-keys", help="manage API keys").add_subparsers(
+        dest="action", required=True
+    )
+    kc = keys.add_parser("create", help="create an API key and print its secret (once)")
+    kc.add_argument("--account", required=True, help="the account SID the key acts as")
+    kc.add_argument("--read-only", action="store_true", help="the key cannot change anything")
+    kc.add_argument("--friendly-name")
+    kc.add_argument("--json", action="store_true")
+    kc.set_defaults(fn=cmd_api_keys_create)
+    kl = keys.add_parser("list", help="list API keys (never their secrets)")
+    kl.add_argument("--account", help="only this account's keys")
+    kl.add_argument("--json", action="store_true")
+    kl.set_defaults(fn=cmd_api_keys_list)
+    kr = keys.add_parser("revoke", help="revoke an API key (on every replica at once)")
+    kr.add_argument("sid")
+    kr.set_defaults(fn=cmd_api_keys_revoke)
 
     ops = sub.add_parser("operators", help="manage porting operators").add_subparsers(
         dest="action", required=True

@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     # portability check.
     port_request_max_numbers: int = Field(default=1000, ge=1)
 
+    # Access (README, "Frontend access"). A verified credential (auth token, API key secret,
+    # access token) is remembered this many seconds; 0 checks every request against the
+    # database. A revoked API key stops working on every replica at once (the bus), whatever
+    # this says.
+    auth_cache_seconds: float = Field(default=5.0, ge=0)
+    # Browser origins allowed to call /graphql and /porting (CORS), e.g.
+    # '["https://app.example.com"]'. A state-changing request whose Origin is another one
+    # (or `Sec-Fetch-Site: cross-site`) is refused with 20403 (CSRF); requests without an
+    # Origin (curl, servers) are not affected.
+    cors_allowed_origins: list[str] = Field(default_factory=list)
+    # A JSON manifest {sha256: document}: when set, GraphQL runs only these documents.
+    graphql_trusted_documents: Path | None = None
+
     # GraphQL protection.
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30

@@ -116,10 +116,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         *graphql_routes(view),
         Mount("/loa", routes=web_routes.routes),  # notify: the LOA signing page
     ]
-    middleware = []
-    if settings.debug_count_sql:  # benchmarks only: X-Portico-Sql-Statements
-        from starlette.middleware import Middleware
+    from starlette.middleware import Middleware
 
+    from app.origins import OriginGuard
+
+    # CORS and the CSRF guard, before routing and before any body is read (app/origins.py).
+    middleware = [Middleware(OriginGuard, settings=settings)]
+    if settings.debug_count_sql:  # benchmarks only: X-Portico-Sql-Statements
         from app.store.counting import CountSqlMiddleware
 
         middleware.append(Middleware(CountSqlMiddleware))

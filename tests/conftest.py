@@ -232,12 +232,15 @@ def shared_database_url(
 
 
 def settings_for(database_url: str, var_dir: Path) -> Settings:
-    """Settings on a test database (the public URL the in-process clients use)."""
+    """Settings on a test database (the public URL the in-process clients use). Verified
+    credentials are not remembered (PORTICO_AUTH_CACHE_SECONDS=0): every request's SQL
+    statements include its authentication; tests/access turns the cache on where it tests it."""
     return Settings(
         database_url=database_url,
         secret_key=SECRET,
         var_dir=var_dir,
         public_url="http://testserver",
+        auth_cache_seconds=0,
     )
 
 

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "app.wiring": 6,
     "app.http_auth": 7,
     "app.http_body": 7,
+    "app.origins": 7,
     "app.graphql": 8,
     "app.rest": 8,
     "app.web": 8,

@@ -27,6 +27,7 @@ Order of work for one HTTP request (nobody's bytes are parsed before we know who
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -49,6 +50,7 @@ from app.config import Settings
 from app.graphql.context import AUTH_FAILED, Context, wants_challenge
 from app.graphql.extensions import UNAVAILABLE
 from app.graphql.fanout import FanOut
+from app.graphql.persisted import Documents, Refusal, Refused
 from app.graphql.schema import build_schema
 from app.graphql.websockets import (
     SERVICE_RESTART,
@@ -137,19 +139,25 @@ def is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+AUTH_REFUSAL = Refusal(CATALOG[AUTH_FAILED][0], AUTH_FAILED, 401)
+UNAVAILABLE_REFUSAL = Refusal(CATALOG[20503][0], 20503, 503)
+
+
 class GraphQLView(GraphQL[Context, None]):
     websocket_adapter_class = SocketAdapter
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, settings: Settings, services: Services, sockets: OpenSockets) -> None:
+        schema = build_schema(settings)
+        self.core_schema = schema._schema  # graphql-core's, for registering APQ documents
         super().__init__(
-            build_schema(settings),
+            schema,
             keep_alive=True,  # graphql-ws `ka` messages; graphql-transport-ws: TransportWSHandler
             keep_alive_interval=settings.ws_keepalive_interval,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout),
             max_subscriptions_per_connection=settings.ws_max_subscriptions,
-            allowed_origins=settings.ws_allowed_origins,
+            allowed_origins=settings.ws_allowed_origins + settings.cors_allowed_origins,
         )
         self.services = services
         self.sockets = sockets
@@ -157,6 +165,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.max_queued_messages = settings.ws_max_queued_messages
         self.max_body_bytes = settings.graphql_max_body_bytes
         self._ide = (STATIC / "graphiql.html").read_text()
+        self.documents = Documents(settings, services)  # APQ, trusted documents
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -248,7 +257,12 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
         if isinstance(request, Request):
-            return await super().run(request, context, root_value)
+            try:
+                return await super().run(request, context, root_value)
+            except Refused as refused:  # a persisted document refused (app/graphql/persisted.py)
+                status = refused.refusal.status
+                retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+                return JSONResponse(refused.refusal.body, status_code=status, headers=retry)
         if self.sockets.closing:  # shutting down: clients go to another replica
             await request.close(code=SERVICE_RESTART)
             return request
@@ -257,6 +271,43 @@ class GraphQLView(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         finally:
             self.sockets.discard(request)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        """The request's document (persisted or trusted: app/graphql/persisted.py) before any
+        parsing, once the caller is known where the store is read."""
+        if isinstance(request_data, GraphQLRequestData):
+            request_data = await self.persisted_document(request, request_data, context)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def persisted_document(
+        self, request: Request, data: GraphQLRequestData, context: Context
+    ) -> GraphQLRequestData:
+        docs = self.documents
+        try:
+            if docs.needs_caller(data.extensions) and await context.authenticate() is None:
+                raise Refused(AUTH_REFUSAL)
+            found = await docs.document_of(data.query, data.extensions)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            raise Refused(UNAVAILABLE_REFUSAL) from None
+        if isinstance(found, Refusal):
+            raise Refused(found)
+        if found is None or found.text == data.query:
+            if found is not None:
+                await docs.register(self.core_schema, found)
+            return data
+        return dataclasses.replace(data, query=found.text)
 
     async def on_ws_connect(self, context: Context) -> None:
         """graphql-transport-ws `connection_init`: authenticate or close with 4403."""

@@ -21,6 +21,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from app.config import Settings
+from app.graphql import grants
 from app.graphql.context import AUTH_FAILED, Context, auth_error
 from app.graphql.cost import estimate
 from app.graphql.documents import CACHE_SIZE, Documents, Prepared
@@ -170,7 +171,26 @@ class Authenticate(SchemaExtension):
         ):
             error = GraphQLError(SUBSCRIPTION_OVER_HTTP, extensions={"code": INVALID_PARAMETER})
             self.execution_context.result = ExecutionResult(data=None, errors=[error])
+        elif isinstance(ctx, Context) and (refused := await refusal_of(ctx, self)) is not None:
+            if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+                raise refused  # (a subscription's stream does not look at `result`)
+            self.execution_context.result = ExecutionResult(data=None, errors=[refused])
         yield
+
+
+async def refusal_of(ctx: Context, ext: SchemaExtension) -> GraphQLError | None:
+    """What the caller's credential does not allow in this operation (app/graphql/grants.py)."""
+    ec = ext.execution_context
+    if ctx.caller is None or ec.graphql_document is None:
+        return None
+    return await grants.refusal(
+        ctx.services,
+        ctx.caller,
+        ec.schema._schema,
+        ec.graphql_document,
+        ec.operation_type is OperationType.MUTATION,
+        ec.variables,
+    )
 
 
 class Prepare(SchemaExtension):

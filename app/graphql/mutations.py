@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.graphql.access import AccessMutation
 from app.graphql.context import Context
 from app.graphql.flow import FlowMutation
 from app.graphql.inputs import (
@@ -75,6 +76,8 @@ class PortingMutation:
 
 
 @strawberry.type(name="Mutation")
-class Mutation(PortingMutation, PortRequestMutation, FlowMutation, OperatorMutation):
+class Mutation(
+    PortingMutation, PortRequestMutation, FlowMutation, AccessMutation, OperatorMutation
+):
     """The customers' mutations (above and app/graphql/requests.py), then the operators'
     (app/graphql/operators.py)."""

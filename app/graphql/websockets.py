@@ -2,9 +2,11 @@
 
 - `graphql-transport-ws` (the `graphql-ws` npm library) and the legacy `graphql-ws`
   (subscriptions-transport-ws, Apollo's old client): Strawberry's handlers, extended here.
-- Credentials: the `connection_init` payload's `Authorization` (HTTP Basic, as over HTTP), else
-  the upgrade request's `Authorization` header. Wrong or missing: graphql-transport-ws closes
-  with 4403; graphql-ws sends `connection_error` and closes with 4403. Nothing else is sent.
+- Credentials: the `connection_init` payload's `Authorization` (HTTP Basic or an access token's
+  Bearer, as over HTTP), else the upgrade request's `Authorization` header. A socket opened
+  with an access token is closed with 4403 when the token expires. Wrong or missing:
+  graphql-transport-ws closes with 4403; graphql-ws sends `connection_error` and closes with
+  4403. Nothing else is sent.
 - Keep-alive: the server pings every `ws_keepalive_interval` seconds at the protocol level
   (`ping` on graphql-transport-ws, `ka` on graphql-ws) so idle sockets survive proxies and
   clients can tell a dead server; uvicorn adds websocket ping frames at the same interval. One
@@ -50,10 +52,12 @@ from strawberry.utils.aio import aclosing
 
 from app.graphql.context import AUTH_FAILED, Context
 from app.graphql.fanout import DATA, LIVE, NEXT, FanOut, LiveOperation, encode
+from app.graphql.persisted import Documents, Refusal
 from app.graphql.wire import Frame, Outbox
 from app.http_auth import caller_from_authorization
 from app.http_body import MalformedJson, decode_json
 from app.porting.errors import CATALOG
+from app.store.conflicts import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,49 @@ async def connect(ctx: Context) -> bool:
         header = ctx.request.headers.get("authorization")
     ctx.caller = await caller_from_authorization(ctx.services, header)
     return ctx.caller is not None
+
+
+def close_at_expiry(handler: Any) -> asyncio.Task[None] | None:
+    """An access token ends the socket it authenticated when it expires: close 4403."""
+    caller = handler.context.caller
+    if caller is None or caller.expires_at is None:
+        return None
+    delay = (caller.expires_at - handler.context.services.clock()).total_seconds()
+
+    async def expire() -> None:
+        await asyncio.sleep(max(0.0, delay))
+        await handler.websocket.close(FORBIDDEN, "Access token expired")
+
+    return asyncio.create_task(expire(), name="portico-ws-token-expiry")
+
+
+def stop_expiry(handler: Any) -> None:
+    task = getattr(handler, "_expiry", None)
+    if task is not None:
+        task.cancel()
+        handler._expiry = None
+
+
+async def persisted_payload(handler: Any, payload: object) -> dict[str, Any] | Refusal:
+    """A subscribe/start payload with the document it names (APQ, trusted documents:
+    app/graphql/persisted.py), before anything is parsed; the socket's caller is known."""
+    if not isinstance(payload, dict):
+        return {}  # (Strawberry answers the malformed message)
+    documents: Documents | None = getattr(handler.view, "documents", None)
+    if documents is None:
+        return payload
+    try:
+        found = await documents.document_of(payload.get("query"), payload.get("extensions"))
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        return Refusal(CATALOG[20503][0], 20503, 503)
+    if isinstance(found, Refusal):
+        return found
+    if found is None:
+        return payload
+    await documents.register(handler.view.core_schema, found)
+    return {**payload, "query": found.text}
 
 
 class OpenSockets:
@@ -251,9 +298,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     websocket: SocketAdapter
 
+    _expiry: asyncio.Task[None] | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lives: dict[str, LiveOperation] = {}
+
+    async def handle(self) -> None:
+        try:
+            await super().handle()
+        finally:
+            stop_expiry(self)
 
     async def handle_connection_init(self, message: Any) -> None:
         if message.get("payload") is None:  # the protocol allows null: credentials may be
@@ -261,8 +316,19 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_connection_init(message)
         self.connection_init_timeout_task = None  # done (cancelled): not kept per socket
         if self.connection_acknowledged:
+            self._expiry = close_at_expiry(self)
             adapter = self.websocket
             adapter.live.sockets.keep_alive(adapter.outbox, PING, _keepalive_interval(self))
+
+    async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged:
+            payload = await persisted_payload(self, message.get("payload"))
+            if isinstance(payload, Refusal):
+                error: Any = {"id": message["id"], "type": "error", "payload": [payload.error]}
+                await self.send_message(error)
+                return
+            message = {**message, "payload": payload}
+        await super().handle_subscribe(message)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Strawberry's, except for an operation the fan-out took over."""
@@ -312,6 +378,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     websocket: SocketAdapter
 
     _timer: asyncio.Task[None] | None = None
+    _expiry: asyncio.Task[None] | None = None
 
     async def handle(self) -> None:
         self._timer = asyncio.create_task(self._init_timeout(), name="portico-ws-init-timeout")
@@ -319,6 +386,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await super().handle()
         finally:
             self._stop_timer()
+            stop_expiry(self)
 
     def _stop_timer(self) -> None:
         if self._timer is not None:
@@ -329,6 +397,16 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await asyncio.sleep(self.context.services.settings.ws_connection_init_timeout)
         if not self.connection_acknowledged:
             await self.websocket.close(INIT_TIMEOUT, "Connection initialisation timeout")
+
+    async def handle_start(self, message: Any) -> None:
+        if self.connection_acknowledged:
+            payload = await persisted_payload(self, message.get("payload"))
+            if isinstance(payload, Refusal):
+                error: Any = {"type": "error", "id": message["id"], "payload": payload.error}
+                await self.send_message(error)
+                return
+            message = {**message, "payload": payload}
+        await super().handle_start(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         if self.connection_acknowledged:
@@ -344,6 +422,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
         self._stop_timer()
+        self._expiry = close_at_expiry(self)
         if self.keep_alive:
             adapter = self.websocket
             adapter.outbox.put(KEEP_ALIVE)  # at once, then every interval

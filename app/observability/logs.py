@@ -117,9 +117,38 @@ class QuietConnections(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.msg if isinstance(record.msg, str) else ""
+        if record.levelno < logging.INFO and "websockets" in record.pathname:
+            return False  # the websockets library's frames and headers (debug): see WIRE_LOGGERS
         return not (
             msg.startswith('%s - "WebSocket') or msg in ("connection open", "connection closed")
         )
+
+
+# Libraries whose debug lines carry what clients and customers sent: SQL parameters and result
+# rows (SQLAlchemy's engine; aiosqlite logs every call with its arguments), request and response
+# headers and bodies, websocket frames. They log at WARNING (or INFO) whatever the level is:
+# PORTICO_LOG_LEVEL=DEBUG shows Portico's own debug lines, never names, emails, addresses or
+# secrets (ARCHITECTURE.md §6). The engines also hide SQL parameters (hide_parameters=True).
+WIRE_LOGGERS: dict[str, int] = {
+    "sqlalchemy": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+    "asyncpg": logging.WARNING,
+    "websockets": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "hpack": logging.WARNING,
+    "multipart": logging.WARNING,
+    "python_multipart": logging.WARNING,
+    "aiosmtplib": logging.WARNING,
+    "mail.log": logging.WARNING,
+}
+
+
+def quiet_wire_loggers() -> None:
+    for name, floor in WIRE_LOGGERS.items():
+        logger = logging.getLogger(name)
+        if logger.level < floor:
+            logger.setLevel(floor)
 
 
 def configure(level: str = "INFO", fmt: LogFormat = "text") -> None:
@@ -130,6 +159,7 @@ def configure(level: str = "INFO", fmt: LogFormat = "text") -> None:
     uvicorn_error = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, QuietConnections) for f in uvicorn_error.filters):
         uvicorn_error.addFilter(QuietConnections())
+    quiet_wire_loggers()
     root = logging.getLogger()
     ours = [h for h in root.handlers if getattr(h, "portico", False)]
     if len(ours) != len(root.handlers):

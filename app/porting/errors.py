@@ -78,6 +78,8 @@ CATALOG: dict[int, tuple[str, int]] = {
     ),
     21857: ("fields_to_fix invalid: names of the order's fields", 400),
     21858: ("An exception is given only with the status REJECTED", 400),
+    21860: ("Value too long for this field", 400),
+    21861: ("Value contains characters that are not allowed in this field", 400),
     21901: ("LOA SID invalid", 400),
     21904: ("LOA status invalid", 400),
     21905: ("LOA signature already requested", 400),

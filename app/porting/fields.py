@@ -27,6 +27,13 @@ from app.porting.statuses import LoaStatus, PortOrderStatus, PortRequestStatus, 
 MAX_FRIENDLY_NAME = 64
 WRITE_ONLY_NOTE = "Write-only: stored encrypted, never returned."
 
+# The character policies of string inputs (CONTRACT.md §7, "Input limits"; validation.py
+# enforces them, for REST and GraphQL alike).
+PLAIN = "plain"  # no control characters (C0, DEL, C1), no lone surrogates
+NAME = "name"  # PLAIN, and no bidirectional controls (U+202A-E, U+2066-9, U+200E/F, U+061C):
+# names and addresses, which letters, emails and pages show to people
+MAX_EMAIL = 254  # RFC 5321's path limit
+
 
 # ---------------------------------------------------------------------------------------------
 # The shape of a declaration
@@ -76,7 +83,9 @@ class Field:
     name: str  # snake_case: the column, the REST key, the GraphQL name (camelCased)
     kind: Kind
     nullable: bool = False
-    max_length: int | None = None  # shown in the OpenAPI output schema
+    max_length: int | None = None  # inputs: longer is refused (21860); OpenAPI shows it
+    chars: str | None = None  # inputs: the character policy (PLAIN, NAME) of a string
+    too_long_code: int = 21860  # or the field's own code (20002 for friendly_name, 21819 ...)
     # -- outputs (never for a write-only field) --
     rest: bool = True  # a key of the REST JSON (and of the OpenAPI object schema)
     graphql: bool = True  # a field of the GraphQL object type
@@ -109,6 +118,8 @@ class Field:
             raise ValueError(f"{self.name}: a write-only field is an optional value")
         if self.computed and self.create:
             raise ValueError(f"{self.name}: a computed field is no parameter")
+        if self.update and (self.max_length is None or self.chars is None):
+            raise ValueError(f"{self.name}: an input declares its max_length and chars")
 
     @property
     def in_rest(self) -> bool:
@@ -184,7 +195,9 @@ def _required(name: str, kind: Kind, **more: Any) -> Field:
     return _value(name, kind, required=True, **more)
 
 
-def _write_only(name: str, graphql_input_doc: str) -> Field:
+def _write_only(
+    name: str, graphql_input_doc: str, max_length: int, too_long_code: int = 21860
+) -> Field:
     """A secret value: an optional parameter, stored encrypted, in no output; in a Port Request
     each number gives its own."""
     return _value(
@@ -194,6 +207,9 @@ def _write_only(name: str, graphql_input_doc: str) -> Field:
         write_only=True,
         graphql_input_doc=graphql_input_doc,
         per_number=True,
+        max_length=max_length,
+        chars=PLAIN,
+        too_long_code=too_long_code,
     )
 
 
@@ -217,11 +233,16 @@ PORT_ORDER: tuple[Field, ...] = (
         openapi_input_doc="E.164, e.g. +14155550123",
         graphql_input_doc="The number to port, E.164 (e.g. +14155550123).",
         per_number=True,
+        max_length=32,
+        chars=PLAIN,
+        too_long_code=21812,
     ),
     _value(
         "friendly_name",
         TEXT,
         max_length=MAX_FRIENDLY_NAME,
+        chars=NAME,
+        too_long_code=20002,
         openapi_input_doc=f"At most {MAX_FRIENDLY_NAME} characters",
         graphql_input_doc=f"At most {MAX_FRIENDLY_NAME} characters; default: the number, "
         "formatted.",
@@ -234,6 +255,8 @@ PORT_ORDER: tuple[Field, ...] = (
         graphql_input_doc="Default: detected from the number where the plan tells.",
         loa=True,
         per_number=True,
+        max_length=16,
+        chars=PLAIN,
     ),
     Field("date_created", DATETIME),
     Field("date_updated", DATETIME),
@@ -253,6 +276,9 @@ PORT_ORDER: tuple[Field, ...] = (
         graphql_input_doc="Service address country, ISO 3166-1 alpha-2.",
         loa=True,
         shared=True,
+        max_length=8,
+        chars=PLAIN,
+        too_long_code=21813,
     ),
     _required(
         "region",
@@ -261,8 +287,10 @@ PORT_ORDER: tuple[Field, ...] = (
         graphql_input_doc="Service address region (US: the state code).",
         loa=True,
         shared=True,
+        max_length=64,
+        chars=NAME,
     ),
-    _required("city", TEXT, loa=True, shared=True),
+    _required("city", TEXT, loa=True, shared=True, max_length=100, chars=NAME),
     _required(
         "postal_code",
         TEXT,
@@ -270,8 +298,10 @@ PORT_ORDER: tuple[Field, ...] = (
         openapi_input_doc="A string, or a number as in the source document's example",
         loa=True,
         shared=True,
+        max_length=16,
+        chars=NAME,
     ),
-    _required("street", TEXT, loa=True, shared=True),
+    _required("street", TEXT, loa=True, shared=True, max_length=200, chars=NAME),
     _value(
         "company_name",
         TEXT,
@@ -279,22 +309,45 @@ PORT_ORDER: tuple[Field, ...] = (
         graphql_input_doc="Shown as Business Name on the LOA.",
         loa=True,
         shared=True,
+        max_length=128,
+        chars=NAME,
     ),
     _required(
-        "first_name", TEXT, graphql_input_doc="The authorised signer.", loa=True, shared=True
+        "first_name",
+        TEXT,
+        graphql_input_doc="The authorised signer.",
+        loa=True,
+        shared=True,
+        max_length=64,
+        chars=NAME,
+        too_long_code=21828,
     ),
-    _required("last_name", TEXT, loa=True, shared=True),
-    _required("email", TEXT, graphql_input_doc="The signer's address.", loa=True, shared=True),
+    _required(
+        "last_name", TEXT, loa=True, shared=True, max_length=64, chars=NAME, too_long_code=21828
+    ),
+    _required(
+        "email",
+        TEXT,
+        graphql_input_doc="The signer's address.",
+        loa=True,
+        shared=True,
+        max_length=MAX_EMAIL,
+        chars=NAME,
+        too_long_code=21818,
+    ),
     _value(
         "status_updates_email",
         TEXT,
         nullable=True,
         graphql_input_doc="Status mail goes here instead of email.",
         shared=True,
+        max_length=MAX_EMAIL,
+        chars=NAME,
+        too_long_code=21818,
     ),
-    _write_only("ssn_last_four", "Required for MOBILE orders."),
-    _write_only("account_number", "Losing-carrier account number. Required for MOBILE orders."),
-    _write_only("pin_number", "Losing-carrier PIN. Required for MOBILE orders."),
+    _write_only("ssn_last_four", "Required for MOBILE orders.", 4, 21817),
+    _write_only("account_number", "Losing-carrier account number. Required for MOBILE orders.", 64),
+    _write_only("pin_number", "Losing-carrier PIN. Required for MOBILE orders.", 20, 21816),
     _value(
         "billing_phone_number",
         E164,
@@ -302,6 +355,9 @@ PORT_ORDER: tuple[Field, ...] = (
         graphql_input_doc="E.164.",
         shared=True,
         per_number=True,
+        max_length=32,
+        chars=PLAIN,
+        too_long_code=21815,
     ),
     _value(
         "activation_date",
@@ -312,6 +368,9 @@ PORT_ORDER: tuple[Field, ...] = (
         graphql_input_doc="Requested FOC: an ISO 8601 date-time with a zone, "
         "e.g. 2026-12-01T15:00:00Z.",
         shared=True,
+        max_length=64,
+        chars=PLAIN,
+        too_long_code=21814,
     ),
     Field(
         "activation_date_reason",
@@ -335,6 +394,9 @@ PORT_ORDER: tuple[Field, ...] = (
         openapi_input_doc="http(s) URL",
         graphql_input_doc="An http(s) URL; status changes are POSTed to it.",
         shared=True,
+        max_length=2048,
+        chars=PLAIN,
+        too_long_code=21819,
     ),
     _value(
         "cc_emails",
@@ -342,6 +404,9 @@ PORT_ORDER: tuple[Field, ...] = (
         openapi_input_doc="JSON array, or repeated form fields (CcEmails=a&CcEmails=b)",
         graphql_input_doc="Copied on SUBMITTED, FAILED and COMPLETED.",
         shared=True,
+        max_length=MAX_EMAIL,  # each address
+        chars=NAME,
+        too_long_code=21820,
     ),
     Field("reason_code", INT, nullable=True, graphql_doc="Why the last status change happened."),
     Field("reason", TEXT, nullable=True),

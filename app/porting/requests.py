@@ -19,8 +19,15 @@ from typing import Any
 from app.porting import fields
 from app.porting.carrier import Portability
 from app.porting.errors import PortingError, PortingErrors
+from app.porting.fields import PLAIN
 from app.porting.statuses import PortOrderStatus, PortRequestStatus, PortType
-from app.porting.validation import PortOrderFields, detect_port_type, to_e164, validate_create
+from app.porting.validation import (
+    PortOrderFields,
+    detect_port_type,
+    refused_text,
+    to_e164,
+    validate_create,
+)
 
 S = PortOrderStatus
 R = PortRequestStatus
@@ -184,9 +191,16 @@ def read_numbers(raw: Mapping[str, object], max_numbers: int) -> list[NumberEntr
     return out
 
 
+NUMBER_MAX_LENGTH = 32
+
+
 def to_e164_or_text(value: object) -> str | None:
+    """What a request shows of a number given (kept in its `numbers`): the E.164 form, else
+    the text as given, unless that is too long or holds control characters (then nothing)."""
     text = _text(value)
-    return (to_e164(text) or text) if text is not None else None
+    if text is None or refused_text(text, NUMBER_MAX_LENGTH, PLAIN) is not None:
+        return None
+    return to_e164(text) or text
 
 
 def refusal(entries: Sequence[NumberEntry]) -> PortingErrors:

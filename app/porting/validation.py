@@ -23,13 +23,20 @@ import zipcodes
 from email_validator import EmailNotValidError, validate_email
 
 from app.porting.errors import PortingError, PortingErrors
-from app.porting.fields import MAX_FRIENDLY_NAME, REQUIRED, VALUES
+from app.porting.fields import MAX_FRIENDLY_NAME, NAME, REQUIRED, VALUES, Field
 from app.porting.fields import WRITE_ONLY as WRITE_ONLY
 from app.porting.fields import PortOrderFields as PortOrderFields
 from app.porting.statuses import PortType
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in VALUES)
 _INPUT_KEYS = frozenset(_FIELD_NAMES)
+_DECLARED: dict[str, Field] = {f.name: f for f in VALUES}
+
+TOO_LONG = 21860
+BAD_CHARACTERS = 21861
+# Bidirectional controls: embeddings and overrides (U+202A-E), isolates (U+2066-9), the marks
+# (U+200E, U+200F) and the Arabic letter mark (U+061C). They reorder what people read.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 MAX_SIGNER_NAME = 64
 MAX_CC_EMAILS = 20
@@ -113,12 +120,31 @@ class _Checker:
     def fail(self, code: int, name: str, message: str = "") -> None:
         self.errors.append(PortingError(code, message, name))
 
+    def allowed(self, name: str, value: str) -> bool:
+        """The field's declared length and character policy (fields.py), checked before any
+        other rule reads the value; a failure names the field, never the value."""
+        declared = _DECLARED.get(name)
+        if declared is None or declared.max_length is None:
+            return True
+        refusal = refused_text(value, declared.max_length, declared.chars)
+        if refusal is None:
+            return True
+        self.present.add(name)
+        if refusal == TOO_LONG:
+            code = declared.too_long_code
+            self.fail(code, name, f"{name} is too long: at most {declared.max_length} characters")
+        else:
+            self.fail(BAD_CHARACTERS, name, f"{name} contains characters that are not allowed")
+        return False
+
     def text(self, name: str, invalid: int = 20001) -> str | None:
         """A stripped string (numbers accepted), or None when missing or of the wrong type."""
         value = self.raw.get(name)
         if value is None:
             return None
         if isinstance(value, str):
+            if not self.allowed(name, value):
+                return None
             value = value.strip()
             if not value:
                 return None
@@ -185,6 +211,18 @@ def _validate(raw: Mapping[str, object]) -> PortOrderFields:
 
 # (checker, the field's name, the values checked before it) -> the field's value or None
 _Rule = Callable[[_Checker, str, dict[str, Any]], object]
+
+
+def refused_text(value: str, max_length: int, chars: str | None) -> int | None:
+    """Why a string input is refused (TOO_LONG, BAD_CHARACTERS), or None. Control characters
+    (Unicode Cc: C0, DEL, C1) and lone surrogates never; bidirectional controls not in names
+    and addresses (NAME)."""
+    if len(value) > max_length:
+        return TOO_LONG
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Cs") or (chars == NAME and ch in _BIDI):
+            return BAD_CHARACTERS
+    return None
 
 
 def _friendly_name(c: _Checker, name: str, v: dict[str, Any]) -> str:
@@ -281,6 +319,8 @@ def _port_type(c: _Checker, number: str | None) -> PortType:
     value = c.raw.get("port_type")
     if isinstance(value, PortType):
         return value
+    if isinstance(value, str) and not c.allowed("port_type", value):
+        return detect_port_type(number) if number else PortType.UNKNOWN
     if isinstance(value, str) and value.strip():
         try:
             return PortType(re.sub(r"[\s-]+", "_", value.strip().upper()))
@@ -341,6 +381,8 @@ def _activation_date(c: _Checker, name: str) -> datetime | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     c.present.add(name)
+    if isinstance(value, str) and not c.allowed(name, value):
+        return None
     parsed: datetime | None = None
     if isinstance(value, datetime):
         parsed = value
@@ -402,6 +444,8 @@ def _cc_emails(c: _Checker, name: str) -> list[str]:
     result: list[str] = []
     bad: list[str] = []
     for i, item in enumerate(items):
+        if isinstance(item, str) and not c.allowed(name, item):
+            return []
         normalized = _normalize_email(item.strip()) if isinstance(item, str) else None
         if normalized is None:
             bad.append(str(i))

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from app.http_auth import caller_from_headers
 from app.porting import sids
 from app.porting.errors import PortingError, PortingErrors
-from app.rest import body, errors, params, serializers
+from app.rest import access, body, errors, params, serializers
 from app.rest.openapi import document
 from app.services import idempotency, loas, port_orders, port_requests, reads
 from app.services.budgets import budget_of
@@ -65,6 +65,7 @@ class Resource:
             caller = await caller_from_headers(svc, request.headers)
             if caller is None:
                 return errors.unauthorized()
+            await access.check(svc, caller, request, handler.__name__)  # scope, restriction
             budget = budget_of(svc)
             if budget.enabled:  # one point per request, shared with GraphQL
                 spent = await budget.spend(caller.sid, 1)
@@ -267,6 +268,7 @@ def routes() -> list[BaseRoute]:
         Route("/PortabilityChecks", Resource({"POST": check_portability})),
         Route("/Loas", Resource({"GET": list_loas})),
         Route("/Loas/{sid}", Resource({"GET": get_loa, "POST": request_signature})),
+        Route("/AccessTokens", Resource({"POST": access.create_access_token})),
     ]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from app.porting import sids
 from app.porting.errors import PortingError
 from app.services.context import Caller, Services
-from app.store import queries
+from app.store import access, queries
 from app.store.secrets import new_token, same
 from app.store.tables import Account, Operator
 
@@ -37,6 +37,14 @@ async def create_account(
             date_created=svc.clock(),
         )
         tx.add(account)
+        if parent_sid is not None:  # the parent now sees one more account: drop what was cached
+            await access.announce_credentials(tx, parent_sid)
+            cache = svc.credentials
+
+            async def forget() -> None:
+                cache.forget(parent_sid)
+
+            tx.after_commit(forget)
     return account, Credentials(sid, token)
 
 

@@ -31,6 +31,7 @@ from app.config import Settings
 from app.porting.carrier import CarrierAdapter
 from app.porting.errors import PortingError
 from app.porting.statuses import Actor
+from app.services.credential_cache import CredentialCache
 from app.services.hub import Hub
 from app.services.ports import EmailSender, HttpSender
 from app.store import conflicts, events, work
@@ -69,6 +70,13 @@ class Caller:
     sid: str
     kind: str  # "account" | "operator"
     visible: frozenset[str] | None
+    # What the credential allows (app/services/credentials.py): a read-only API key or a
+    # `read` access token cannot mutate (20403); an access token may be restricted to one
+    # port order or Port Request (its SID) and ends at `expires_at`.
+    read_only: bool = False
+    restriction: str | None = None
+    expires_at: datetime | None = None
+    key_sid: str | None = None  # the API key used (directly or by the token's minter)
 
     @property
     def actor(self) -> Actor:
@@ -93,6 +101,7 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     cipher: Cipher = field(init=False)
     hub: Hub = field(init=False)
+    credentials: CredentialCache = field(init=False)  # verified credentials, a few seconds
     # Set after a commit that wrote work for a queue (app/store/work.py): wakes this process's
     # runner of that queue at once.
     wakeups: dict[str, asyncio.Event] = field(init=False)
@@ -100,6 +109,12 @@ class Services:
     def __post_init__(self) -> None:
         self.cipher = Cipher(self.settings.resolved_secret_key)
         self.hub = Hub(self.db, self.bus)
+        self.credentials = CredentialCache(
+            self.settings.auth_cache_seconds,
+            lambda: self.bus.listening,
+            revocable=lambda: self.bus.cross_process,
+        )
+        self.bus.on_credentials_changed(self.credentials.forget)
         self.wakeups = {q.name: asyncio.Event() for q in work.QUEUES}
 
     @asynccontextmanager

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Protocol
+
+# credentials_changed("*"): forget every cached credential (the bus may have missed some).
+EVERY_CREDENTIAL = "*"
 
 
 class Bus(Protocol):
     last_id: int
     waiting: int
+    # Whether other processes' changes reach this bus (PostgreSQL: every replica, the CLI
+    # included); the in-memory bus hears its own process only.
+    cross_process: bool
 
     @property
     def listening(self) -> bool:
@@ -30,12 +37,21 @@ class Bus(Protocol):
         """Wait until an event newer than `seen_id` is known; return the newest known id
         (or `seen_id` on timeout)."""
 
+    def on_credentials_changed(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(sid)` when a credential of `sid` changed here or on another replica
+        (a revoked API key; an account whose subaccounts changed): caches drop it."""
+
+    def credentials_changed(self, sid: str) -> None: ...
+
 
 class MemoryBus:
+    cross_process = False
+
     def __init__(self) -> None:
         self.last_id = 0
         self.waiting = 0  # callers inside wait_beyond (the hub: one per process)
         self._changed = asyncio.Condition()
+        self._credential_listeners: list[Callable[[str], None]] = []
 
     @property
     def listening(self) -> bool:
@@ -65,3 +81,10 @@ class MemoryBus:
                 return max(self.last_id, seen_id)
         finally:
             self.waiting -= 1
+
+    def on_credentials_changed(self, listener: Callable[[str], None]) -> None:
+        self._credential_listeners.append(listener)
+
+    def credentials_changed(self, sid: str) -> None:
+        for listener in self._credential_listeners:
+            listener(sid)

@@ -1,5 +1,10 @@
 """The bus across replicas: PostgreSQL LISTEN/NOTIFY carrying event ids, never rows.
 
+Credentials travel the same way on a second channel: a revoked API key (or an account whose
+subaccounts changed) is `pg_notify('portico_credentials', <sid>)` in the revoking transaction,
+and every replica drops what it cached for that SID (app/services/credentials.py). After a
+reconnect every cached credential is dropped, since notifications may have been missed.
+
 The writer's transaction sends `pg_notify('portico_events', <last event id>)` just before it
 commits (NOTIFY is delivered at commit, so a rolled-back change announces nothing). Every
 replica keeps one dedicated LISTEN connection. If that connection drops, the replica reconnects
@@ -17,10 +22,11 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from app.store.bus import MemoryBus
+from app.store.bus import EVERY_CREDENTIAL, MemoryBus
 
 log = logging.getLogger(__name__)
 CHANNEL = "portico_events"
+CREDENTIALS_CHANNEL = "portico_credentials"
 APPLICATION_NAME = "portico-bus"
 # Reconnects come at most this far apart, so subscribers are current within about a second of
 # the database coming back.
@@ -34,6 +40,8 @@ def asyncpg_dsn(sqlalchemy_url: str) -> str:
 
 
 class PostgresBus(MemoryBus):
+    cross_process = True
+
     def __init__(self, sqlalchemy_url: str, *, reconnect_delay: float = 0.5):
         super().__init__()
         self._dsn = asyncpg_dsn(sqlalchemy_url)
@@ -82,6 +90,9 @@ class PostgresBus(MemoryBus):
             return
         asyncio.get_running_loop().create_task(self.publish(event_id))
 
+    def _on_credentials(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.credentials_changed(payload)
+
     def _on_terminate(self, _conn: Any) -> None:
         self._lost.set()
 
@@ -96,6 +107,8 @@ class PostgresBus(MemoryBus):
                 self._lost.clear()
                 conn.add_termination_listener(self._on_terminate)
                 await conn.add_listener(CHANNEL, self._on_notify)
+                await conn.add_listener(CREDENTIALS_CHANNEL, self._on_credentials)
+                self.credentials_changed(EVERY_CREDENTIAL)  # what was missed meanwhile
                 # Catch up on whatever was committed while we were not listening.
                 newest = await conn.fetchval("SELECT coalesce(max(id), 0) FROM events")
                 self.connected.set()

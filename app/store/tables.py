@@ -334,3 +334,28 @@ class Document(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     content: bytes = Field(sa_column=Column(sa.LargeBinary(), nullable=False))
     date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key (`SK` + 32 hex): usable where its account's auth token is (HTTP Basic
+    `SK...:secret`), revocable. The secret is shown once; only its keyed hash is stored."""
+
+    __tablename__ = "api_keys"
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=34, unique=True)
+    account_sid: str = Field(max_length=34, foreign_key="accounts.sid", index=True)
+    friendly_name: str = Field(max_length=64)
+    secret_hash: str = Field(max_length=64)
+    read_only: bool = False
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    date_revoked: datetime | None = _dt()
+
+
+class PersistedQuery(SQLModel, table=True):
+    """An automatic persisted query (Apollo APQ): the document under its SHA-256, shared by
+    every replica."""
+
+    __tablename__ = "persisted_queries"
+    sha256: str = Field(max_length=64, primary_key=True)
+    document: str
+    date_created: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tests.bench import bulk, callbacks, depth, floor, read, subscriptions, sustained, write
+from tests.bench import auth, bulk, callbacks, depth, floor, read, subscriptions, sustained, write
 from tests.bench.harness import Options
 
 Case = Callable[[Options], dict[str, float]]
@@ -26,6 +26,7 @@ CASES: dict[str, tuple[Case, str]] = {
     "callbacks": (callbacks.run, callbacks.DESCRIPTION),
     "sustained": (sustained.run, sustained.DESCRIPTION),
     "floor": (floor.run, floor.DESCRIPTION),
+    "auth": (auth.run, auth.DESCRIPTION),
 }
 RESULTS = Path("var/bench/results.json")
 

@@ -1,0 +1,173 @@
+"""Input limits (issue 14, point 5): every string input has a maximum length and a character
+policy (no control characters anywhere; no bidirectional controls in names and addresses),
+declared with its field (app/porting/fields.py) and enforced once (app/porting/validation.py)
+for REST and GraphQL: a clear code naming the field, never the value, and nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.porting import fields
+from app.services import port_orders
+from app.services.context import Services
+from tests.access.support import ORDERS
+from tests.builders import Tenant, camel, mobile_input, order_input, request_input
+from tests.conftest import snapshot
+
+CREATE = """
+mutation($input: CreatePortOrderInput!) {
+  createPortOrder(input: $input) { portOrder { sid } userErrors { code field message } }
+}
+"""
+UPDATE = """
+mutation($sid: ID!, $input: UpdatePortOrderInput!) {
+  updatePortOrder(sid: $sid, input: $input) { portOrder { sid } userErrors { code field message } }
+}
+"""
+CONTROL = ("\x1b", "\x07", "\r\n", "\x00", "\x85")  # ESC, BEL, CRLF, NUL, NEL (C1)
+BIDI = ("\u202e", "\u2066", "\u200f")  # RIGHT-TO-LEFT OVERRIDE, LRI, RLM
+
+
+def inputs() -> list[fields.Field]:
+    return [f for f in fields.VALUES if f.max_length is not None]
+
+
+def with_value(name: str, value: Any) -> dict[str, Any]:
+    base = mobile_input() if name in fields.WRITE_ONLY else order_input()
+    base[name] = [value] if name == "cc_emails" else value
+    return base
+
+
+def bad_values() -> Iterator[tuple[str, str, int, str]]:
+    """(field, value, code, what) for every declared input: one over its length, one per
+    control character, and (names and addresses) one per bidirectional control."""
+    for f in inputs():
+        assert f.max_length is not None
+        yield f.name, "7" * (f.max_length + 1), f.too_long_code, "too long"
+        for ch in CONTROL:
+            yield f.name, f"1{ch}2", 21861, f"control U+{ord(ch[0]):04X}"
+        if f.chars == fields.NAME:
+            for ch in BIDI:
+                yield f.name, f"ab{ch}cd", 21861, f"bidi U+{ord(ch):04X}"
+
+
+def test_every_string_input_declares_its_length_and_policy() -> None:
+    names = {f.name for f in inputs()}
+    assert names == {f.name for f in fields.VALUES}
+    names_and_addresses = {
+        "friendly_name", "region", "city", "postal_code", "street", "company_name",
+        "first_name", "last_name", "email", "status_updates_email", "cc_emails",
+    }  # fmt: skip
+    assert {f.name for f in inputs() if f.chars == fields.NAME} == names_and_addresses
+
+
+@pytest.mark.dialects("sqlite")
+async def test_rest_refuses_each_bad_value_naming_the_field_and_stores_nothing(
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
+) -> None:
+    order = await port_orders.create_port_order(svc, alice.caller, order_input())
+    before = await snapshot(svc)
+    auth = {"Authorization": alice.authorization}
+    for name, value, code, what in bad_values():
+        for path, body in (
+            (ORDERS, with_value(name, value)),
+            (f"{ORDERS}/{order.sid}", {name: value}),
+        ):
+            response = await http.post(path, json=body, headers=auth)
+            assert response.status_code == 400, (name, what, response.text)
+            answer = response.json()
+            if "\x00" in value:  # refused earlier, by REST's own check of what a database can
+                assert answer["code"] == 20001 and name in answer["message"]  # hold (NUL)
+                continue
+            details = answer["details"]
+            assert {"code": code, "field": name} in [
+                {"code": d["code"], "field": d["field"]} for d in details
+            ], (name, what, details)
+            assert value not in response.text and value.strip() not in response.text
+    assert await snapshot(svc) == before
+
+
+@pytest.mark.dialects("sqlite")
+async def test_graphql_refuses_each_bad_value_naming_the_field_and_stores_nothing(
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
+) -> None:
+    order = await port_orders.create_port_order(svc, alice.caller, order_input())
+    before = await snapshot(svc)
+    auth = {"Authorization": alice.authorization}
+    for name, value, code, what in bad_values():
+        if name == "port_type":
+            continue  # an enum in GraphQL: its type admits its values only
+        for query, variables, key in (
+            (CREATE, {"input": camel(with_value(name, value))}, "createPortOrder"),
+            (
+                UPDATE,
+                {
+                    "sid": order.sid,
+                    "input": camel({name: [value] if name == "cc_emails" else value}),
+                },
+                "updatePortOrder",
+            ),
+        ):
+            response = await http.post(
+                "/graphql", json={"query": query, "variables": variables}, headers=auth
+            )
+            assert response.json().get("data"), (name, what, response.text)
+            payload = response.json()["data"][key]
+            assert payload["portOrder"] is None, (name, what)
+            pairs = [(e["code"], e["field"]) for e in payload["userErrors"]]
+            assert (code, ["input", camel({name: 0}).popitem()[0]]) in pairs, (name, what, pairs)
+            assert value not in response.text and value.strip() not in response.text
+    assert await snapshot(svc) == before
+
+
+async def test_the_issues_oversized_values_are_refused_on_both_transports(
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
+) -> None:
+    # the issue's attack: a 0.9 MB street, a 200 KB company_name and account_number
+    before = await snapshot(svc)
+    auth = {"Authorization": alice.authorization}
+    street = await http.post(ORDERS, json=order_input(street="S" * 900_000), headers=auth)
+    assert street.status_code == 400
+    assert [(d["code"], d["field"]) for d in street.json()["details"]] == [(21860, "street")]
+    huge = mobile_input(company_name="C" * 200_000, account_number="1" * 200_000)
+    rest = await http.post(ORDERS, json=huge, headers=auth)
+    assert rest.status_code == 400
+    got = [(d["code"], d["field"]) for d in rest.json()["details"]]
+    assert got == [(21860, "company_name"), (21860, "account_number")]
+    gql = await http.post(
+        "/graphql",
+        json={"query": CREATE, "variables": {"input": camel({**huge, "street": "S" * 200_000})}},
+        headers={"Authorization": alice.authorization},
+    )
+    errors = gql.json()["data"]["createPortOrder"]["userErrors"]
+    assert {(e["code"], e["field"][-1]) for e in errors} >= {
+        (21860, "street"),
+        (21860, "companyName"),
+    }
+    assert max(len(r.content) for r in (gql, rest, street)) < 5_000
+    assert await snapshot(svc) == before
+
+
+async def test_a_port_request_keeps_no_oversized_or_control_number_text(
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
+) -> None:
+    body = request_input(entries=["+1415555" + "0" * 5000, "+1212\x1b5550101", "+12125550177"])
+    response = await http.post(
+        "/porting/PortRequests", json=body, headers={"Authorization": alice.authorization}
+    )
+    assert response.status_code == 201, response.text
+    numbers = response.json()["numbers"]
+    assert [n["number"] for n in numbers][:2] == [None, None]
+    assert all(e["code"] in (21812, 21860, 21861) for n in numbers[:2] for e in n["errors"])
+    assert "\x1b" not in response.text and "0" * 100 not in response.text
+    stored = (
+        await http.get(
+            f"/porting/PortRequests/{response.json()['sid']}",
+            headers={"Authorization": alice.authorization},
+        )
+    ).text
+    assert "0" * 100 not in stored
