@@ -199,7 +199,7 @@ class GraphQLView(GraphQL[Context, None]):
         if caller is None:
             return unauthorized(request)
         request.scope[CALLER] = caller
-        response: Response = await super().run(request)
+        response: Response = await self.run(request)  # (persisted documents refused there)
         return response
 
     def decode_json(self, data: str | bytes) -> object:
