@@ -35,5 +35,6 @@ def live_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def live(live_server: LiveServer) -> AsyncIterator[GraphQL]:
-    async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as client:
+    # a generous timeout: these tests check behaviour, not speed (the machine is shared)
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
         yield GraphQL(client)
