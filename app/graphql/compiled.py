@@ -358,7 +358,7 @@ def _complete_items(
                 try:
                     done = item(ex, value, item_path, info)
                     if is_awaitable(done):
-                        completed.append(_item_result(ex, done, item_type, fdl, item_path))
+                        completed.append(_field_result(ex, done, item_type, fdl, item_path))
                         pending.append(index)
                     else:
                         completed.append(done)
@@ -385,16 +385,6 @@ def _complete_items(
         return completed
 
     return gathered()
-
-
-async def _item_result(
-    ex: Ex, done: Any, item_type: GraphQLOutputType, fdl: FieldDetailsList, path: Path
-) -> Any:
-    try:
-        return await done
-    except Exception as raw_error:
-        ex.handle_field_error(raw_error, item_type, fdl, path)
-        return None
 
 
 async def _awaited_item(
@@ -573,6 +563,7 @@ def _resolved(
 async def _field_result(
     ex: Ex, completed: Any, rtype: GraphQLOutputType, fdl: FieldDetailsList, path: Path
 ) -> Any:
+    """A field's or list item's awaited value; an error goes through graphql-core's handling."""
     try:
         return await completed
     except Exception as raw_error:

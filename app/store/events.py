@@ -96,17 +96,10 @@ async def append(
     """Append one event. A plain INSERT on the transaction's connection: no model instance,
     and no flush of the session's pending rows (they are written by the next flush, at the
     latest at commit: an order created and moved in one use case is then one INSERT)."""
-    row = {
-        "resource_type": resource_type,
-        "resource_sid": resource_sid,
-        "account_sid": account_sid,
-        "type": type,
-        "payload": payload,
-        "actor": actor.value,
-        "actor_sid": actor_sid,
-        "date_created": now,
-        "port_request_sid": port_request_sid,
-    }
+    new = NewEvent(
+        resource_type, resource_sid, account_sid, type, payload, actor, actor_sid, port_request_sid
+    )
+    row = _row(new, now)
     stmt = _INSERT_EVENT_PG if _postgres(tx) else _INSERT_EVENT
     conn = await tx.connection()
     event_id = int((await conn.execute(stmt, row)).scalar_one())
@@ -213,24 +206,26 @@ class NewEvent:
     port_request_sid: str | None = None
 
 
+def _row(e: NewEvent, now: datetime) -> dict[str, Any]:
+    """The columns of an event's row (its id and transaction id come from the database)."""
+    return {
+        "resource_type": e.resource_type,
+        "resource_sid": e.resource_sid,
+        "account_sid": e.account_sid,
+        "type": e.type,
+        "payload": e.payload,
+        "actor": e.actor.value,
+        "actor_sid": e.actor_sid,
+        "date_created": now,
+        "port_request_sid": e.port_request_sid,
+    }
+
+
 async def append_many(tx: Tx, new: Sequence[NewEvent], now: datetime) -> list[int]:
     """Append events in their order with ONE statement, whatever their number; their ids, in
     the same order. (Rows, not instances: building thousands of model instances would cost more
     than the statement.)"""
-    rows = [
-        {
-            "resource_type": e.resource_type,
-            "resource_sid": e.resource_sid,
-            "account_sid": e.account_sid,
-            "type": e.type,
-            "payload": e.payload,
-            "actor": e.actor.value,
-            "actor_sid": e.actor_sid,
-            "date_created": now,
-            "port_request_sid": e.port_request_sid,
-        }
-        for e in new
-    ]
+    rows = [_row(e, now) for e in new]
     stamp: dict[str, Any] = {"xact_id": _XACT_ID if _postgres(tx) else 0}
     ids = await bulk.insert_returning_ids(tx, Event, rows, fixed=stamp)
     _appended(tx, ids)
