@@ -175,13 +175,14 @@ async def record_order_event(
     actor_sid: str | None,
     now: datetime,
     extra: dict[str, Any] | None = None,
-) -> events.Appended:
-    """Append the order's event and queue the deliveries it implies. The order's own row is
-    written by the session's next flush (at the latest at commit)."""
+) -> None:
+    """Record the order's event and the deliveries it implies (written with the transaction's
+    other events when the use case is done). The order's own row is written by the session's
+    next flush (at the latest at commit)."""
     payload = order_payload(order, await _errors_of(tx, order), callback_types)
     if extra:
         payload.update(extra)
-    event = await events.append(
+    events.record(
         tx,
         resource_type="port_order",
         resource_sid=order.sid,
@@ -192,17 +193,16 @@ async def record_order_event(
         actor_sid=actor_sid,
         now=now,
         port_request_sid=order.port_request_sid,
+        deliveries=notifications.order_deliveries(type, payload, order),
     )
-    await events.queue_deliveries(tx, event, notifications.order_deliveries(type, payload, order))
-    return event
 
 
 async def record_loa_event(
     tx: Tx, loa: Loa, actor: Actor, actor_sid: str | None, now: datetime
-) -> events.Appended:
+) -> None:
     await tx.flush()
     payload = {"loa_sid": loa.sid, "status": loa.status, "date_updated": format_utc(now)}
-    event = await events.append(
+    events.record(
         tx,
         resource_type="loa",
         resource_sid=loa.sid,
@@ -212,11 +212,8 @@ async def record_loa_event(
         actor=actor,
         actor_sid=actor_sid,
         now=now,
+        deliveries=notifications.loa_deliveries(payload, loa.sid, loa.email),
     )
-    await events.queue_deliveries(
-        tx, event, notifications.loa_deliveries(payload, loa.sid, loa.email)
-    )
-    return event
 
 
 async def move(
@@ -232,7 +229,7 @@ async def move(
     error_code: int | None = None,
     foc_changed: bool = False,
     exception: dict[str, Any] | None = None,
-) -> events.Appended:
+) -> None:
     """Move a claimed order along the transition table (21822 when refused) and carry out
     everything the move implies (app/porting/changes.py decides what). `exception`: a
     rejection's (app/porting/exceptions.py; default OTHER)."""
@@ -259,7 +256,7 @@ async def _apply(
     reason: str | None,
     error_code: int | None,
     exception: dict[str, Any] | None = None,
-) -> events.Appended:
+) -> None:
     if change.enter_inventory:
         await _enter_inventory(tx, order, now)
     error = mark(order, change, now, reason_code, reason, error_code, exception)
@@ -270,14 +267,13 @@ async def _apply(
             known.append(error)
     if order.port_request_sid is not None:
         _requests.order_moved(tx, order.port_request_sid, now)
-    event = await record_order_event(
+    await record_order_event(
         tx, order, change.event_type, list(change.callback_types), actor, actor_sid, now
     )
     await jobs.retire(tx, order.sid, change.retire)
     jobs.write(tx, order, change.steps, now)
     if change.close_loa_if_done:
         await close_loa_if_done(tx, order.loa_sid, actor, actor_sid, now)
-    return event
 
 
 def mark(
@@ -337,19 +333,19 @@ async def change_activation_date(
     actor: Actor,
     actor_sid: str | None,
     now: datetime,
-) -> events.Appended | None:
-    """Change a claimed order's FOC date (an `activation_date_update` event); None when it is
+) -> bool:
+    """Change a claimed order's FOC date (an `activation_date_update` event); False when it is
     already that date. 21829 once the order is terminal. An ACCEPTED order's completion moves
     with it."""
     status = PortOrderStatus(order.status)
     if status in TERMINAL:
         raise PortingError(21829)
     if order.activation_date == activation_date:
-        return None
+        return False
     order.activation_date = activation_date
     order.activation_date_reason = None  # set as the carrier or operator decided
     order.date_updated = now
-    event = await record_order_event(
+    await record_order_event(
         tx,
         order,
         "port_order.activation_date_changed",
@@ -361,12 +357,12 @@ async def change_activation_date(
     retire, steps = changes.foc_moved(status)
     await jobs.retire(tx, order.sid, retire)
     jobs.write(tx, order, steps, now)
-    return event
+    return True
 
 
 async def move_loa(
     tx: Tx, loa: Loa, dst: LoaStatus, actor: Actor, actor_sid: str | None, now: datetime
-) -> events.Appended:
+) -> None:
     """Move a claimed LOA along its transition table (21904/21905 when refused)."""
     refusal = loa_refusal(LoaStatus(loa.status), dst, actor)
     if refusal is not None:

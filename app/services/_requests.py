@@ -54,7 +54,7 @@ async def recompute(tx: Tx, request_sid: str, now: datetime) -> PortRequest | No
     status = requests.derive_status(counts).value
     if status != row.status:
         row.status = status
-        await record_event(tx, row, requests.STATUS_CHANGED, Actor.SERVICE, None, now)
+        record_event(tx, row, requests.STATUS_CHANGED, Actor.SERVICE, None, now)
     return row
 
 
@@ -69,12 +69,12 @@ def payload(row: PortRequest) -> dict[str, Any]:
     }
 
 
-async def record_event(
+def record_event(
     tx: Tx, row: PortRequest, type: str, actor: Actor, actor_sid: str | None, now: datetime
-) -> events.Appended:
-    """Append the request's event and queue its status callback."""
+) -> None:
+    """Record the request's event and its status callback."""
     body = payload(row)
-    event = await events.append(
+    events.record(
         tx,
         resource_type=RESOURCE,
         resource_sid=row.sid,
@@ -85,8 +85,5 @@ async def record_event(
         actor_sid=actor_sid,
         now=now,
         port_request_sid=row.sid,
+        deliveries=notifications.request_deliveries(body, row.status_callback),
     )
-    await events.queue_deliveries(
-        tx, event, notifications.request_deliveries(body, row.status_callback)
-    )
-    return event

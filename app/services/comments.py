@@ -98,7 +98,14 @@ async def add(
         body=text,
         date_created=now,
     )
-    event = await events.append(
+    planned = notifications.comment_deliveries(
+        author_type.value,
+        status_callback=about.status_callback,
+        customer_email=about.customer_email,
+        operator_email=svc.settings.operator_email,
+        port_order_sid=about.port_order_sid,
+    )
+    events.record(
         tx,
         resource_type=comments.RESOURCE_TYPE,
         resource_sid=about.sid,
@@ -109,15 +116,8 @@ async def add(
         actor_sid=author_sid,
         now=now,
         port_request_sid=about.port_request_sid,
+        deliveries=planned,
     )
-    planned = notifications.comment_deliveries(
-        author_type.value,
-        status_callback=about.status_callback,
-        customer_email=about.customer_email,
-        operator_email=svc.settings.operator_email,
-        port_order_sid=about.port_order_sid,
-    )
-    await events.queue_deliveries(tx, event, planned)
     return comment
 
 

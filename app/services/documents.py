@@ -69,7 +69,7 @@ async def add(
         date_created=now,
     )
     tx.add(doc)
-    await events.append(
+    events.record(
         tx,
         resource_type=RESOURCE_TYPE,
         resource_sid=order.sid,

@@ -105,7 +105,7 @@ async def create(tx: Tx, svc: Services, new: NewRequest) -> RequestView:
         date_updated=now,
     )
     tx.add(row)
-    await _requests.record_event(tx, row, requests.CREATED_EVENT, caller.actor, caller.sid, now)
+    _requests.record_event(tx, row, requests.CREATED_EVENT, caller.actor, caller.sid, now)
     results = [
         NumberResult(o.number, o.sid, S(o.status))
         if (o := by_index.get(e.index))

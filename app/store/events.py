@@ -71,16 +71,10 @@ _INSERT_EVENT_PG = insert(_EVENTS).values(xact_id=_XACT_ID).returning(_EVENTS.c.
 _INSERT_DELIVERY = insert(bulk.table_of(Delivery))
 
 
-@dataclass(frozen=True, slots=True)
-class Appended:
-    """An event this transaction appended: what its deliveries need of it."""
-
-    id: int
-    account_sid: str
-    date_created: datetime
+_RECORDED = "events_recorded"
 
 
-async def append(
+def record(
     tx: Tx,
     *,
     resource_type: str,
@@ -92,19 +86,45 @@ async def append(
     actor_sid: str | None,
     now: datetime,
     port_request_sid: str | None = None,
-) -> Appended:
-    """Append one event. A plain INSERT on the transaction's connection: no model instance,
-    and no flush of the session's pending rows (they are written by the next flush, at the
-    latest at commit: an order created and moved in one use case is then one INSERT)."""
+    deliveries: Sequence[Planned] = (),
+) -> None:
+    """Record one event and the deliveries it implies. Nothing is sent to the database yet:
+    when the use case is done, still inside its transaction (`Tx.before_commit`), every event
+    it recorded is appended with ONE statement, in the order recorded, and their deliveries
+    with one more (`write_recorded`). A create, whose order is created and then moved, thus
+    appends its two events together."""
     new = NewEvent(
         resource_type, resource_sid, account_sid, type, payload, actor, actor_sid, port_request_sid
     )
-    row = _row(new, now)
-    stmt = _INSERT_EVENT_PG if _postgres(tx) else _INSERT_EVENT
+    recorded: list[tuple[NewEvent, datetime, Sequence[Planned]]] | None = tx.info.get(_RECORDED)
+    if recorded is None:
+        recorded = tx.info[_RECORDED] = []
+        tx.before_commit(_RECORDED, lambda: write_recorded(tx))
+    recorded.append((new, now, deliveries))
+
+
+async def write_recorded(tx: Tx) -> None:
+    """Append the events recorded so far (one INSERT) and queue their deliveries (one more)."""
+    recorded: list[tuple[NewEvent, datetime, Sequence[Planned]]] = tx.info.pop(_RECORDED, [])
+    if not recorded:
+        return
     conn = await tx.connection()
-    event_id = int((await conn.execute(stmt, row)).scalar_one())
-    _appended(tx, [event_id])
-    return Appended(event_id, account_sid, now)
+    rows = [_row(new, now) for new, now, _ in recorded]
+    if len(rows) == 1:  # the prebuilt statement: most use cases append one event
+        stmt = _INSERT_EVENT_PG if _postgres(tx) else _INSERT_EVENT
+        ids = [int((await conn.execute(stmt, rows[0])).scalar_one())]
+    else:
+        stamp: dict[str, Any] = {"xact_id": _XACT_ID if _postgres(tx) else 0}
+        ids = await bulk.insert_returning_ids(tx, Event, rows, fixed=stamp)
+    _appended(tx, ids)
+    planned = [
+        _delivery(event_id, new.account_sid, now, p)
+        for event_id, (new, now, plans) in zip(ids, recorded, strict=True)
+        for p in plans
+    ]
+    if planned:
+        await conn.execute(_INSERT_DELIVERY, planned)
+        work.written(tx, work.DELIVERIES)
 
 
 def _postgres(session: AsyncSession) -> bool:
@@ -253,23 +273,11 @@ def _delivery(event_id: int, account_sid: str, now: datetime, p: Planned) -> dic
     }
 
 
-async def queue_deliveries(tx: Tx, event: Appended, planned: list[Planned]) -> int:
-    """The deliveries `event` implies, as rows of the DELIVERIES queue (due at once), with one
-    plain INSERT on the transaction's connection; how many."""
-    if not planned:
-        return 0
-    rows = [_delivery(event.id, event.account_sid, event.date_created, p) for p in planned]
-    conn = await tx.connection()
-    await conn.execute(_INSERT_DELIVERY, rows)
-    work.written(tx, work.DELIVERIES)
-    return len(rows)
-
-
 async def queue_deliveries_many(
     tx: Tx, planned: Sequence[tuple[int, str, list[Planned]]], now: datetime
 ) -> int:
-    """`queue_deliveries` for many events (event id, account, what it implies; written at
-    `now`), in ONE statement. How many deliveries it queued."""
+    """The deliveries of many events appended with `append_many` (event id, account, what it
+    implies; written at `now`), in ONE statement. How many deliveries it queued."""
     rows = [_delivery(i, account, now, p) for i, account, plans in planned for p in plans]
     if rows:
         await bulk.insert_rows(tx, Delivery, rows)

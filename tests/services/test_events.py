@@ -144,23 +144,22 @@ class Boom(Exception):
 
 @pytest.fixture
 def fail_on_event(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
-    """Make the n-th event append of the next request fail after the row was written."""
-    state: dict[str, int | None] = {"left": None}
-    real = log.append
+    """Make the next request fail once its n-th event row is written (a use case's events are
+    written together when it is done, inside its transaction: the failure comes after them)."""
+    state: dict[str, int | None] = {"at": None}
+    real = log.write_recorded
 
-    async def append(tx: Any, **kw: Any) -> Any:
-        event = await real(tx, **kw)
-        left = state["left"]
-        if left is not None:
-            state["left"] = left = left - 1
-            if left == 0:
-                raise Boom("injected failure after the event row")
-        return event
+    async def write_recorded(tx: Any) -> None:
+        await real(tx)
+        at = state["at"]
+        if at is not None and len(log.appended(tx)) >= at:
+            state["at"] = None
+            raise Boom("injected failure after the event rows")
 
-    monkeypatch.setattr(log, "append", append)
+    monkeypatch.setattr(log, "write_recorded", write_recorded)
 
     def arm(n: int) -> None:
-        state["left"] = n
+        state["at"] = n
 
     return arm
 
@@ -171,7 +170,7 @@ async def test_failed_create_leaves_no_row(
     caller = await account(svc)
     before = await snapshot(svc)
     last_id = svc.bus.last_id
-    fail_on_event(2)  # the CREATED -> PENDING event: LOA, order and first event already flushed
+    fail_on_event(2)  # the CREATED -> PENDING event: LOA, order and both events written
     with pytest.raises(Boom):
         await port_orders.create_port_order(svc, caller, order_input())
     assert await snapshot(svc) == before
@@ -187,7 +186,7 @@ async def test_failed_sign_leaves_no_row(
     await loas.request_signature(svc, caller, a.loa_sid)
     before = await snapshot(svc)
     last_id = svc.bus.last_id
-    fail_on_event(3)  # LOA signed, first order SUBMITTED, second order's event fails
+    fail_on_event(3)  # LOA signed, both orders SUBMITTED: written, then the failure
     with pytest.raises(Boom):
         await loas.sign(svc, a.loa_sid, signature())
     assert await snapshot(svc) == before
@@ -203,7 +202,7 @@ async def test_failed_cancel_leaves_no_row(
     caller = await account(svc)
     order = await pending(svc, caller)
     before = await snapshot(svc)
-    fail_on_event(2)  # order CANCELED event written; the LOA's cancel event fails
+    fail_on_event(2)  # the order's and the LOA's CANCELED events written, then the failure
     with pytest.raises(Boom):
         await port_orders.cancel_port_order(svc, caller, order.sid)
     assert await snapshot(svc) == before

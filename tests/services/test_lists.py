@@ -13,8 +13,9 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from app.porting.statuses import Actor, PortOrderStatus
-from app.services import _orders, loas, operators, port_orders, reads
+from app.services import loas, operators, port_orders, reads
 from app.services.context import Caller, Services
+from app.store import events as event_log
 from app.store.queries import LoaFilter, PortOrderFilter
 from app.store.tables import Event, PortOrder
 from app.wiring import build_services
@@ -141,21 +142,20 @@ async def test_concurrent_writers_and_a_reader(svc: Services, svc2: Services) ->
 async def _hold_the_first_create(
     svc: Services, svc2: Services, caller: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[asyncio.Task[PortOrder], asyncio.Task[PortOrder], asyncio.Event]:
-    """Order A's first event is written (its transaction has written, so it has its id) and
+    """Order A's events are written (its transaction has written, so they have their ids) and
     its transaction held open; then order B is created through another engine. Returns the two
     create tasks and A's release."""
     a_inserted, release = asyncio.Event(), asyncio.Event()
-    real = _orders.record_order_event
+    real = event_log.write_recorded
     holder: dict[str, asyncio.Task[PortOrder] | None] = {"a": None}
 
-    async def record(*args: Any, **kwargs: Any) -> Any:
-        appended = await real(*args, **kwargs)
+    async def write_recorded(tx: Any) -> None:
+        await real(tx)
         if asyncio.current_task() is holder["a"] and not a_inserted.is_set():
-            a_inserted.set()  # A's event row is written: it has its id, A its transaction id
+            a_inserted.set()  # A's event rows are written: they have ids, A its transaction id
             await release.wait()
-        return appended
 
-    monkeypatch.setattr(_orders, "record_order_event", record)
+    monkeypatch.setattr(event_log, "write_recorded", write_recorded)
     a = asyncio.create_task(port_orders.create_port_order(svc, caller, order_input()))
     holder["a"] = a
     await asyncio.wait_for(a_inserted.wait(), 20)
