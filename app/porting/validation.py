@@ -495,16 +495,16 @@ def _check_us_address(
     postal_code = f"{m[1]}-{m[2]}" if m[2] else m[1]
     records = _zip_records(m[1])
     if not records:
-        c.fail(21834, "postal_code", f"ZIP code {m[1]} does not exist")
+        c.fail(21834, "postal_code", "ZIP code does not exist")
         return region, postal_code
     if region_ok and all(st != state for st, _ in records):
-        c.fail(21834, "postal_code", f"ZIP code {m[1]} is not in {state}")
+        c.fail(21834, "postal_code", "ZIP code is not in the region given")
         return region, postal_code
     if city is not None:
         known = [names for st, names in records if names and (not region_ok or st == state)]
         wanted = _city_key(city)
         if known and not any(wanted in names for names in known):
-            c.fail(21834, "city", f"City does not match ZIP code {m[1]}")
+            c.fail(21834, "city", "City does not match the ZIP code")
     return region, postal_code
 
 

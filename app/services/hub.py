@@ -19,7 +19,6 @@ it is after the event, say) instead of each reading the same row again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 from collections import OrderedDict
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from app.store import events as event_log
-from app.store.bus import Bus
+from app.store.bus import Bus, stop_task
 from app.store.engine import Database
 from app.store.tables import Event
 
@@ -153,9 +152,7 @@ class Hub:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
             self._ready.clear()
 

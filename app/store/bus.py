@@ -15,6 +15,17 @@ from typing import Protocol
 EVERY_CREDENTIAL = "*"
 
 
+async def stop_task(task: asyncio.Task[None]) -> None:
+    """Cancel a long-lived loop and wait for its end, cancelling again if a cancellation got
+    lost inside it (as Python 3.11's `asyncio.wait_for` loses one that arrives as its wait
+    ends): a process or a test that stops it must never wait forever."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 class Bus(Protocol):
     last_id: int
     waiting: int
@@ -74,10 +85,11 @@ class MemoryBus:
         self.waiting += 1
         try:
             async with self._changed:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation
+                # that arrives as the wait ends (the hub could then never be stopped).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._changed.wait_for(lambda: self.last_id > seen_id), timeout
-                    )
+                    async with asyncio.timeout(timeout):
+                        await self._changed.wait_for(lambda: self.last_id > seen_id)
                 return max(self.last_id, seen_id)
         finally:
             self.waiting -= 1

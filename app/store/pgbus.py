@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from app.store.bus import EVERY_CREDENTIAL, MemoryBus
+from app.store.bus import EVERY_CREDENTIAL, MemoryBus, stop_task
 
 log = logging.getLogger(__name__)
 CHANNEL = "portico_events"
@@ -69,9 +69,7 @@ class PostgresBus(MemoryBus):
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         await self._close()
         await super().stop()
@@ -81,7 +79,8 @@ class PostgresBus(MemoryBus):
         self.connected.clear()
         if conn is not None and not conn.is_closed():
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), 2)
+                async with asyncio.timeout(2):
+                    await conn.close()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
@@ -116,11 +115,14 @@ class PostgresBus(MemoryBus):
                 delay = self._reconnect_delay
                 while not self._lost.is_set():
                     # A cheap liveness probe: a dead TCP peer is noticed within seconds.
+                    # (asyncio.timeout, not wait_for: see MemoryBus.wait_beyond)
                     try:
-                        await asyncio.wait_for(self._lost.wait(), 5)
+                        async with asyncio.timeout(5):
+                            await self._lost.wait()
                     except TimeoutError:
                         try:
-                            await asyncio.wait_for(conn.execute("SELECT 1"), 5)
+                            async with asyncio.timeout(5):
+                                await conn.execute("SELECT 1")
                         except Exception:
                             self._lost.set()
             except asyncio.CancelledError:
