@@ -73,6 +73,12 @@ async def attach_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime
     loa = await queries.open_loa_for_group(tx, key)
     if loa is not None:
         return loa
+    return await new_loa(tx, account_sid, f, now, key)
+
+
+async def new_loa(tx: Tx, account_sid: str, f: PortOrderFields, now: datetime, key: str) -> Loa:
+    """A new open LOA for the group `key` (a concurrent create of the same group loses on the
+    group's unique key and runs again: ORDER_CONFLICTS)."""
     values: dict[str, Any] = fields.loa_values(f)
     loa = Loa(
         sid=sids.mint(sids.LOA),

@@ -128,8 +128,9 @@ class Services:
             ids = events.appended(tx)
             if ids:
                 last = max(ids)
-                if not self.db.is_sqlite:
-                    # Delivered to every replica's LISTEN connection when (if) we commit.
+                if not self.db.is_sqlite and tx.info.get(events.NOTIFIED) != last:
+                    # Delivered to every replica's LISTEN connection when (if) we commit (the
+                    # events a use case records notify with their INSERT: events.record).
                     await tx.execute(
                         text("SELECT pg_notify(:c, :id)"), {"c": CHANNEL, "id": str(last)}
                     )

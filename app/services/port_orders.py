@@ -76,7 +76,11 @@ def owner(caller: Caller, raw: Mapping[str, object]) -> str:
 
 
 async def _check_number_free(tx: Tx, number: str, own_sid: str | None = None) -> None:
-    in_inventory, holder = await queries.number_holders(tx, number)
+    _refuse_held(*await queries.number_holders(tx, number), own_sid)
+
+
+def _refuse_held(in_inventory: bool, holder: str | None, own_sid: str | None = None) -> None:
+    """21838 for a number in an inventory, 21837 for one an open order (not `own_sid`) holds."""
     if in_inventory:
         raise PortingError(21838, field="number")
     if holder is not None and holder != own_sid:
@@ -117,8 +121,12 @@ async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
     earliest, placed = _orders.order_dates(svc, fields)
     if caller.is_operator and await queries.account_by_sid(tx, account_sid) is None:
         raise PortingError(20404, "Account not found", "account_sid")
-    await _check_number_free(tx, fields.number)
-    loa = await _orders.attach_loa(tx, account_sid, fields, now)
+    key = group_key(account_sid, fields)
+    in_inventory, holder, open_loa = await queries.number_holders_and_open_loa(
+        tx, fields.number, key
+    )
+    _refuse_held(in_inventory, holder)
+    loa = open_loa or await _orders.new_loa(tx, account_sid, fields, now, key)
     order = _orders.new_order_row(
         fields,
         svc,

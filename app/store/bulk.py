@@ -45,16 +45,18 @@ async def insert_returning_ids(
     model: type[SQLModel],
     rows: Sequence[dict[str, Any]],
     fixed: dict[str, Any] | None = None,
+    also_returning: Sequence[Any] = (),
 ) -> list[int]:
     """`fixed`: columns whose value is the same SQL expression in every row (rendered into
-    the statement, e.g. the writing transaction's id)."""
+    the statement, e.g. the writing transaction's id); `also_returning`: expressions evaluated
+    for each row inserted, after its id (their values are not kept, e.g. a `pg_notify`)."""
     if not rows:
         return []
     table = table_of(model)
     stmt = (
         insert(table)
         .values(**(fixed or {}))
-        .returning(table.c.id)
+        .returning(table.c.id, *also_returning)
         .execution_options(insertmanyvalues_page_size=len(rows))
     )
     ids = sorted(int(i) for i in (await tx.execute(stmt, list(rows))).scalars())

@@ -177,6 +177,25 @@ async def number_holders(session: AsyncSession, number: str) -> tuple[bool, str 
     return bool(row[0]), row[1]
 
 
+# One row whatever the LOAs hold: the two answers of _NUMBER_HOLDERS beside the open LOA of a
+# group, or NULLs (the ORM gives None for an LOA the outer join did not find).
+_ONE_ROW = select(literal(1).label("one")).subquery("one_row")
+_NUMBER_HOLDERS_AND_OPEN_LOA = (
+    select(*_NUMBER_HOLDERS.selected_columns, Loa)
+    .select_from(_ONE_ROW)
+    .outerjoin(Loa, Loa.open_group_key == bindparam("key"))
+)
+
+
+async def number_holders_and_open_loa(
+    session: AsyncSession, number: str, group_key: str
+) -> tuple[bool, str | None, Loa | None]:
+    """`number_holders` and `open_loa_for_group` in one statement: what a create reads."""
+    stmt = _NUMBER_HOLDERS_AND_OPEN_LOA
+    row = (await session.execute(stmt, {"number": number, "key": group_key})).one()
+    return bool(row[0]), row[1], row[2]
+
+
 async def port_orders_of_loa(session: AsyncSession, loa_sid: str) -> Sequence[PortOrder]:
     stmt = select(PortOrder).where(PortOrder.loa_sid == loa_sid).order_by(PortOrder.id)
     return (await session.execute(stmt)).scalars().all()
