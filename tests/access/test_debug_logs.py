@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -162,5 +163,7 @@ async def test_a_whole_order_life_at_debug_logs_no_personal_data(
     assert "\nDEBUG app." in log  # the level was in force: Portico's own debug lines
     assert len(log.splitlines()) > 20
     for name, value in {**PERSONAL, **secrets}.items():
-        assert value not in log, f"{name} appears in the DEBUG log"
-        assert value.lower() not in log.lower(), f"{name} appears in the DEBUG log"
+        # As a value of its own, not inside a longer token: four digits such as the SSN's
+        # turn up in random hex SIDs and request ids (about one run in six).
+        alone = rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])"
+        assert not re.search(alone, log, re.IGNORECASE), f"{name} appears in the DEBUG log"
