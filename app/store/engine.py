@@ -8,7 +8,8 @@ commits (`Services.run` opens it once per use case, at the boundary). Callbacks 
 SQLite: WAL, foreign keys, busy timeout; writes go through one connection with
 `BEGIN IMMEDIATE`, so writers queue instead of failing with "database is locked".
 PostgreSQL: one pool; writers run side by side, and readers of the event log go through it in
-the order of the writing transactions (app/store/events.py).
+the order of the writing transactions (app/store/events.py). Reads run outside a transaction
+(no BEGIN and ROLLBACK round trips; each statement has its own snapshot either way).
 """
 
 from __future__ import annotations
@@ -112,6 +113,16 @@ class Database:
                 # that had not reached its commit runs once more (Services.run_with).
             )
             self.write_engine = self.read_engine
+        self._reads = self._reading(self.read_engine)
+
+    def _reading(self, engine: AsyncEngine) -> AsyncEngine:
+        """The engine reads go through. On PostgreSQL the same pool without BEGIN and ROLLBACK
+        around a read: at READ COMMITTED each statement takes its own snapshot, inside a
+        transaction or not (the event log's readers rely on one statement's snapshot only:
+        app/store/events.py), so the transaction bought nothing but two round trips."""
+        if self.is_sqlite:
+            return engine
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def work(self) -> Database:
         """The same database through a small pool of its own (WORK_POOL_SIZE connections),
@@ -138,6 +149,7 @@ class Database:
                     pool_pre_ping=True,
                 )
                 work.write_engine = work.read_engine
+            work._reads = work._reading(work.read_engine)
             self._work = work
         return self._work
 
@@ -147,14 +159,14 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
+        async with AsyncSession(self._reads, expire_on_commit=False) as session:
             yield session
 
     @asynccontextmanager
     async def read_rows(self) -> AsyncIterator[AsyncConnection]:
         """A connection for Core reads of read-only rows (app/store/queries.py, rows=True):
         the same engine and transaction as `read()`, without an ORM session around it."""
-        async with self.read_engine.connect() as conn:
+        async with self._reads.connect() as conn:
             yield conn
 
     @asynccontextmanager
@@ -199,7 +211,7 @@ class Database:
     async def ping(self) -> None:
         from sqlalchemy import text
 
-        async with self.read_engine.connect() as conn:
+        async with self._reads.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
