@@ -36,14 +36,6 @@ def count_statements(engine: AsyncEngine) -> None:
             box[0] += 1
 
 
-def count_one() -> None:
-    """A statement run on a driver's connection directly (app/store/prepared.py), which the
-    engine's listener does not see."""
-    box = _counter.get()
-    if box is not None:
-        box[0] += 1
-
-
 class CountSqlMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -8,7 +8,8 @@ On SQLite the statement is compiled once and run on the driver's connection dire
 (app/store/sqlite_inline.py runs it on the event loop's thread): no execution context, no
 cursor result, no `BEGIN` (a single SELECT is its own consistent read). Values go through
 the same bind processors, and rows come back as SQLAlchemy `Row`s through the same result
-processors, as `connection.execute` would give them. Any failure there (a connection gone
+processors, as `connection.execute` would give them, and the engine's `before_cursor_execute`
+listeners (statement counting) hear it as any other statement. Any failure there (a connection gone
 bad, anything unexpected) runs the statement again the ordinary way, which reports errors
 (and invalidates connections) as every other statement does. On PostgreSQL the statement runs
 the ordinary way (`connection.execute`), built once all the same.
@@ -24,8 +25,6 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.engine.result import SimpleResultMetaData
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from app.store import counting
 
 
 @dataclass(frozen=True)
@@ -93,10 +92,14 @@ class Prepared:
             raise RuntimeError("connection not started")
         # aiosqlite's connection (in a transaction the connection has open, if any)
         driver: Any = sync.connection.driver_connection
-        cursor = await driver.execute(c.sql, c.args(params))
+        args = c.args(params)
+        if (
+            sync._has_events or sync.engine._has_events
+        ):  # the engine's statement listeners hear it (app/store/counting.py)
+            sync.dispatch.before_cursor_execute(sync, None, c.sql, args, None, False)
+        cursor = await driver.execute(c.sql, args)
         try:
             data = await cursor.fetchall()
         finally:
             await cursor.close()
-        counting.count_one()
         return c.rows(data)
