@@ -231,14 +231,33 @@ async def errors_by_order(
     out: dict[str, list[PortOrderError]] = {sid: [] for sid in order_sids}
     if not order_sids:
         return out
-    stmt = (
-        select(_entity(PortOrderError, rows))
-        .where(PortOrderError.port_order_sid.in_(list(order_sids)))
-        .order_by(PortOrderError.id)
-    )
-    for err in await _all(session, stmt, rows):
+    if rows and isinstance(session, AsyncConnection) and len(out) <= _PREPARED_ERRORS_MAX:
+        # (a REST page's errors: a statement built once per count of orders)
+        params = {f"v{i}": sid for i, sid in enumerate(out)}
+        found = await _errors_of(len(out)).all(session, params)
+    else:
+        stmt = (
+            select(_entity(PortOrderError, rows))
+            .where(PortOrderError.port_order_sid.in_(list(order_sids)))
+            .order_by(PortOrderError.id)
+        )
+        found = await _all(session, stmt, rows)
+    for err in found:
         out[err.port_order_sid].append(err)
     return out
+
+
+_PREPARED_ERRORS_MAX = 100
+_ERRORS_OF: dict[int, Prepared] = {}
+
+
+def _errors_of(n: int) -> Prepared:
+    found = _ERRORS_OF.get(n)
+    if found is None:
+        errors = PortOrderError.__table__
+        stmt = select(errors).where(*_in_binds(errors.c.port_order_sid, n)).order_by(errors.c.id)
+        found = _ERRORS_OF[n] = Prepared(stmt)
+    return found
 
 
 # --- idempotency keys ---------------------------------------------------------------------------

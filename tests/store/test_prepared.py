@@ -13,6 +13,7 @@ from app.services import port_orders
 from app.services.context import Services
 from app.store import queries
 from app.store.prepared import Prepared
+from app.store.tables import PortOrderError
 from tests.builders import order_input, tenant
 
 
@@ -60,7 +61,11 @@ async def test_pages_match_the_ordinary_execution(
         keys = [
             r.id for r in (await queries.list_port_orders(c, None, filters[0], 10, rows=True)).items
         ]
-    windows = [(3, None, None, False), (3, None, None, True), (2, keys[1], None, False)]
+    windows: list[tuple[int, int | None, int | None, bool]] = [
+        (3, None, None, False),
+        (3, None, None, True),
+        (2, keys[1], None, False),
+    ]
     windows.append((2, None, keys[5], False))
     for f in filters:
         for visible in (owner.caller.visible, None, frozenset()):
@@ -79,3 +84,27 @@ async def test_pages_match_the_ordinary_execution(
             assert [type(v) for v in g] == [type(v) for v in e]
     seen = {r.sid for rows in driver for r in rows}
     assert seen and len(seen) == 8  # both accounts' orders, where visible
+
+
+async def test_errors_of_a_page_match_the_ordinary_execution(svc: Services) -> None:
+    owner = await tenant(svc, name="errors")
+    orders = [
+        await port_orders.create_port_order(svc, owner.caller, order_input()) for _ in range(3)
+    ]
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    async with svc.db.write() as tx:
+        for i, code in enumerate((21801, 21802, 21803)):
+            tx.add(
+                PortOrderError(port_order_sid=orders[i % 2].sid, code=code, reason="r", date=when)
+            )
+    sids = [o.sid for o in orders]
+    async with svc.db.read_rows() as c:
+        got = await queries.errors_by_order(c, sids, rows=True)
+    async with svc.db.read() as s:
+        expected = await queries.errors_by_order(s, sids)
+    assert list(got) == list(expected) == sids
+    for sid in sids:
+        assert [(e.id, e.code, e.reason, e.date) for e in got[sid]] == [
+            (e.id, e.code, e.reason, e.date) for e in expected[sid]
+        ]
+    assert [e.code for e in got[sids[0]]] == [21801, 21803] and got[sids[0]][0].date == when
