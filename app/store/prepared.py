@@ -93,9 +93,8 @@ class Prepared:
         # aiosqlite's connection (in a transaction the connection has open, if any)
         driver: Any = sync.connection.driver_connection
         args = c.args(params)
-        if (
-            sync._has_events or sync.engine._has_events
-        ):  # the engine's statement listeners hear it (app/store/counting.py)
+        # The engine's statement listeners hear it (app/store/counting.py, the tests' counters).
+        if sync._has_events or sync.engine._has_events:
             sync.dispatch.before_cursor_execute(sync, None, c.sql, args, None, False)
         cursor = await driver.execute(c.sql, args)
         try:
