@@ -216,8 +216,24 @@ def estimate(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
 ) -> int:
-    """The estimated node count of the operation that would run (0 if none would)."""
+    """The estimated node count of the operation that would run (0 if none would). Without
+    variables it depends on the document alone: remembered per parsed document (the document
+    cache, app/graphql/documents.py, hands the same one back for the same text)."""
+    key = (id(document), operation_name)
+    if not variables:
+        found = _ESTIMATES.get(key)
+        if found is not None and found[0] is document and found[1] is schema:
+            return found[2]
     op = chosen_operation(document, operation_name)
-    if op is None:
-        return 0
-    return Shape(schema, document, variables).operation(op).nodes
+    nodes = 0 if op is None else Shape(schema, document, variables).operation(op).nodes
+    if not variables:
+        if len(_ESTIMATES) >= ESTIMATES_KEPT:
+            _ESTIMATES.clear()
+        _ESTIMATES[key] = (document, schema, nodes)
+    return nodes
+
+
+ESTIMATES_KEPT = 512
+# (id of the document, operation name) -> (the document, its schema, nodes); the document is
+# kept, so its id is not reused while the entry lives
+_ESTIMATES: dict[tuple[int, str | None], tuple[DocumentNode, GraphQLSchema, int]] = {}

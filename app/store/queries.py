@@ -12,12 +12,24 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
 from app.store.events import below_horizon
+from app.store.prepared import Prepared
 from app.store.tables import (
     Account,
     Delivery,
@@ -238,14 +250,33 @@ async def errors_by_order(
     out: dict[str, list[PortOrderError]] = {sid: [] for sid in order_sids}
     if not order_sids:
         return out
-    stmt = (
-        select(_entity(PortOrderError, rows))
-        .where(PortOrderError.port_order_sid.in_(list(order_sids)))
-        .order_by(PortOrderError.id)
-    )
-    for err in await _all(session, stmt, rows):
+    if rows and isinstance(session, AsyncConnection) and len(out) <= _PREPARED_ERRORS_MAX:
+        # (a REST page's errors: a statement built once per count of orders)
+        params = {f"v{i}": sid for i, sid in enumerate(out)}
+        found = await _errors_of(len(out)).all(session, params)
+    else:
+        stmt = (
+            select(_entity(PortOrderError, rows))
+            .where(PortOrderError.port_order_sid.in_(list(order_sids)))
+            .order_by(PortOrderError.id)
+        )
+        found = await _all(session, stmt, rows)
+    for err in found:
         out[err.port_order_sid].append(err)
     return out
+
+
+_PREPARED_ERRORS_MAX = 100
+_ERRORS_OF: dict[int, Prepared] = {}
+
+
+def _errors_of(n: int) -> Prepared:
+    found = _ERRORS_OF.get(n)
+    if found is None:
+        errors = PortOrderError.__table__
+        stmt = select(errors).where(*_in_binds(errors.c.port_order_sid, n)).order_by(errors.c.id)
+        found = _ERRORS_OF[n] = Prepared(stmt)
+    return found
 
 
 # --- idempotency keys ---------------------------------------------------------------------------
@@ -422,6 +453,118 @@ async def _count_per_parent(
     return out
 
 
+# The page of orders (GraphQL `portOrders`, REST's list), with or without its LOAs, is the
+# hottest read: its statements are built once per shape (app/store/prepared.py), every value a
+# bind parameter. The shape: the filters given, how many accounts are visible (None: all),
+# the direction, whether a cursor bounds it.
+_ORDER_EQUALS = (
+    "sid",
+    "account_sid",
+    "company_name",
+    "email",
+    "loa_sid",
+    "provider_sid",
+    "zendesk_id",
+    "number",
+    "status",
+    "friendly_name",
+    "incoming_phone_number_sid",
+    "port_request_sid",
+)
+_OrderShape = tuple[bool, int | None, tuple[str, ...], bool, bool, bool]
+_ORDER_PAGES: dict[_OrderShape, Prepared] = {}
+_LOA_PREFIX = "loa__"
+
+
+def _order_filter_params(f: PortOrderFilter) -> dict[str, Any]:
+    params = {f"f_{name}": getattr(f, name) for name in _ORDER_EQUALS}
+    params["f_activation_date_min"] = f.activation_date_min
+    params["f_activation_date_max"] = f.activation_date_max
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _order_page(shape: _OrderShape) -> Prepared:
+    found = _ORDER_PAGES.get(shape)
+    if found is None:
+        found = _ORDER_PAGES[shape] = Prepared(_order_page_stmt(*shape))
+    return found
+
+
+def _in_binds(column: Any, n: int | None) -> list[ColumnElement[bool]]:
+    """`column IN (:v0, :v1, ...)`; nothing for None (every account), false for none."""
+    if n is None:
+        return []
+    return [column.in_([bindparam(f"v{i}") for i in range(n)]) if n else false()]
+
+
+def _order_page_stmt(
+    loas: bool,
+    n_visible: int | None,
+    filters: tuple[str, ...],
+    backward: bool,
+    after: bool,
+    before: bool,
+) -> Any:
+    orders, loa_t = PortOrder.__table__, Loa.__table__
+    if loas:
+        on = [loa_t.c.sid == orders.c.loa_sid, *_in_binds(loa_t.c.account_sid, n_visible)]
+        stmt = select(orders, *(c.label(_LOA_PREFIX + c.key) for c in loa_t.c)).select_from(
+            orders.outerjoin(loa_t, and_(*on))
+        )
+    else:
+        stmt = select(orders)
+    conds = _in_binds(orders.c.account_sid, n_visible)
+    for name in filters:
+        column = name.removeprefix("f_")
+        if column == "activation_date_min":
+            conds.append(orders.c.activation_date >= bindparam(name))
+        elif column == "activation_date_max":
+            conds.append(orders.c.activation_date <= bindparam(name))
+        else:
+            conds.append(orders.c[column] == bindparam(name))
+    key = orders.c.id
+    if backward:
+        if before:
+            conds.append(key > bindparam("before"))
+        order = key.asc()
+    else:
+        if after:
+            conds.append(key < bindparam("after"))
+        order = key.desc()
+    return stmt.where(*conds).order_by(order).limit(bindparam("limit"))
+
+
+async def _order_rows(
+    conn: AsyncConnection,
+    visible: Visible,
+    f: PortOrderFilter,
+    limit: int,
+    after_key: int | None,
+    before_key: int | None,
+    from_end: bool,
+    loas: bool,
+) -> Page[Any]:
+    """`_keyset` over the orders (read-only rows), on a statement built once per shape."""
+    params = _order_filter_params(f)
+    n_visible = None
+    if visible is not None:
+        n_visible = len(visible)
+        params.update((f"v{i}", sid) for i, sid in enumerate(sorted(visible)))
+    backward = before_key is not None or from_end
+    after = after_key is not None and not backward
+    if before_key is not None:
+        params["before"] = before_key
+    if after:
+        params["after"] = after_key
+    params["limit"] = limit + 1
+    filters = tuple(sorted(k for k in params if k.startswith("f_")))
+    shape = (loas, n_visible, filters, backward, after, before_key is not None)
+    found = await _order_page(shape).all(conn, params)
+    if backward:
+        return Page(list(reversed(found[:limit])), len(found) > limit, backward=True)
+    return Page(found[:limit], len(found) > limit)
+
+
 async def list_port_orders(
     session: Reader,
     visible: Visible,
@@ -433,17 +576,17 @@ async def list_port_orders(
     *,
     rows: bool = False,
 ) -> Page[PortOrder]:
+    if rows and isinstance(session, AsyncConnection):
+        window = (limit, after_key, before_key, from_end)
+        return await _order_rows(session, visible, f, *window, loas=False)
     conds = [*_visible(PortOrder.account_sid, visible), *_order_conditions(f)]
     return await _keyset(
         session, PortOrder, conds, limit, after_key, before_key, from_end, rows=rows
     )
 
 
-_LOA_PREFIX = "loa__"
-
-
 async def list_port_orders_with_loas(
-    session: Reader,
+    session: AsyncConnection,
     visible: Visible,
     f: PortOrderFilter,
     limit: int,
@@ -456,16 +599,9 @@ async def list_port_orders_with_loas(
     `loa__<name>`. An LOA outside `visible` is left out, as `loas_by_sids` leaves it out. Each
     row reads as its order (the order's columns keep their names); each LOA is a read-only
     object of its own columns."""
-    orders, loas = PortOrder.__table__, Loa.__table__
-    on = [loas.c.sid == orders.c.loa_sid, *_visible(loas.c.account_sid, visible)]
-    base = select(orders, *(c.label(_LOA_PREFIX + c.key) for c in loas.c)).select_from(
-        orders.outerjoin(loas, and_(*on))
-    )
-    conds = [*_visible(PortOrder.account_sid, visible), *_order_conditions(f)]
-    page = await _keyset(
-        session, PortOrder, conds, limit, after_key, before_key, from_end, rows=True, base=base
-    )
-    names = [c.key for c in loas.c]
+    window = (limit, after_key, before_key, from_end)
+    page = await _order_rows(session, visible, f, *window, loas=True)
+    names = _LOA_NAMES
     found: dict[str, Loa] = {}
     for row in page.items:
         values = row._mapping
@@ -474,6 +610,9 @@ async def list_port_orders_with_loas(
             loa = SimpleNamespace(**{n: values[_LOA_PREFIX + n] for n in names})
             found[sid] = cast(Loa, loa)
     return page, found
+
+
+_LOA_NAMES = tuple(c.key for c in Loa.__table__.c)
 
 
 async def count_port_orders(session: AsyncSession, visible: Visible, f: PortOrderFilter) -> int:

@@ -8,9 +8,9 @@ statement: a create (eleven statements) spent about a third of its CPU time in t
 In WAL mode only two kinds of call can wait: taking the write lock (`BEGIN IMMEDIATE`, which
 waits up to the busy timeout for another process's writer) and `COMMIT` (which may run a
 checkpoint and sync the file). Those still go through aiosqlite's thread, so the loop never
-waits on a lock or on the disk. Everything else (reads, the writes inside a transaction that
-already holds the lock, a rollback, which only discards) runs inline: microseconds of work, no
-switch.
+waits on a lock or on the disk. Everything else (reads, a plain deferred `BEGIN`, which takes
+no lock: a reader's transaction, the writes inside a transaction that already holds the lock,
+a rollback, which only discards) runs inline: microseconds of work, no switch.
 
 One connection is used by one session at a time (SQLAlchemy's pool), and an inline call only
 happens after the previous call on that connection has returned, so the thread and the loop
@@ -34,7 +34,8 @@ def _may_wait(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
     name = getattr(fn, "__name__", "")
     if name in ("execute", "executemany", "executescript"):
         sql = args[0] if args and isinstance(args[0], str) else ""
-        return sql.lstrip()[:24].upper().startswith(_WAITING)
+        head = sql.lstrip()[:24].upper()
+        return head != "BEGIN" and head.startswith(_WAITING)  # (a deferred BEGIN takes no lock)
     owner = getattr(fn, "__self__", None)
     if isinstance(owner, sqlite3.Cursor):
         return name not in ("fetchall", "fetchone", "fetchmany", "close")
