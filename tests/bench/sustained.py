@@ -216,16 +216,17 @@ async def _lags(
     }
 
 
-def _profile(pid: int, where: Path) -> subprocess.Popen[bytes] | None:
-    """With PORTICO_BENCH_PROFILE=FILE: py-spy samples the server from the load's start until
-    drained, into FILE (collapsed stacks: one line per stack, its sample count last)."""
+def profile(pid: int) -> subprocess.Popen[bytes] | None:
+    """With PORTICO_BENCH_PROFILE=FILE: py-spy samples the server (and its worker processes)
+    from the load's start until drained, into FILE (collapsed stacks: one line per stack, its
+    sample count last)."""
     out = os.environ.get("PORTICO_BENCH_PROFILE")
     if not out:
         return None
     spy = Path(sys.executable).parent / "py-spy"
     return subprocess.Popen(
         [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-         "--output", out, "--nonblocking"],
+         "--output", out, "--nonblocking", "--subprocesses"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -256,7 +257,7 @@ async def measure(
                 await _until_drained(svc, DRAIN_LIMIT)
                 since = datetime.now(UTC)
                 cpu_before = cpu_seconds(replica.proc.pid, children=True)
-                profiler = _profile(replica.proc.pid, where)
+                profiler = profile(replica.proc.pid)
                 samples: list[int] = []
                 start = time.perf_counter()
                 async with _sampling(svc, samples):
