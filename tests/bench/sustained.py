@@ -216,13 +216,14 @@ async def _lags(
     }
 
 
-def profile(pid: int) -> subprocess.Popen[bytes] | None:
+def profile(pid: int, suffix: str = "") -> subprocess.Popen[bytes] | None:
     """With PORTICO_BENCH_PROFILE=FILE: py-spy samples the server (and its worker processes)
     from the load's start until drained, into FILE (collapsed stacks: one line per stack, its
-    sample count last)."""
+    sample count last); `suffix` is added to FILE's name (one file per run)."""
     out = os.environ.get("PORTICO_BENCH_PROFILE")
     if not out:
         return None
+    out += suffix
     spy = Path(sys.executable).parent / "py-spy"
     return subprocess.Popen(
         [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
@@ -257,7 +258,7 @@ async def measure(
                 await _until_drained(svc, DRAIN_LIMIT)
                 since = datetime.now(UTC)
                 cpu_before = cpu_seconds(replica.proc.pid, children=True)
-                profiler = profile(replica.proc.pid)
+                profiler = profile(replica.proc.pid, f".{processes}")
                 samples: list[int] = []
                 start = time.perf_counter()
                 async with _sampling(svc, samples):
