@@ -17,14 +17,13 @@ import os
 import re
 import time
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
 from app.config import Settings
-from app.services.ports import EmailSender, MailError
+from app.services.ports import EmailSender, Mail, MailError
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +122,13 @@ class SmtpSender:
             delay = max(0.01, oldest + self.idle_seconds - time.monotonic())
             self._reaper = asyncio.get_running_loop().call_later(delay, self._reap)
 
-    async def send(self, message: EmailMessage) -> None:
+    async def _send_on(self, client: aiosmtplib.SMTP, mail: Mail) -> None:
+        if mail.message is not None:  # the email package's: flattened for this server
+            await client.send_message(mail.message)
+        else:  # ASCII throughout: as it is (aiosmtplib turns its line ends into CRLF)
+            await client.sendmail(mail.sender, list(mail.recipients), mail.as_bytes())
+
+    async def send(self, mail: Mail) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_connections)
         async with self._slots:
@@ -133,7 +138,7 @@ class SmtpSender:
                 if client is None:
                     client = await self._connect()
                 try:
-                    await client.send_message(message)
+                    await self._send_on(client, mail)
                 except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
                     if not reused:
                         raise
@@ -141,7 +146,7 @@ class SmtpSender:
                     self._discard(client, polite=False)
                     client = None
                     client = await self._connect()
-                    await client.send_message(message)
+                    await self._send_on(client, mail)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 self._release(client)
                 raise MailError("recipient refused by the SMTP server", permanent=True) from exc
@@ -159,7 +164,7 @@ class SmtpSender:
                 raise
             self._release(client)
         # Never the recipient (personal data), nor the Message-ID (it holds an address form).
-        log.info("mail (%s) sent via SMTP %s:%s", message["X-Portico-Kind"], self.host, self.port)
+        log.info("mail (%s) sent via SMTP %s:%s", mail.kind, self.host, self.port)
 
     def _release(self, client: aiosmtplib.SMTP | None) -> None:
         """Back to the idle connections (after a refusal too: the client reset the session),
@@ -189,18 +194,18 @@ class OutboxSender:
     def __init__(self, directory: Path):
         self.directory = directory
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: Mail) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        ident = re.sub(r"[^A-Za-z0-9]", "", str(message["Message-ID"] or ""))[:40] or "message"
+        ident = re.sub(r"[^A-Za-z0-9]", "", mail.message_id)[:40] or "message"
         path = self.directory / f"{stamp}-{ident}.eml"
         tmp = path.with_suffix(".tmp")
         try:
-            tmp.write_bytes(message.as_bytes())
+            tmp.write_bytes(mail.as_bytes())
             os.replace(tmp, path)
         except OSError as exc:
             raise MailError(f"cannot write {path}: {exc.strerror}") from exc
-        log.info("mail (%s) written to %s", message["X-Portico-Kind"], path)  # not its recipient
+        log.info("mail (%s) written to %s", mail.kind, path)  # not its recipient
 
 
 def sender_from_settings(settings: Settings) -> EmailSender:

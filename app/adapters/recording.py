@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from app.services.ports import HttpResult
+from app.services.ports import HttpResult, Mail
 
 
 @dataclass
@@ -31,7 +31,12 @@ class RecordingHttpSender:
 
 @dataclass
 class RecordingEmailSender:
-    messages: list[EmailMessage] = field(default_factory=list)
+    mails: list[Mail] = field(default_factory=list)
 
-    async def send(self, message: EmailMessage) -> None:
-        self.messages.append(message)
+    async def send(self, mail: Mail) -> None:
+        self.mails.append(mail)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """What was sent, as the email package reads it."""
+        return [m.as_message() for m in self.mails]

@@ -21,7 +21,10 @@ How sends are spread:
   other, in claim order, so a receiver normally sees CREATED before PENDING.
 
 The send happens outside any transaction; finished sends are recorded together (a group
-commit: one transaction for every send that finished while the previous one was written). A
+commit: one transaction for every send that finished while the previous one was written),
+and a send's slot is free again once it is sent, not once it is recorded: in a server whose
+event loop is busy with requests, each round trip of the record's transaction waits behind
+them, and slots held through it kept the worker's throughput below the deliveries coming in. A
 worker that dies keeps nothing: its lease expires and another worker claims the row again. A
 success is final even if the lease was lost meanwhile (pending -> delivered only), so nothing
 is sent again after one; a failure only reschedules while the lease is still ours.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Collection, Sequence
@@ -258,6 +262,8 @@ class DeliveryWorker:
         started = await self._fill()
         if self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
+        while self._recorder is not None and not self._recorder.done():
+            await asyncio.gather(self._recorder, return_exceptions=True)
         return started
 
     async def _fill(self) -> int:
@@ -317,14 +323,14 @@ class DeliveryWorker:
             # new events are announced, or the poll interval passes.
             seen = await work.wait([self._wake, written], self.svc.bus, seen, self.poll)
 
-    async def _record(self, d: Delivery, outcome: work.Outcome) -> work.Step:
+    def _record(self, d: Delivery, outcome: work.Outcome) -> asyncio.Future[work.Step]:
         """`finish`, grouped: sends finishing while a commit is being written are all
         recorded by the next one (each attempt and move as `finish` would do it)."""
         future: asyncio.Future[work.Step] = asyncio.get_running_loop().create_future()
         self._finished.append((d, outcome, future))
         if self._recorder is None or self._recorder.done():
             self._recorder = asyncio.create_task(self._write_finished())
-        return await future
+        return future
 
     async def _write_finished(self) -> None:
         while self._finished:
@@ -380,13 +386,25 @@ class DeliveryWorker:
             outcome = await self._send(d, rows)
         if outcome is None:
             return
-        try:
-            step = await self._record(d, outcome)
-        except Exception:
-            log.exception(
-                "delivery %s: recording %s failed (its lease will expire)", self.name, d.sid
+        # Recorded by the next group commit. The slot and the line go on meanwhile: the row
+        # stays leased to us until the record, so no claim takes it again before.
+        self._record(d, outcome).add_done_callback(functools.partial(self._recorded, d, outcome))
+
+    def _recorded(
+        self, d: Delivery, outcome: work.Outcome, future: asyncio.Future[work.Step]
+    ) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            log.error(
+                "delivery %s: recording %s failed (its lease will expire)",
+                self.name,
+                d.sid,
+                exc_info=error,
             )
             return
+        step = future.result()
         self.sent += 1
         result = "delivered" if outcome.ok else "retry" if step.state == work.PENDING else "dead"
         DELIVERY_ATTEMPTS.labels("callback" if d.channel == CALLBACK else "email", result).inc()

@@ -132,17 +132,25 @@ class Queue(Generic[R]):
         conditions an item must meet (the delivery worker skips receivers it keeps busy)."""
         if limit <= 0:
             return []
-        stmt = (
-            select(self.model)
+        # One statement: the due rows, locked (skipping those another claimer holds), leased
+        # and returned; SQLite's single writer needs no lock (FOR UPDATE is left out there).
+        ids = (
+            select(col(self.model.id))
             .where(*self._claimable(now), *where)
             .order_by(self._due(), col(self.model.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .scalar_subquery()
         )
-        rows = list((await session.execute(stmt)).scalars().all())
-        for row in rows:
-            row.lease_until = now + lease
-            row.lease_token = token
+        stmt = (
+            update(self.model)
+            .where(col(self.model.id).in_(ids))
+            .values(lease_until=now + lease, lease_token=token)
+            .returning(self.model)
+            .execution_options(synchronize_session=False)
+        )
+        rows = list((await session.scalars(stmt)).all())
+        rows.sort(key=lambda row: (getattr(row, self.due), row.id))  # RETURNING has no order
         return rows
 
     async def next_due(self, session: AsyncSession) -> datetime | None:

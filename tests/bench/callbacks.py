@@ -9,6 +9,7 @@ each its own line), so the figure is the worker's: claim, sign, POST, record."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import sqlite3
 import time
 import uuid
@@ -20,6 +21,7 @@ from app.store import queries
 from app.wiring import build_services
 from tests.bench.harness import Options, cpu_seconds, settings_for, sqlite_database, workdir
 from tests.bench.serving import new_account, number, server
+from tests.bench.sustained import profile
 from tests.builders import order_input
 
 DESCRIPTION = "10,000 queued status callbacks to a loopback receiver: deliveries/s"
@@ -126,9 +128,13 @@ async def measure(n: int, url: str, where: Path) -> dict[str, float]:
                 started = time.perf_counter()
                 cpu_before = cpu_seconds(replica.proc.pid)
                 received_at_ready = receiver.received
+                profiler = profile(replica.proc.pid)
                 await asyncio.wait_for(receiver.done.wait(), timeout=600)
                 wall = time.perf_counter() - started
                 cpu = cpu_seconds(replica.proc.pid) - cpu_before
+                if profiler is not None:
+                    profiler.send_signal(signal.SIGINT)
+                    profiler.wait(timeout=60)
         finally:
             await receiver.stop()
     sent = n - received_at_ready

@@ -19,6 +19,7 @@ from app.main import create_app
 from app.porting.statuses import Actor, PortOrderStatus
 from app.services import loas, operators, port_orders, reads
 from app.services.context import Services
+from app.services.ports import Mail
 from app.wiring import build_services
 from tests.builders import mobile_input, order_input, signature, tenant
 from tests.delivery.conftest import Mailbox, drain, fast
@@ -282,18 +283,18 @@ async def test_smtp_connections_are_reused_bounded_and_closed_when_idle(
     inbox, port = smtp
     sender = SmtpSender(f"smtp://127.0.0.1:{port}", max_connections=3, idle_seconds=0.5)
     try:
-        await asyncio.gather(*(sender.send(_message(n)) for n in range(30)))
+        await asyncio.gather(*(sender.send(Mail.of(_message(n))) for n in range(30)))
         assert len(inbox.messages) == 30
         assert 1 <= sender.connects <= 3  # at most three at once, each reused
-        await asyncio.gather(*(sender.send(_message(n)) for n in range(30, 40)))
+        await asyncio.gather(*(sender.send(Mail.of(_message(n))) for n in range(30, 40)))
         assert len(inbox.messages) == 40 and sender.connects <= 3  # still the same ones
 
         # Unused for idle_seconds: closed (QUIT); the next message opens a new one.
-        await sender.send(_message(40))
+        await sender.send(Mail.of(_message(40)))
         before = sender.connects
         await asyncio.sleep(0.8)
         assert sender._idle == []
-        await sender.send(_message(41))
+        await sender.send(Mail.of(_message(41)))
         assert sender.connects == before + 1
     finally:
         await sender.aclose()
@@ -309,12 +310,12 @@ async def test_smtp_reconnects_when_the_server_dropped_a_kept_connection() -> No
 
     sender = SmtpSender(f"smtp://127.0.0.1:{port}", max_connections=2)
     try:
-        await sender.send(_message(1))
+        await sender.send(Mail.of(_message(1)))
         first.stop()  # the kept connection dies with the server
         second = Controller(inbox, hostname="127.0.0.1", port=port)
         second.start()
         try:
-            await sender.send(_message(2))  # on a new connection, no error
+            await sender.send(Mail.of(_message(2)))  # on a new connection, no error
         finally:
             second.stop()
         assert sender.connects == 2
@@ -322,7 +323,7 @@ async def test_smtp_reconnects_when_the_server_dropped_a_kept_connection() -> No
         from app.services.ports import MailError
 
         with pytest.raises(MailError) as failed:
-            await sender.send(_message(3))
+            await sender.send(Mail.of(_message(3)))
         assert not failed.value.permanent
     finally:
         await sender.aclose()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 
+import uvloop
+
 from app.adapters.http import PinnedHttpSender
 
 
@@ -83,3 +85,21 @@ async def test_sends_reuse_one_connection_and_each_is_checked_again() -> None:
     finally:
         await sender.aclose()
         await receiver.stop()
+
+
+def test_keep_alive_on_uvloop() -> None:
+    """`portico serve` runs on uvloop, whose transports are not asyncio's classes."""
+
+    async def scenario() -> None:
+        receiver = KeepAliveReceiver()
+        port = await receiver.start()
+        sender = PinnedHttpSender(allowed=[ipaddress.ip_network("127.0.0.0/8")], timeout=5)
+        try:
+            results = [await sender.post(f"http://127.0.0.1:{port}/s", b"{}", {}) for _ in range(3)]
+            assert [r.status_code for r in results] == [204, 204, 204]
+            assert (receiver.connections, receiver.requests) == (1, 3)
+        finally:
+            await sender.aclose()
+            await receiver.stop()
+
+    uvloop.run(scenario())
