@@ -22,7 +22,10 @@ from app.store.migrate import upgrade
 from app.wiring import build_services
 
 
-def _run(fn: Callable[[Services], Awaitable[Any]]) -> Any:
+def _run(fn: Callable[[Services], Awaitable[Any]], *, fast_loop: bool = False) -> Any:
+    """`fn(svc)` on a fresh event loop; `fast_loop`: uvloop's, as `portico serve` runs on
+    (uvicorn picks it), for the long-running worker."""
+
     async def go() -> Any:
         svc = build_services(Settings())
         try:
@@ -30,7 +33,16 @@ def _run(fn: Callable[[Services], Awaitable[Any]]) -> Any:
         finally:
             await svc.close()
 
-    return asyncio.run(go())
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if fast_loop:
+        try:
+            import uvloop
+        except ImportError:  # (uvicorn's standard extras bring it; the stdlib loop otherwise)
+            pass
+        else:
+            factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(go())
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -80,7 +92,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = Settings()
     if not args.no_migrate:
         upgrade(settings.database_url)
-    _run(go)
+    _run(go, fast_loop=True)
     return 0
 
 

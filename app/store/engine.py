@@ -146,7 +146,9 @@ class Database:
                     pool_size=WORK_POOL_SIZE,
                     max_overflow=0,
                     pool_timeout=60,
-                    pool_pre_ping=True,
+                    # No pre-ping either (three round trips per checkout): a claim or record
+                    # on a connection lost in an outage fails, the pool is renewed, and the
+                    # worker tries again (a delivery stays leased until it is recorded).
                 )
                 work.write_engine = work.read_engine
             work._reads = work._reading(work.read_engine)
