@@ -7,7 +7,7 @@ Visibility: `visible` is the set of account SIDs a caller may read, or None for 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Generic, TypeVar, cast
@@ -307,23 +307,12 @@ async def delete_expired_idempotency_key(
 
 
 def _order_conditions(f: PortOrderFilter) -> list[ColumnElement[bool]]:
-    c = PortOrder
-    conds: list[ColumnElement[bool]] = []
-    pairs: list[tuple[Any, Any]] = [
-        (c.sid, f.sid),
-        (c.account_sid, f.account_sid),
-        (c.company_name, f.company_name),
-        (c.email, f.email),
-        (c.loa_sid, f.loa_sid),
-        (c.provider_sid, f.provider_sid),
-        (c.zendesk_id, f.zendesk_id),
-        (c.number, f.number),
-        (c.status, f.status),
-        (c.friendly_name, f.friendly_name),
-        (c.incoming_phone_number_sid, f.incoming_phone_number_sid),
-        (c.port_request_sid, f.port_request_sid),
+    c: Any = PortOrder
+    conds: list[ColumnElement[bool]] = [
+        getattr(c, name) == value
+        for name in _ORDER_EQUALS
+        if (value := getattr(f, name)) is not None
     ]
-    conds.extend(col == value for col, value in pairs if value is not None)
     if f.activation_date_min is not None:
         conds.append(c.activation_date >= f.activation_date_min)
     if f.activation_date_max is not None:
@@ -457,19 +446,12 @@ async def _count_per_parent(
 # hottest read: its statements are built once per shape (app/store/prepared.py), every value a
 # bind parameter. The shape: the filters given, how many accounts are visible (None: all),
 # the direction, whether a cursor bounds it.
-_ORDER_EQUALS = (
-    "sid",
-    "account_sid",
-    "company_name",
-    "email",
-    "loa_sid",
-    "provider_sid",
-    "zendesk_id",
-    "number",
-    "status",
-    "friendly_name",
-    "incoming_phone_number_sid",
-    "port_request_sid",
+# Every filter but the two date bounds compares a column of the same name for equality (one
+# list for both ways of running a page: _order_conditions and the prepared statements).
+_ORDER_EQUALS = tuple(
+    f.name
+    for f in fields(PortOrderFilter)
+    if f.name not in ("activation_date_min", "activation_date_max")
 )
 _OrderShape = tuple[bool, int | None, tuple[str, ...], bool, bool, bool]
 _ORDER_PAGES: dict[_OrderShape, Prepared] = {}
