@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 CtxInfo = Info[Context, None]
 S_NAMES = frozenset(PortOrderStatus.__members__)
+DEFAULT_WINDOWS = 10  # PortOrder.activationWindows(first: Int = 10)
 
 
 @strawberry.interface(description="An object with a global ID. The ID is its SID.")
@@ -214,9 +215,14 @@ class PortOrderType(Node):
 
     @strawberry.field(
         description="The next allowed FOC dates: business days of the service address from "
-        "earliestActivationDate on, holidays skipped, at most 30 days out (first: 1 to 31)."
+        "earliestActivationDate on, holidays skipped, at most 30 days out (first: 1 to 31; "
+        "null: 10)."
     )
-    def activation_windows(self, info: CtxInfo, first: int = 10) -> list[ActivationWindow]:
+    def activation_windows(
+        self, info: CtxInfo, first: int | None = DEFAULT_WINDOWS
+    ) -> list[ActivationWindow]:
+        if first is None:
+            first = DEFAULT_WINDOWS
         if not 1 <= first <= windows.MAX_WINDOWS:
             raise from_porting(
                 PortingError(20001, f"first must be between 1 and {windows.MAX_WINDOWS}")

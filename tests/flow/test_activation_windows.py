@@ -165,5 +165,22 @@ async def test_graphql_activation_windows(
         as_=alice,
     )
     assert len(default["portOrder"]["activationWindows"]) == 10
+    # `first: Int = 10`: an explicit null is the default too
+    nulled = await gql(
+        "query ($sid: ID!, $n: Int) { portOrder(sid: $sid) { activationWindows(first: $n) "
+        "{ date } } }",
+        {"sid": order["sid"], "n": None},
+        as_=alice,
+    )
+    assert nulled["portOrder"]["activationWindows"] == default["portOrder"]["activationWindows"]
+    arg = await gql(
+        '{ __type(name: "PortOrder") { fields { name args { name defaultValue '
+        "type { kind name } } } } }",
+        as_=alice,
+    )
+    (field,) = [f for f in arg["__type"]["fields"] if f["name"] == "activationWindows"]
+    assert field["args"] == [
+        {"name": "first", "defaultValue": "10", "type": {"kind": "SCALAR", "name": "Int"}}
+    ]
     errors = await gql.errors(WINDOWS, {"sid": order["sid"], "n": 0}, as_=alice)
     assert errors[0]["extensions"]["code"] == 20001
