@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +27,7 @@ import pytest
 from app.adapters.sandbox import EXCEPTIONS, SandboxCarrier
 from app.config import Settings
 from app.porting.carrier import Accept, CarrierOrder, Reject
-from app.porting.exceptions import DEFAULT_FIELDS
+from app.porting.exceptions import DEFAULT_FIELDS, ExceptionType
 from app.services import loa_signing, port_orders
 from app.services.context import Services
 from tests.builders import Tenant, camel, mobile_input, order_input
@@ -88,6 +90,16 @@ async def test_the_sandbox_rejects_each_exception_once(ending: str) -> None:
     again = await carrier.answer(_order(f"+1415555{ending}", 2), now)
     assert isinstance(again, Accept)
     assert set(DEFAULT_FIELDS) == set(EXCEPTIONS.values())  # one ending per type
+
+
+@pytest.mark.dialects("sqlite")
+def test_the_readme_sandbox_table_gives_one_ending_per_exception_type() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("\n## Sandbox carrier\n", 1)[1].split("\n## ", 1)[0]
+    (row,) = [line for line in table.splitlines() if line.startswith("| `0011` to `0017` |")]
+    documented = dict(re.findall(r"`(\d{4})` ([A-Z_]+)", row))
+    assert documented == {ending: kind.value for ending, kind in EXCEPTIONS.items()}
+    assert sorted(documented.values()) == sorted(e.value for e in ExceptionType)
 
 
 async def test_an_operator_rejects_with_an_exception(
