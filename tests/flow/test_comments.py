@@ -162,6 +162,21 @@ async def test_a_bad_body_is_21850_and_nothing_is_stored(
     assert await snapshot(svc) == before
 
 
+async def test_a_bad_body_on_a_port_request_is_21850_and_nothing_is_stored(
+    http: httpx.AsyncClient, svc: Services, alice: Tenant
+) -> None:
+    created = await http.post("/porting/PortRequests", json=request_input(), auth=alice.auth)
+    assert created.status_code == 201, created.text
+    path = f"/porting/PortRequests/{created.json()['sid']}"
+    before = await snapshot(svc)
+    assert_error(await comment(http, alice, path, ""), 400, 21850)
+    assert_error(await comment(http, alice, path, "x" * (MAX_BODY + 1)), 400, 21850)
+    assert_error(
+        await comment(http, alice, f"/porting/PortRequests/PR{'0' * 32}", "hi"), 404, 20404
+    )
+    assert await snapshot(svc) == before
+
+
 async def test_the_longest_body_is_taken(http: httpx.AsyncClient, alice: Tenant) -> None:
     order = await new_order(http, alice)
     r = await comment(http, alice, f"{ORDERS}/{order['sid']}", "é" * MAX_BODY)

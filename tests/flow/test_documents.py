@@ -140,12 +140,14 @@ async def test_a_refused_upload_stores_nothing(
     assert await snapshot(svc) == before
 
 
-async def test_a_body_that_is_not_multipart_is_21855(
+async def test_a_body_that_is_not_multipart_is_21855_and_nothing_is_stored(
     http: httpx.AsyncClient, svc: Services, alice: Tenant
 ) -> None:
     sid = await new_order(svc, alice)
+    before = await snapshot(svc)
     r = await http.post(f"{ORDERS}/{sid}/Documents", json={"file": "x"}, auth=alice.auth)
     assert_error(r, 415, 21855)
+    assert await snapshot(svc) == before
 
 
 async def test_another_accounts_order_and_documents_are_not_found(
