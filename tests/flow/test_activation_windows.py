@@ -11,7 +11,7 @@ import pytest
 
 from app.porting import windows
 from app.services.context import Services
-from tests.builders import Tenant, order_input
+from tests.builders import Tenant, camel, order_input
 from tests.conftest import GraphQL, snapshot
 from tests.rest.conftest import ORDERS, assert_error
 
@@ -184,3 +184,32 @@ async def test_graphql_activation_windows(
     ]
     errors = await gql.errors(WINDOWS, {"sid": order["sid"], "n": 0}, as_=alice)
     assert errors[0]["extensions"]["code"] == 20001
+
+
+CREATE = """
+mutation ($input: CreatePortOrderInput!) {
+  createPortOrder(input: $input) {
+    portOrder { activationDate activationDateReason } userErrors { code field message }
+  }
+}
+"""
+
+
+async def test_graphql_a_weekend_date_moves_and_one_too_far_is_21814(
+    gql: GraphQL, frozen: Services, alice: Tenant
+) -> None:
+    raw = camel(order_input(activation_date="2026-12-26T15:00:00Z"))  # a Saturday
+    got = (await gql(CREATE, {"input": raw}, as_=alice))["createPortOrder"]
+    assert got["userErrors"] == []
+    order = got["portOrder"]
+    assert order["activationDate"] == "2026-12-28T15:00:00Z"
+    assert "is a Saturday in US-CA" in order["activationDateReason"]
+    before = await snapshot(frozen)
+    raw = camel(order_input(activation_date="2027-01-18T00:00:00Z"))
+    refused = (await gql(CREATE, {"input": raw}, as_=alice))["createPortOrder"]
+    assert refused["portOrder"] is None
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        (21814, ["input", "activationDate"])
+    ]
+    assert "30 days" in refused["userErrors"][0]["message"]
+    assert await snapshot(frozen) == before

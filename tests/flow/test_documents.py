@@ -230,6 +230,19 @@ async def test_ten_megabytes_are_taken_and_one_more_is_refused_while_streaming(
     assert await snapshot(svc) == before
 
 
+async def test_the_cap_is_the_setting_portico_document_max_bytes(
+    http: httpx.AsyncClient, svc: Services, alice: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORTICO_DOCUMENT_MAX_BYTES", str(len(PNG)))
+    svc.settings.document_max_bytes = Settings().document_max_bytes
+    assert svc.settings.document_max_bytes == len(PNG)
+    sid = await new_order(svc, alice)
+    assert (await upload(http, alice, sid, PNG, "scan.png")).status_code == 201
+    before = await snapshot(svc)
+    assert_error(await upload(http, alice, sid, PNG + b"\x00", "scan.png"), 413, 21854)
+    assert await snapshot(svc) == before
+
+
 async def test_a_declared_length_past_the_cap_is_refused_before_reading(
     live_server_url: str, svc: Services, alice: Tenant
 ) -> None:
