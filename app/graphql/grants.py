@@ -5,10 +5,12 @@ valid and the caller known, before anything runs.
   refused with 20403.
 - An access token restricted to one port order or Port Request: the root fields that name a
   resource by SID (`portOrder`, `loa`, `portRequest`, `node`, the mutations on one order, LOA or
-  request, the subscriptions to one of them) must name it or what belongs to it (else 20404,
-  as for another account's SID); `portOrders` only with `filter: {portRequestSid}` of the
-  restricted request; every other root field is 20403, and so are the nested fields that lead
-  to other orders (`Loa.portOrders`; `PortOrder.portRequest` for a token of one order).
+  request, the subscriptions to one of them; `addComment` and `commentAdded` by their
+  `subjectSid`, as REST's `.../{sid}/Comments`) must name it or what belongs to it (else
+  20404, as for another account's SID); `portOrders` only with `filter: {portRequestSid}` of
+  the restricted request; every other root field is 20403 (`commentAdded` without a
+  `subjectSid` too), and so are the nested fields that lead to other orders
+  (`Loa.portOrders`; `PortOrder.portRequest` for a token of one order).
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ ROOT_SID_ARGUMENTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("Mutation", "cancelPortOrder"): ("sid",),
     ("Mutation", "signLoa"): ("sid",),
     ("Mutation", "cancelPortRequest"): ("sid",),
+    ("Mutation", "addComment"): ("subjectSid",),
     ("Subscription", "portOrderStatusChanged"): ("sid", "portRequestSid"),
     ("Subscription", "loaStatusChanged"): ("sid",),
+    ("Subscription", "commentAdded"): ("subjectSid",),
 }
 NESTED_FORBIDDEN = {("Loa", "portOrders")}
 NESTED_FORBIDDEN_FOR_ORDER = {("PortOrder", "portRequest")}
