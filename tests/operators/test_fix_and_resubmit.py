@@ -62,6 +62,8 @@ mutation ($sid: ID!, $input: UpdatePortOrderInput!) {
   }
 }
 """
+# Not hex: a random SID in a callback cannot contain it (a digits-only PIN could, by chance).
+NEW_PIN = "NewPin2468"
 ADD = """
 mutation ($s: ID!, $b: String!) { addComment(subjectSid: $s, body: $b) { userErrors { code } } }
 """
@@ -209,7 +211,7 @@ async def test_rejected_for_its_pin_fixed_and_resubmitted_through_the_sandbox(
 
     # The fix: the PIN. Signer and address are unchanged, so the signed LOA still holds and the
     # order goes straight back to the carrier (PENDING, then SUBMITTED).
-    fixed = await live(UPDATE, {"sid": sid, "input": {"pinNumber": "2468"}}, as_=alice)
+    fixed = await live(UPDATE, {"sid": sid, "input": {"pinNumber": NEW_PIN}}, as_=alice)
     assert fixed["updatePortOrder"]["userErrors"] == []
     assert fixed["updatePortOrder"]["portOrder"] == {
         "status": "SUBMITTED",
@@ -241,7 +243,7 @@ async def test_rejected_for_its_pin_fixed_and_resubmitted_through_the_sandbox(
     assert {p["port_order_sid"] for p in comments} == {sid}
     assert {p["sid"][:2] for p in comments} == {"CM"}
     assert "Sorry, we had an old PIN on file: updated." in {p["body"] for p in comments}
-    assert "2468" not in json.dumps(got)  # the PIN is write-only
+    assert NEW_PIN not in json.dumps(got)  # the PIN is write-only
     received = [r for r in list(receiver.received) if "/callbacks/fix" in r.url]
     assert received and all(r.twilio_valid(alice.token) for r in received)  # all signed
 
