@@ -287,3 +287,20 @@ async def test_list_filters_have_a_length_and_no_control_characters(
             "/graphql", json={"query": query, "variables": {"f": longest}}, headers=auth
         )
         assert gql.json() == {"data": {root: {"totalCount": 0}}}
+    # and the inventory's number filter (GraphQL only), as long as an order's
+    query = "query($f: String) { incomingPhoneNumbers(filter: {number: $f}) { totalCount } }"
+    numbers: list[tuple[str, int | None]] = [
+        ("+1" + "4" * 31, 21860),
+        ("+1415\x1b5550100", 21861),
+        ("+1" * 16, None),  # 32 characters: taken (it matches nothing)
+    ]
+    for value, code in numbers:
+        gql = await http.post(
+            "/graphql", json={"query": query, "variables": {"f": value}}, headers=auth
+        )
+        if code is None:
+            assert gql.json() == {"data": {"incomingPhoneNumbers": {"totalCount": 0}}}
+            continue
+        error = gql.json()["errors"][0]
+        assert error["extensions"]["code"] == code and "number" in error["message"]
+        assert value not in gql.text
