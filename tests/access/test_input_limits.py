@@ -294,13 +294,13 @@ async def test_list_filters_have_a_length_and_no_control_characters(
         ("+1415\x1b5550100", 21861),
         ("+1" * 16, None),  # 32 characters: taken (it matches nothing)
     ]
-    for value, code in numbers:
+    for value, want in numbers:
         gql = await http.post(
             "/graphql", json={"query": query, "variables": {"f": value}}, headers=auth
         )
-        if code is None:
+        if want is None:
             assert gql.json() == {"data": {"incomingPhoneNumbers": {"totalCount": 0}}}
             continue
         error = gql.json()["errors"][0]
-        assert error["extensions"]["code"] == code and "number" in error["message"]
+        assert error["extensions"]["code"] == want and "number" in error["message"]
         assert value not in gql.text
