@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -83,10 +84,29 @@ def run_scripts_serve(tmp_path: Path) -> tuple[str, str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    printed: list[str] = []
     try:
         wait_healthy(proc, port)
+        # the headers it prints for GraphiQL's Headers editor work as pasted (printed before
+        # the server started, so already in the pipe)
+        assert proc.stdout is not None
+        while not printed or not printed[-1].startswith("REST:"):
+            line = proc.stdout.readline()
+            assert line, "scripts/serve printed no credentials"
+            printed.append(line)
+        at = next(i for i, x in enumerate(printed) if x.startswith("GraphiQL:"))
+        pasted = json.loads(printed[at + 1])
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ portOrders { totalCount } }"},
+            headers=pasted,
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        assert "errors" not in answer.json(), answer.text
     finally:
         code, out = stop(proc)
+    out = "".join(printed) + out
     assert code == 0, out
     sid = re.search(r"Account SID: (AC[0-9a-f]{32})", out)
     token = re.search(r"Auth token:  ([0-9a-f]{32})", out)

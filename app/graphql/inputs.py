@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import strawberry
 
 from app.graphql.fields import Spec, add_fields, graphql_type
+from app.graphql.pagination import request_error
+from app.graphql.payloads import camel
 from app.porting import fields, requests
 from app.store.queries import LoaFilter, PortOrderFilter, PortRequestFilter
 
@@ -52,6 +54,8 @@ def _filter_values(obj: object, declared: tuple[fields.Filter, ...]) -> dict[str
     values: dict[str, Any] = {}
     for f in declared:
         value = _given(getattr(obj, f.name))
+        if isinstance(value, str) and (refused := f.refusal(value, camel(f.name))) is not None:
+            raise request_error(refused.code, refused.message)
         values[f.name] = value.value if isinstance(value, enum.Enum) else value
     return values
 

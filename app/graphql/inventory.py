@@ -12,7 +12,8 @@ from datetime import datetime
 import strawberry
 
 from app.graphql.nodes import CtxInfo, Node, PortOrderType, wrap_order
-from app.graphql.pagination import Connection, connection, from_porting, page_args
+from app.graphql.pagination import Connection, connection, from_porting, page_args, request_error
+from app.porting import fields
 from app.porting.errors import PortingError
 from app.services import inventory
 from app.store.tables import IncomingPhoneNumber
@@ -73,15 +74,22 @@ async def incoming_phone_number(info: CtxInfo, sid: str) -> IncomingPhoneNumberT
     return None if row is None else wrap_number(row)
 
 
+# `number`: as long as a port order's number filter, plain (CONTRACT.md §7, "Input limits")
+NUMBER_FILTER = next(f for f in fields.PORT_ORDER_FILTERS if f.name == "number")
+
+
 @strawberry.input(name="IncomingPhoneNumberFilter", description="Every field given must match.")
 class IncomingPhoneNumberFilterInput:
     account_sid: strawberry.ID | None = strawberry.UNSET
     number: str | None = strawberry.field(default=strawberry.UNSET, description="E.164, exactly.")
 
     def given(self) -> dict[str, str | None]:
+        number = None if self.number is strawberry.UNSET else self.number
+        if number is not None and (refused := NUMBER_FILTER.refusal(number, "number")):
+            raise request_error(refused.code, refused.message)
         return {
             "account_sid": None if self.account_sid is strawberry.UNSET else self.account_sid,
-            "number": None if self.number is strawberry.UNSET else self.number,
+            "number": number,
         }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from app.porting import sids
 from app.porting.errors import PortingError
 from app.porting.isotime import format_utc
+from app.porting.text import BAD_CHARACTERS, LINES, TOO_LONG, refused_text
 
 MAX_BODY = 10_000
 EVENT_TYPE = "comment.added"
@@ -28,9 +29,15 @@ class AuthorType(enum.StrEnum):
 
 
 def check_body(body: object) -> str:
-    """The body as given (1 to MAX_BODY characters, not only blanks; no NUL); else 21850."""
-    if not isinstance(body, str) or not body.strip() or len(body) > MAX_BODY or "\x00" in body:
+    """The body as given: 1 to MAX_BODY characters, not only blanks (else 21850), and text of
+    lines: no control character but line breaks and tabs, no lone surrogate (else 21861)."""
+    if not isinstance(body, str) or not body.strip() or "\x00" in body:
         raise PortingError(21850, field="body")
+    refusal = refused_text(body, MAX_BODY, LINES)
+    if refusal == TOO_LONG:
+        raise PortingError(21850, field="body")
+    if refusal == BAD_CHARACTERS:
+        raise PortingError(BAD_CHARACTERS, "body contains characters that are not allowed", "body")
     return body
 
 

@@ -22,17 +22,19 @@ from typing import Any
 from app.porting import sids
 from app.porting.comments import AuthorType
 from app.porting.documents import DocumentType
+from app.porting.errors import PortingError
 from app.porting.statuses import LoaStatus, PortOrderStatus, PortRequestStatus, PortType
+from app.porting.text import BAD_CHARACTERS, TOO_LONG, refused_text
+from app.porting.text import NAME as NAME
+from app.porting.text import PLAIN as PLAIN
 
 MAX_FRIENDLY_NAME = 64
 WRITE_ONLY_NOTE = "Write-only: stored encrypted, never returned."
 
-# The character policies of string inputs (CONTRACT.md §7, "Input limits"; validation.py
-# enforces them, for REST and GraphQL alike).
-PLAIN = "plain"  # no control characters (C0, DEL, C1), no lone surrogates
-NAME = "name"  # PLAIN, and no bidirectional controls (U+202A-E, U+2066-9, U+200E/F, U+061C):
-# names and addresses, which letters, emails and pages show to people
+# The character policies of string inputs (PLAIN, NAME) are defined in app/porting/text.py
+# (CONTRACT.md §7, "Input limits"); validation.py enforces them, for REST and GraphQL alike.
 MAX_EMAIL = 254  # RFC 5321's path limit
+FILTER_MAX = 255  # a list filter's text, where its field declares no input limit
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,6 +151,24 @@ class Filter:
     @property
     def kind(self) -> Kind:
         return self.field.kind
+
+    @property
+    def max_length(self) -> int:
+        """The longest text the filter takes: its field's input limit, else FILTER_MAX."""
+        return self.field.max_length or FILTER_MAX
+
+    def refusal(self, value: str, shown: str) -> PortingError | None:
+        """Why a text value of this filter is refused (21860 too long, 21861 a control
+        character; `shown` is the filter's name on the transport), or None. An enum or date
+        filter is parsed by its own rule instead."""
+        refused = refused_text(value, self.max_length, PLAIN)
+        if refused == TOO_LONG:
+            return PortingError(
+                TOO_LONG, f"{shown} is too long: at most {self.max_length} characters", shown
+            )
+        if refused == BAD_CHARACTERS:
+            return PortingError(refused, f"{shown} contains characters that are not allowed", shown)
+        return None
 
     @property
     def rest_name(self) -> str:

@@ -23,20 +23,18 @@ import zipcodes
 from email_validator import EmailNotValidError, validate_email
 
 from app.porting.errors import PortingError, PortingErrors
-from app.porting.fields import MAX_FRIENDLY_NAME, NAME, REQUIRED, VALUES, Field
+from app.porting.fields import MAX_FRIENDLY_NAME, REQUIRED, VALUES, Field
 from app.porting.fields import WRITE_ONLY as WRITE_ONLY
 from app.porting.fields import PortOrderFields as PortOrderFields
 from app.porting.statuses import PortType
+from app.porting.text import BAD_CHARACTERS as BAD_CHARACTERS
+from app.porting.text import TOO_LONG as TOO_LONG
+from app.porting.text import refused_text as refused_text
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in VALUES)
 _INPUT_KEYS = frozenset(_FIELD_NAMES)
 _DECLARED: dict[str, Field] = {f.name: f for f in VALUES}
 
-TOO_LONG = 21860
-BAD_CHARACTERS = 21861
-# Bidirectional controls: embeddings and overrides (U+202A-E), isolates (U+2066-9), the marks
-# (U+200E, U+200F) and the Arabic letter mark (U+061C). They reorder what people read.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 MAX_SIGNER_NAME = 64
 MAX_CC_EMAILS = 20
@@ -211,18 +209,6 @@ def _validate(raw: Mapping[str, object]) -> PortOrderFields:
 
 # (checker, the field's name, the values checked before it) -> the field's value or None
 _Rule = Callable[[_Checker, str, dict[str, Any]], object]
-
-
-def refused_text(value: str, max_length: int, chars: str | None) -> int | None:
-    """Why a string input is refused (TOO_LONG, BAD_CHARACTERS), or None. Control characters
-    (Unicode Cc: C0, DEL, C1) and lone surrogates never; bidirectional controls not in names
-    and addresses (NAME)."""
-    if len(value) > max_length:
-        return TOO_LONG
-    for ch in value:
-        if unicodedata.category(ch) in ("Cc", "Cs") or (chars == NAME and ch in _BIDI):
-            return BAD_CHARACTERS
-    return None
 
 
 def _friendly_name(c: _Checker, name: str, v: dict[str, Any]) -> str:

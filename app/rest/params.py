@@ -261,6 +261,8 @@ def _filter_values(
         elif kind == fields.DATETIME:
             given[name] = _unspace(value)
             values[f.name] = _activation_bound(given[name], name, upper=f.bound == "max")
+        elif (refused := f.refusal(value, name)) is not None:
+            raise refused
         elif kind == fields.E164:
             given[name] = values[f.name] = _plus(value)
         else:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from app.porting import sids
 from app.porting.errors import NOT_FOUND, PortingError
+from app.porting.text import BAD_CHARACTERS, NAME, TOO_LONG, refused_text
 from app.services.context import Caller, Services
 from app.store import access, queries
 from app.store.engine import Tx
@@ -67,8 +68,15 @@ async def create_api_key(
     read_only: bool = False,
     friendly_name: str | None = None,
 ) -> NewApiKey:
-    if friendly_name is not None and len(friendly_name) > NAME_MAX:
+    refusal = None if friendly_name is None else refused_text(friendly_name, NAME_MAX, NAME)
+    if refusal == TOO_LONG:
         raise PortingError(20002, field="friendly_name")
+    if refusal == BAD_CHARACTERS:
+        raise PortingError(
+            BAD_CHARACTERS,
+            "friendly_name contains characters that are not allowed",
+            "friendly_name",
+        )
     owner = _owner(caller, account_sid)
     secret = new_token()
 

@@ -16,6 +16,7 @@ from typing import Final
 from app.porting import exceptions
 from app.porting.errors import CATALOG, PortingError
 from app.porting.statuses import Actor, PortOrderStatus
+from app.porting.text import BAD_CHARACTERS, PLAIN, refused_text
 from app.services import _orders, carrier_steps
 from app.services.context import Caller, Services
 from app.store import queries
@@ -56,6 +57,10 @@ def _check_text(value: str | None, limit: int, field: str) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > limit:
         raise PortingError(20001, f"{field} must be a string of at most {limit} characters", field)
+    if refused_text(value, limit, PLAIN) is not None:  # (no control characters)
+        raise PortingError(
+            BAD_CHARACTERS, f"{field} contains characters that are not allowed", field
+        )
     return value.strip() or None
 
 

@@ -41,6 +41,10 @@ PERSONAL = {
     "pin_number": "PINSENT77",
     "ssn_last_four": "4829",
 }
+CC = "quillon.copy@example.net"  # a copied address (cc_emails)
+# The service address's city too: mobile_input's own ("San Francisco"; its ZIP is left out:
+# five digits may be a process id in the log)
+CITY = "San Francisco"
 ORDER = "query($sid: ID!) { portOrder(sid: $sid) { sid status firstName email street } }"
 # `after: "0"`: the order's changes from the start, so none is missed however late the
 # subscription starts
@@ -109,6 +113,8 @@ async def test_a_whole_order_life_at_debug_logs_no_personal_data(
             json=mobile_input(
                 number="+14159872001",
                 status_callback=receiver.url("/callbacks/2001"),
+                cc_emails=[CC],
+                city=CITY,
                 **PERSONAL,
             ),
             headers=key_auth(key.key.sid, key.secret),
@@ -162,7 +168,7 @@ async def test_a_whole_order_life_at_debug_logs_no_personal_data(
     log = server.log_path.read_text()
     assert "\nDEBUG app." in log  # the level was in force: Portico's own debug lines
     assert len(log.splitlines()) > 20
-    for name, value in {**PERSONAL, **secrets}.items():
+    for name, value in {**PERSONAL, "cc_emails": CC, "city": CITY, **secrets}.items():
         # As a value of its own, not inside a longer token: four digits such as the SSN's
         # turn up in random hex SIDs and request ids (about one run in six).
         alone = rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])"

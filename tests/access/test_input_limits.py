@@ -16,7 +16,7 @@ from app.services import port_orders
 from app.services.context import Services
 from tests.access.support import ORDERS
 from tests.builders import Tenant, camel, mobile_input, order_input, request_input
-from tests.conftest import snapshot
+from tests.conftest import GraphQL, snapshot
 
 CREATE = """
 mutation($input: CreatePortOrderInput!) {
@@ -174,3 +174,133 @@ async def test_a_port_request_keeps_no_oversized_or_control_number_text(
         )
     ).text
     assert "0" * 100 not in stored
+
+
+ADD_COMMENT = """
+mutation($s: ID!, $b: String!) {
+  addComment(subjectSid: $s, body: $b) { comment { body } userErrors { code field message } }
+}
+"""
+NEW_KEY = """
+mutation($name: String) {
+  createApiKey(friendlyName: $name) { secret userErrors { code field message } }
+}
+"""
+REFERENCES = """
+mutation($sid: ID!, $p: String) {
+  setPortOrderReferences(sid: $sid, providerSid: $p) {
+    portOrder { sid } userErrors { code field message }
+  }
+}
+"""
+STATUS = """
+mutation($sid: ID!, $reason: String) {
+  setPortOrderStatus(sid: $sid, status: SUBMITTED, reason: $reason) {
+    portOrder { sid } userErrors { code field message }
+  }
+}
+"""
+
+
+@pytest.mark.dialects("sqlite")
+async def test_the_other_string_inputs_refuse_control_characters_and_store_nothing(
+    http: httpx.AsyncClient, gql: GraphQL, svc: Services, alice: Tenant, op: Tenant
+) -> None:
+    """Beyond a port order's fields: a comment's body (line breaks and tabs allowed), an API
+    key's friendly name (a name: no bidirectional controls) and an operator's texts, on REST and
+    GraphQL: 21861 naming the field, never the value."""
+    order = await port_orders.create_port_order(svc, alice.caller, order_input())
+    before = await snapshot(svc)
+    auth = {"Authorization": alice.authorization}
+    cases: list[tuple[str, str, tuple[str, ...]]] = []
+    for ch in CONTROL:
+        if ch not in ("\r\n", "\x00"):  # (a comment's lines; NUL: 20001/21850 before)
+            cases.append((f"body{ch}text", "body", ("comment",)))
+        cases.append((f"name{ch}x", "friendlyName", ("key",)))
+        cases.append((f"PV{ch}1", "providerSid", ("references", "reason")))
+    for ch in BIDI:
+        cases.append((f"ab{ch}cd", "friendlyName", ("key",)))
+    for value, field, where in cases:
+        answers: list[tuple[httpx.Response, str]] = []
+        if "comment" in where:
+            rest = await http.post(
+                f"{ORDERS}/{order.sid}/Comments", json={"body": value}, headers=auth
+            )
+            assert rest.status_code == 400, (repr(value), rest.text)
+            assert rest.json()["code"] == 21861 and "body" in rest.json()["message"]
+            answers.append((rest, "rest"))
+            response = await gql.post(ADD_COMMENT, {"s": order.sid, "b": value}, as_=alice)
+            answers.append((response, "addComment"))
+        if "key" in where:
+            answers.append((await gql.post(NEW_KEY, {"name": value}, as_=alice), "createApiKey"))
+        if "references" in where:
+            response = await gql.post(REFERENCES, {"sid": order.sid, "p": value}, as_=op)
+            answers.append((response, "setPortOrderReferences"))
+        if "reason" in where:
+            response = await gql.post(STATUS, {"sid": order.sid, "reason": value}, as_=op)
+            answers.append((response, "setPortOrderStatus"))
+        for response, key in answers:
+            assert value not in response.text and value.strip() not in response.text
+            if key == "rest":
+                continue
+            payload = response.json()["data"][key]
+            codes = [(e["code"], e["field"][-1]) for e in payload["userErrors"]]
+            expected = "reason" if key == "setPortOrderStatus" else field
+            assert codes == [(21861, expected)], (repr(value), key, payload)
+    assert await snapshot(svc) == before
+    # and a comment of several lines, with a tab, is taken as written
+    lines = "First line\r\nsecond\tline\n"
+    taken = await gql(ADD_COMMENT, {"s": order.sid, "b": lines}, as_=alice)
+    assert taken["addComment"]["comment"]["body"] == lines
+
+
+@pytest.mark.dialects("sqlite")
+async def test_list_filters_have_a_length_and_no_control_characters(
+    http: httpx.AsyncClient, alice: Tenant
+) -> None:
+    """A list filter's text: at most its field's input limit (else fields.FILTER_MAX), no
+    control characters; 21860 / 21861 naming the filter, on REST and GraphQL."""
+    auth = {"Authorization": alice.authorization}
+    cases = [
+        ("/porting/PortOrders", "CompanyName", "portOrders", "companyName", 128),
+        ("/porting/PortOrders", "ZendeskId", "portOrders", "zendeskId", fields.FILTER_MAX),
+        ("/porting/Loas", "FirstName", "loas", "firstName", fields.FILTER_MAX),
+    ]
+    for path, rest_name, root, gql_name, limit in cases:
+        query = f"query($f: String) {{ {root}(filter: {{{gql_name}: $f}}) {{ totalCount }} }}"
+        for value, code in (("x" * (limit + 1), 21860), ("a\x1bb", 21861), ("a\r\nb", 21861)):
+            rest = await http.get(path, params={rest_name: value}, headers=auth)
+            assert rest.status_code == 400, (rest_name, rest.text)
+            assert rest.json()["code"] == code and rest_name in rest.json()["message"]
+            gql = await http.post(
+                "/graphql", json={"query": query, "variables": {"f": value}}, headers=auth
+            )
+            error = gql.json()["errors"][0]
+            assert error["extensions"]["code"] == code and gql_name in error["message"]
+            for response in (rest, gql):
+                assert value not in response.text and value.strip() not in response.text
+        # the longest value is a plain filter (it matches nothing here)
+        longest = "x" * limit
+        rest = await http.get(path, params={rest_name: longest}, headers=auth)
+        assert rest.status_code == 200, rest.text
+        gql = await http.post(
+            "/graphql", json={"query": query, "variables": {"f": longest}}, headers=auth
+        )
+        assert gql.json() == {"data": {root: {"totalCount": 0}}}
+    # and the inventory's number filter (GraphQL only), as long as an order's
+    query = "query($f: String) { incomingPhoneNumbers(filter: {number: $f}) { totalCount } }"
+    numbers: list[tuple[str, int | None]] = [
+        ("+1" + "4" * 31, 21860),
+        ("+1415\x1b5550100", 21861),
+        ("+1" * 16, None),  # 32 characters: taken (it matches nothing)
+    ]
+    for value, want in numbers:
+        gql = await http.post(
+            "/graphql", json={"query": query, "variables": {"f": value}}, headers=auth
+        )
+        if want is None:
+            assert gql.json() == {"data": {"incomingPhoneNumbers": {"totalCount": 0}}}
+            continue
+        error = gql.json()["errors"][0]
+        assert error["extensions"]["code"] == want and "number" in error["message"]
+        assert value not in gql.text
