@@ -32,7 +32,9 @@ from app.store.tables import Event, PortOrder
 from tests.builders import camel, order_input, tenant
 from tests.subscriptions.support import TRANSPORT_WS, Live, Replica, raw, replica_env
 
-pytestmark = pytest.mark.dialects("postgres")
+# Serial (run alone after the parallel part of scripts/test):
+# subscribers are current within 2 s of the database's return.
+pytestmark = [pytest.mark.dialects("postgres"), pytest.mark.serial]
 
 SUBSCRIPTION = """subscription { portOrderStatusChanged { cursor portOrderSid status } }"""
 CREATE = """mutation ($in: CreatePortOrderInput!) {

@@ -13,6 +13,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+# Serial (run alone after the parallel part of scripts/test):
+# scripts/serve runs scripts/install, which reinstalls Portico into .venv.
+pytestmark = pytest.mark.serial
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTICO = Path(sys.executable).parent / "portico"

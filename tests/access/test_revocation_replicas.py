@@ -19,7 +19,9 @@ from tests.builders import Tenant
 from tests.conftest import SECRET
 from tests.subscriptions.support import Replica, replica_env
 
-pytestmark = pytest.mark.dialects("postgres")
+# Serial (run alone after the parallel part of scripts/test):
+# a revoked key is refused on another replica within 2 s.
+pytestmark = [pytest.mark.dialects("postgres"), pytest.mark.serial]
 BOUND = 2.0  # seconds: "within 2 s"
 
 

@@ -25,7 +25,9 @@ from tests.subscriptions.support import (
     until,
 )
 
-pytestmark = pytest.mark.dialects("sqlite")
+# Serial (run alone after the parallel part of scripts/test):
+# a socket closes within seconds of its token's expiry.
+pytestmark = [pytest.mark.dialects("sqlite"), pytest.mark.serial]
 
 
 @pytest.fixture

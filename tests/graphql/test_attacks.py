@@ -28,6 +28,10 @@ import pytest
 from tests.builders import Tenant, basic, mobile_input
 from tests.conftest import LiveServer
 
+# Serial (run alone after the parallel part of scripts/test):
+# probes of /healthz answer within 100 ms during each attack.
+pytestmark = pytest.mark.serial
+
 T = TypeVar("T")
 PROBE_LIMIT = 0.1  # seconds
 STALL = 1.0  # an attack that held the event loop would hold a probe for seconds

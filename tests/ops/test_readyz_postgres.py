@@ -16,7 +16,9 @@ from app.store.migrate import upgrade
 from tests.ops.live import serve, wait_for
 from tests.ops.private_postgres import Cluster
 
-pytestmark = pytest.mark.postgres
+# Serial (run alone after the parallel part of scripts/test):
+# readiness checks are bounded to 2 s.
+pytestmark = [pytest.mark.postgres, pytest.mark.serial]
 
 
 def readyz(url: str) -> tuple[int, dict[str, object], float]:

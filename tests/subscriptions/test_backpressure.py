@@ -35,6 +35,10 @@ from tests.subscriptions.support import (
     until,
 )
 
+# Serial (run alone after the parallel part of scripts/test):
+# it times what a slow reader holds up.
+pytestmark = pytest.mark.serial
+
 BOUND = 5
 READERS = 100
 OPERATIONS = 25  # the stalled socket's, each with a large selection: buffers fill fast

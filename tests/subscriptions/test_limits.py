@@ -15,6 +15,10 @@ import pytest
 from tests.builders import Tenant
 from tests.subscriptions.support import LEGACY, PROTOCOLS, TRANSPORT_WS, Live, raw
 
+# Serial (run alone after the parallel part of scripts/test):
+# probes answer while a limit holds.
+pytestmark = pytest.mark.serial
+
 CAP = 256 * 1024
 
 
