@@ -36,6 +36,7 @@ through graphql-core and compares data and errors.
 
 from __future__ import annotations
 
+import functools
 import keyword
 import threading
 import weakref
@@ -79,6 +80,7 @@ from graphql.type.scalars import (
 from strawberry.schema.schema_converter import CustomGraphQLEnumType as _StrawberryEnum
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
+from strawberry.types.info import Info
 
 CACHE_SIZE = 256
 Ex = Executor[Any]
@@ -168,13 +170,48 @@ def _direct_resolver(schema: GraphQLSchema, field_def: GraphQLField) -> Any:
     by_name = [p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p]
     info_param = resolver.info_parameter.name if resolver.info_parameter else None
 
+    lazy = _lazy_info_class() if info_class is Info else None
+
     def resolve(source: Any, info: Any) -> Any:
+        """`info`: graphql-core's resolve-info, or an `_InfoOnce` giving it; with Strawberry's
+        own Info class the resolver's Info then builds it only if asked for more than its
+        context."""
         kwargs = dict.fromkeys(by_name, source)
         if info_param is not None:
-            kwargs[info_param] = info_class(_raw_info=info, _field=definition)
+            if isinstance(info, _InfoOnce):
+                if lazy is not None:
+                    kwargs[info_param] = lazy(info, definition)
+                else:
+                    kwargs[info_param] = info_class(_raw_info=info(), _field=definition)
+            else:
+                kwargs[info_param] = info_class(_raw_info=info, _field=definition)
         return call(source, **kwargs) if self_param else call(**kwargs)
 
     return resolve
+
+
+@functools.cache
+def _lazy_info_class() -> Callable[[_InfoOnce, StrawberryField], Info]:
+    class LazyInfo(Info):
+        """Strawberry's Info over a resolve-info built on first use: its `context` (which is
+        all most resolvers read) comes without one."""
+
+        def __init__(self, build: _InfoOnce, field: StrawberryField) -> None:
+            self._build = build
+            self._field = field
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "_raw_info":
+                raw = self.__dict__["_raw_info"] = self._build()
+                return raw
+            raise AttributeError(name)
+
+        @property
+        def context(self) -> Any:
+            raw = self.__dict__.get("_raw_info")
+            return raw.context if raw is not None else self._build.context
+
+    return LazyInfo
 
 
 class _Compiler:
@@ -422,7 +459,7 @@ def _generated_run(entries: list[_Entry]) -> Callable[[Ex, Any, Path | None], An
             env[f"E{i}"] = entry.names
         if entry.kind == "exact":
             env[f"C{i}"] = entry.coerce
-            env[f"T{i}"] = entry.coerce.exact_input  # type: ignore[attr-defined]
+            env[f"T{i}"] = entry.coerce.exact_input
         lines += [
             pad + "try:",
             pad + f"    v = {read}",
@@ -683,6 +720,9 @@ def _resolved(
     resolve = None if has_args else direct
     resolve = resolve or field_def.resolve
 
+    if resolve is not None and resolve is direct:
+        return _resolved_directly(name, field_def, otype, complete, fdl, direct)
+
     def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
         field_path = Path(path, name, type_name)
         info = ex.build_resolve_info(field_def, nodes, otype, field_path)
@@ -694,6 +734,59 @@ def _resolved(
                 else {}
             )
             result = resolve_fn(source, info, **args)
+            if ex.is_awaitable(result):
+                results[name] = _awaited_field(ex, result, complete, rtype, fdl, field_path, info)
+                return name
+            completed = complete(ex, result, field_path, info)
+            if ex.is_awaitable(completed):
+                results[name] = _field_result(ex, completed, rtype, fdl, field_path)
+                return name
+        except Exception as raw_error:
+            ex.handle_field_error(raw_error, rtype, fdl, field_path)
+            completed = None
+        results[name] = completed
+        return None
+
+    return step
+
+
+class _InfoOnce:
+    """A field's resolve-info, built by graphql-core's executor when first asked for; its
+    `context` is the executor's, without building it."""
+
+    __slots__ = ("args", "built", "context", "ex")
+
+    def __init__(self, ex: Ex, *args: Any) -> None:
+        self.ex = ex
+        self.args = args
+        self.context = ex.context_value
+        self.built: Any = None
+
+    def __call__(self) -> Any:
+        if self.built is None:
+            self.built = self.ex.build_resolve_info(*self.args)
+        return self.built
+
+
+def _resolved_directly(
+    name: str,
+    field_def: GraphQLField,
+    otype: GraphQLObjectType,
+    complete: Completer,
+    fdl: FieldDetailsList,
+    direct: Any,
+) -> Step:
+    """A field whose resolver `_direct_resolver` calls: as `_resolved`, with its resolve-info
+    built only if the resolver or the completion asks for it."""
+    rtype = field_def.type
+    nodes = to_nodes(fdl)
+    type_name = otype.name
+
+    def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
+        field_path = Path(path, name, type_name)
+        info = _InfoOnce(ex, field_def, nodes, otype, field_path)
+        try:
+            result = direct(source, info)
             if ex.is_awaitable(result):
                 results[name] = _awaited_field(ex, result, complete, rtype, fdl, field_path, info)
                 return name

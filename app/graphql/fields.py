@@ -119,25 +119,25 @@ def _generated_reader(
     """`{name: row[position of name]}` for every name, as one generated function; an enum's
     value becomes its member (a dict lookup, the enum itself for anything else: it raises as
     before), a list is copied."""
-    position = {}
+    position: dict[str, int] = {}
     for i, key in enumerate(keys):
         position.setdefault(key, i)
     env: dict[str, Any] = {}
     items = []
     by_name = dict(converts)
     for j, name in enumerate(names):
-        read = f"r[{position[name]}]"
+        at = f"r[{position[name]}]"
         convert = by_name.get(name)
         if convert is list:
             env[f"L{j}"] = list
-            items.append(f"{name!r}: None if (v := {read}) is None else L{j}(v)")
+            items.append(f"{name!r}: None if (v := {at}) is None else L{j}(v)")
         elif convert is not None:
             assert isinstance(convert, type) and issubclass(convert, Enum)
             env[f"M{j}"] = {m.value: m for m in convert}
             env[f"E{j}"] = convert
-            items.append(f"{name!r}: None if (v := {read}) is None else (M{j}.get(v) or E{j}(v))")
+            items.append(f"{name!r}: None if (v := {at}) is None else (M{j}.get(v) or E{j}(v))")
         else:
-            items.append(f"{name!r}: {read}")
+            items.append(f"{name!r}: {at}")
     source = "def read(r):\n    return {" + ", ".join(items) + "}\n"
     exec(compile(source, "<plain values>", "exec"), env)  # noqa: S102
     read: Callable[[Row[Any]], dict[str, Any]] = env["read"]
