@@ -36,14 +36,18 @@ through graphql-core and compares data and errors.
 
 from __future__ import annotations
 
+import functools
+import keyword
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from enum import Enum
 from typing import Any
 
 from graphql import (
     ExecutionResult,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
     GraphQLLeafType,
@@ -65,9 +69,18 @@ from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, FieldNode, Visitor, visit
 from graphql.pyutils import Path, Undefined, is_iterable
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
-from graphql.type.scalars import serialize_id, serialize_string
+from graphql.type.scalars import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    serialize_boolean,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
+from strawberry.schema.schema_converter import CustomGraphQLEnumType as _StrawberryEnum
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
+from strawberry.types.info import Info
 
 CACHE_SIZE = 256
 Ex = Executor[Any]
@@ -157,13 +170,48 @@ def _direct_resolver(schema: GraphQLSchema, field_def: GraphQLField) -> Any:
     by_name = [p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p]
     info_param = resolver.info_parameter.name if resolver.info_parameter else None
 
+    lazy = _lazy_info_class() if info_class is Info else None
+
     def resolve(source: Any, info: Any) -> Any:
+        """`info`: graphql-core's resolve-info, or an `_InfoOnce` giving it; with Strawberry's
+        own Info class the resolver's Info then builds it only if asked for more than its
+        context."""
         kwargs = dict.fromkeys(by_name, source)
         if info_param is not None:
-            kwargs[info_param] = info_class(_raw_info=info, _field=definition)
+            if isinstance(info, _InfoOnce):
+                if lazy is not None:
+                    kwargs[info_param] = lazy(info, definition)
+                else:
+                    kwargs[info_param] = info_class(_raw_info=info(), _field=definition)
+            else:
+                kwargs[info_param] = info_class(_raw_info=info, _field=definition)
         return call(source, **kwargs) if self_param else call(**kwargs)
 
     return resolve
+
+
+@functools.cache
+def _lazy_info_class() -> Callable[[_InfoOnce, StrawberryField], Info]:
+    class LazyInfo(Info):
+        """Strawberry's Info over a resolve-info built on first use: its `context` (which is
+        all most resolvers read) comes without one."""
+
+        def __init__(self, build: _InfoOnce, field: StrawberryField) -> None:
+            self._build = build
+            self._field = field
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "_raw_info":
+                raw = self.__dict__["_raw_info"] = self._build()
+                return raw
+            raise AttributeError(name)
+
+        @property
+        def context(self) -> Any:
+            raw = self.__dict__.get("_raw_info")
+            return raw.context if raw is not None else self._build.context
+
+    return LazyInfo
 
 
 class _Compiler:
@@ -252,34 +300,29 @@ class _Compiler:
     def selection(
         self, otype: GraphQLObjectType, grouped: Iterable[tuple[str, FieldDetailsList]]
     ) -> Callable[[Ex, Any, Path | None], Any]:
-        steps = [s for s in (self.step(otype, name, fdl) for name, fdl in grouped) if s]
+        entries = [e for e in (self.entry(otype, name, fdl) for name, fdl in grouped) if e]
+        return _generated_run(entries)
 
-        def run(ex: Ex, source: Any, path: Path | None) -> Any:
-            results: dict[str, Any] = {}
-            pending: list[str] = []
-            try:
-                for step in steps:
-                    name = step(ex, source, path, results)
-                    if name is not None:
-                        pending.append(name)
-            except Exception:
-                if pending:
-                    ex.settle_in_background([results[name] for name in pending])
-                raise
-            if not pending:
-                return results
-
-            async def gathered() -> dict[str, Any]:
-                if len(pending) == 1:
-                    results[pending[0]] = await results[pending[0]]
-                else:
-                    values = await gather_with_cancel(*(results[n] for n in pending))
-                    results.update(zip(pending, values, strict=True))
-                return results
-
-            return gathered()
-
-        return run
+    def entry(self, otype: GraphQLObjectType, name: str, fdl: FieldDetailsList) -> _Entry | None:
+        """The field's step, and for a plain leaf attribute how its common values are written
+        inline (the generated run of the selection set; anything else goes to the step)."""
+        step = self.step(otype, name, fdl)
+        if step is None:
+            return None
+        field_def = self.schema.get_field(otype, fdl[0].node.name.value)
+        attribute = _basic_attribute(field_def) if field_def is not None else None
+        if field_def is None or attribute is None or fdl[0].node.arguments:
+            return _Entry(name, step)
+        rtype = field_def.type
+        leaf = rtype.of_type if isinstance(rtype, GraphQLNonNull) else rtype
+        if not is_leaf_type(leaf):
+            return _Entry(name, step)
+        assert isinstance(leaf, GraphQLLeafType)
+        kind, names = _inline_kind(leaf)
+        if kind is None:
+            return _Entry(name, step)
+        nullable = not isinstance(rtype, GraphQLNonNull)
+        return _Entry(name, step, attribute, kind, names, nullable, leaf.coerce_output_value)
 
     def step(self, otype: GraphQLObjectType, name: str, fdl: FieldDetailsList) -> Step | None:
         node = fdl[0].node
@@ -305,6 +348,150 @@ class _Compiler:
             return _attribute(name, attribute, field_def, otype, complete, fdl)
         direct = _direct_resolver(self.schema, field_def)
         return _resolved(name, field_def, otype, complete, fdl, direct)
+
+
+# --- the generated run of a selection set --------------------------------------------------
+
+
+class _Entry:
+    """One field of a selection set: its step, and for a plain leaf attribute the kind of the
+    values written inline ("str": String and ID; "bool"; "int"; "enum": members of a
+    Strawberry enum, by identity; "exact": a custom scalar whose serializer declares, as its
+    `exact_input` attribute, a class whose instances it always turns into a non-null value
+    without raising), else None."""
+
+    def __init__(
+        self,
+        name: str,
+        step: Step,
+        attribute: str | None = None,
+        kind: str | None = None,
+        names: dict[int, str] | None = None,
+        nullable: bool = False,
+        coerce: Any = None,
+    ) -> None:
+        self.name = name
+        self.coerce = coerce
+        self.step = step
+        self.attribute = attribute
+        self.kind = kind
+        self.names = names
+        self.nullable = nullable
+
+
+def _inline_kind(leaf: GraphQLLeafType) -> tuple[str | None, dict[int, str] | None]:
+    coerce = leaf.coerce_output_value
+    if coerce is serialize_string or coerce is serialize_id:
+        return "str", None
+    if coerce is serialize_boolean:
+        return "bool", None
+    if coerce is serialize_int:
+        return "int", None
+    exact = getattr(coerce, "exact_input", None)
+    if isinstance(exact, type):
+        return "exact", None
+    wrapped = getattr(leaf, "wrapped_cls", None)
+    if (
+        isinstance(leaf, GraphQLEnumType)
+        and type(leaf).coerce_output_value is _StrawberryEnum.coerce_output_value
+        and isinstance(wrapped, type)
+        and issubclass(wrapped, Enum)
+    ):
+        # Strawberry's coercion of a member: the first GraphQL name whose value equals the
+        # member's value. Members live as long as their class: their ids are theirs.
+        names: dict[int, str] = {}
+        for member in wrapped:
+            for gql_name, value in leaf.values.items():
+                if member.value == value.value:
+                    names[id(member)] = gql_name
+                    break
+        return "enum", names
+    return None, None
+
+
+_INLINE_TEST = {
+    "str": "v.__class__ is str",
+    "bool": "v.__class__ is bool",
+    "int": f"v.__class__ is int and {GRAPHQL_MIN_INT} <= v <= {GRAPHQL_MAX_INT}",
+    "enum": "(e := E{i}.get(id(v))) is not None",
+    "exact": "v.__class__ is T{i}",
+}
+_INLINE_VALUE = {"str": "v", "bool": "v", "int": "v", "enum": "e", "exact": "C{i}(v)"}
+_MISSING = object()
+
+
+def _generated_run(entries: list[_Entry]) -> Callable[[Ex, Any, Path | None], Any]:
+    """The selection set's run as one generated function: a plain leaf attribute whose value
+    has the common type of its kind (a str for String and ID, a member for an enum, null for
+    a nullable field) is read and written inline, exactly as its step would write it; any other
+    value, and every other field, goes to the field's own step, which then does what it
+    always does (coercion, errors and their paths, awaitables). The fields are written in
+    the selection's order, so the response keeps graphql-core's key order."""
+    env: dict[str, Any] = {"MISSING": _MISSING, "gathered": _gathered_fields}
+    lines = [
+        "def run(ex, source, path):",
+        "    results = {}",
+        "    pending = None",
+        "    try:",
+    ]
+
+    def to_step(i: int) -> list[str]:
+        return [
+            f"n = S{i}(ex, source, path, results)",
+            "if n is not None:",
+            "    if pending is None:",
+            "        pending = []",
+            "    pending.append(n)",
+        ]
+
+    for i, entry in enumerate(entries):
+        env[f"S{i}"] = entry.step
+        pad = " " * 8
+        if entry.kind is None or entry.attribute is None:
+            lines += [pad + line for line in to_step(i)]
+            continue
+        attribute = entry.attribute
+        plain = attribute.isidentifier() and not keyword.iskeyword(attribute)
+        read = f"source.{attribute}" if plain else f"getattr(source, A{i})"
+        env[f"A{i}"] = attribute
+        env[f"K{i}"] = entry.name
+        if entry.names is not None:
+            env[f"E{i}"] = entry.names
+        if entry.kind == "exact":
+            env[f"C{i}"] = entry.coerce
+            env[f"T{i}"] = entry.coerce.exact_input
+        lines += [
+            pad + "try:",
+            pad + f"    v = {read}",
+            pad + "except Exception:",
+            pad + "    v = MISSING",
+            pad + f"if {_INLINE_TEST[entry.kind].format(i=i)}:",
+            pad + f"    results[K{i}] = {_INLINE_VALUE[entry.kind].format(i=i)}",
+        ]
+        if entry.nullable:
+            lines += [pad + "elif v is None:", pad + f"    results[K{i}] = None"]
+        lines += [pad + "else:"] + [pad + "    " + line for line in to_step(i)]
+    lines += [
+        "    except Exception:",
+        "        if pending:",
+        "            ex.settle_in_background([results[n] for n in pending])",
+        "        raise",
+        "    if pending is None:",
+        "        return results",
+        "    return gathered(results, pending)",
+    ]
+    exec(compile("\n".join(lines), "<compiled selection>", "exec"), env)  # noqa: S102
+    run: Callable[[Ex, Any, Path | None], Any] = env["run"]
+    return run
+
+
+async def _gathered_fields(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    if len(pending) == 1:
+        results[pending[0]] = await results[pending[0]]
+    else:
+        values = await gather_with_cancel(*(results[n] for n in pending))
+        results.update(zip(pending, values, strict=True))
+    return results
 
 
 # --- completers without state --------------------------------------------------------------
@@ -533,6 +720,9 @@ def _resolved(
     resolve = None if has_args else direct
     resolve = resolve or field_def.resolve
 
+    if resolve is not None and resolve is direct:
+        return _resolved_directly(name, field_def, otype, complete, fdl, direct)
+
     def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
         field_path = Path(path, name, type_name)
         info = ex.build_resolve_info(field_def, nodes, otype, field_path)
@@ -544,6 +734,59 @@ def _resolved(
                 else {}
             )
             result = resolve_fn(source, info, **args)
+            if ex.is_awaitable(result):
+                results[name] = _awaited_field(ex, result, complete, rtype, fdl, field_path, info)
+                return name
+            completed = complete(ex, result, field_path, info)
+            if ex.is_awaitable(completed):
+                results[name] = _field_result(ex, completed, rtype, fdl, field_path)
+                return name
+        except Exception as raw_error:
+            ex.handle_field_error(raw_error, rtype, fdl, field_path)
+            completed = None
+        results[name] = completed
+        return None
+
+    return step
+
+
+class _InfoOnce:
+    """A field's resolve-info, built by graphql-core's executor when first asked for; its
+    `context` is the executor's, without building it."""
+
+    __slots__ = ("args", "built", "context", "ex")
+
+    def __init__(self, ex: Ex, *args: Any) -> None:
+        self.ex = ex
+        self.args = args
+        self.context = ex.context_value
+        self.built: Any = None
+
+    def __call__(self) -> Any:
+        if self.built is None:
+            self.built = self.ex.build_resolve_info(*self.args)
+        return self.built
+
+
+def _resolved_directly(
+    name: str,
+    field_def: GraphQLField,
+    otype: GraphQLObjectType,
+    complete: Completer,
+    fdl: FieldDetailsList,
+    direct: Any,
+) -> Step:
+    """A field whose resolver `_direct_resolver` calls: as `_resolved`, with its resolve-info
+    built only if the resolver or the completion asks for it."""
+    rtype = field_def.type
+    nodes = to_nodes(fdl)
+    type_name = otype.name
+
+    def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
+        field_path = Path(path, name, type_name)
+        info = _InfoOnce(ex, field_def, nodes, otype, field_path)
+        try:
+            result = direct(source, info)
             if ex.is_awaitable(result):
                 results[name] = _awaited_field(ex, result, complete, rtype, fdl, field_path, info)
                 return name

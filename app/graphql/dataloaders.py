@@ -70,6 +70,7 @@ class Loaders:
         # LOAs a page read with its orders (query.PortingQuery.port_orders), by SID: an
         # order's `loa` answers from here without a load (nodes.PortOrderType.loa).
         self.loa_rows: dict[str, Loa] = {}
+        self.loa_types: dict[str, object] = {}  # their GraphQL objects, made once (nodes.py)
         self.port_order: DataLoader[str, PortOrder | None] = loader(self._port_orders)
         self.loa: DataLoader[str, Loa | None] = loader(self._loas)
         self.errors: DataLoader[str, list[PortOrderError]] = loader(self._errors)

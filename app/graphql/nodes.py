@@ -263,9 +263,15 @@ class PortOrderType(Node):
 
     @strawberry.field
     def loa(self, info: CtxInfo) -> LoaType:
-        row = info.context.loaders.loa_rows.get(self.row.loa_sid)
+        loaders = info.context.loaders
+        sid = self.row.loa_sid
+        wrapped = loaders.loa_types.get(sid)
+        if wrapped is not None:  # (orders of one LOA share its object within a request)
+            return cast(LoaType, wrapped)
+        row = loaders.loa_rows.get(sid)
         if row is not None:
-            return wrap_loa(row)
+            wrapped = loaders.loa_types[sid] = wrap_loa(row)
+            return wrapped
         loading: Any = self._loa(info)
         return cast(LoaType, loading)
 

@@ -15,6 +15,11 @@ def _serialize(value: datetime) -> str | None:
     return format_utc(value)
 
 
+# A datetime always formats, without raising: compiled plans call this inline for one
+# (app/graphql/compiled.py, "exact").
+_serialize.exact_input = datetime  # type: ignore[attr-defined]
+
+
 def _parse(value: object) -> datetime:
     parsed = parse_utc(value) if isinstance(value, str) else None
     if parsed is None:

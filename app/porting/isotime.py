@@ -6,14 +6,17 @@ from datetime import UTC, datetime
 
 
 def format_utc(value: datetime | None) -> str | None:
-    """`YYYY-MM-DDTHH:MM:SSZ` (whole seconds, UTC): strftime's text, in half its time (a page
+    """`YYYY-MM-DDTHH:MM:SSZ` (whole seconds, UTC): strftime's text, in a third of its time (a page
     of orders formats hundreds of these)."""
     if value is None:
         return None
-    utc = value.astimezone(UTC)
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
     if utc.year < 1000:  # (strftime does not pad the year)
         return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return utc.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    return (
+        f"{utc.year}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}Z"
+    )
 
 
 def parse_utc(value: str) -> datetime | None:

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.serial
 
 T = TypeVar("T")
 PROBE_LIMIT = 0.1  # seconds
+MIN_PROBES = 3
 STALL = 1.0  # an attack that held the event loop would hold a probe for seconds
 
 
@@ -42,7 +43,7 @@ def assert_responsive(probes: list[float]) -> None:
     none waited a STALL (the limit would otherwise measure the shared machine's scheduler: one
     probe in a hundred can miss 100 ms at a load average of 6 without any help from us)."""
     ordered = sorted(probes)
-    assert ordered[len(ordered) // 2] < PROBE_LIMIT, probes
+    assert ordered[(len(ordered) - 1) // 2] < PROBE_LIMIT, probes
     assert ordered[-1] < STALL, probes
 
 
@@ -58,14 +59,15 @@ NESTED = "{ " + LEVEL * 3 + "sid" + " } } } }" * 3 + " }"
 
 
 async def with_probes(server: LiveServer, attack: Awaitable[T]) -> tuple[T, list[float]]:
-    """Run `attack`, probing /healthz all along (at least once once it started) over a
+    """Run `attack`, probing /healthz all along (at least MIN_PROBES times once it started: a
+    median of one or two probes would be one scheduler hiccup of the shared machine) over a
     connection opened beforehand; the result and every probe's round trip."""
     probes: list[float] = []
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         assert (await client.get("/healthz")).status_code == 200  # connected and warm
         task = asyncio.ensure_future(attack)
         await asyncio.sleep(0.005)
-        while not task.done() or not probes:
+        while not task.done() or len(probes) < MIN_PROBES:
             start = time.perf_counter()
             response = await client.get("/healthz")
             probes.append(time.perf_counter() - start)

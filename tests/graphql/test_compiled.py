@@ -14,6 +14,7 @@ import random
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import (
     GraphQLError,
     GraphQLField,
@@ -31,6 +32,7 @@ from starlette.requests import Request
 from app.config import Settings
 from app.graphql import compiled
 from app.graphql.context import Context
+from app.graphql.execution import CompiledPlans
 from app.graphql.schema import build_schema
 from app.services.context import Caller, Services
 from tests.builders import Tenant, request_input
@@ -228,6 +230,8 @@ async def test_generated_queries_over_every_type_answer_the_same(
     plans_run: list[int],
 ) -> None:
     sids = await _seed(svc, gql, alice, op)
+    frozen = svc.clock()
+    svc.clock = lambda: frozen  # (activation windows count from now: both runs, one instant)
     with_plans, plain = build_schema(settings), build_schema(settings, fast_path=False)
     generator = Generator(with_plans._schema, sids, random.Random(17))
     covered: set[str] = set()
@@ -328,3 +332,52 @@ async def test_errors_and_nulls_answer_the_same(
         got = await _run(with_plans, svc, alice.caller, query)
         assert got == await _run(plain, svc, alice.caller, query), query
         assert json.loads(got)["errors"], query
+
+
+@strawberry.type
+class _Item:
+    name: str
+
+    @strawberry.field
+    def context_only(self, info: strawberry.Info) -> str:
+        return f"{self.name}:{info.context['k']}"
+
+    @strawberry.field
+    def everything(self, info: strawberry.Info) -> str:
+        path = "/".join(str(p) for p in info.path.as_list())
+        picked = ",".join(s.name for s in info.selected_fields)
+        return f"{info.field_name}|{path}|{picked}|{info.context['k']}|{info.root_value}"
+
+
+@strawberry.type
+class _Query:
+    @strawberry.field
+    def items(self) -> list[_Item]:
+        return [_Item(name="a"), _Item(name="b")]
+
+
+async def test_a_resolver_reads_its_info_as_graphql_core_gives_it(plans_run: list[int]) -> None:
+    """A resolver that takes `info` gets it without the plan building a resolve-info unless
+    asked (app/graphql/compiled.py, `_InfoOnce`): its context, and on demand its field name,
+    path and selection, are what graphql-core gives."""
+    query = "{ items { name contextOnly everything again: everything } }"
+    with_plans = strawberry.Schema(_Query, execution_context_class=CompiledPlans)
+    plain = strawberry.Schema(_Query)
+    answers = []
+    for schema in (with_plans, plain):
+        result = await schema.execute(query, context_value={"k": "v"}, root_value="root")
+        assert result.errors is None
+        answers.append(result.data)
+    assert plans_run == [1]
+    assert answers[0] == answers[1]
+    assert answers[0] == {
+        "items": [
+            {
+                "name": n,
+                "contextOnly": f"{n}:v",
+                "everything": f"everything|items/{i}/everything|everything|v|root",
+                "again": f"everything|items/{i}/again|everything|v|root",
+            }
+            for i, n in enumerate("ab")
+        ]
+    }
