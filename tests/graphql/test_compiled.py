@@ -28,6 +28,7 @@ from graphql import (
     is_leaf_type,
 )
 from starlette.requests import Request
+from strawberry.types.nodes import SelectedField
 
 from app.config import Settings
 from app.graphql import compiled
@@ -345,7 +346,7 @@ class _Item:
     @strawberry.field
     def everything(self, info: strawberry.Info) -> str:
         path = "/".join(str(p) for p in info.path.as_list())
-        picked = ",".join(s.name for s in info.selected_fields)
+        picked = ",".join(s.name for s in info.selected_fields if isinstance(s, SelectedField))
         return f"{info.field_name}|{path}|{picked}|{info.context['k']}|{info.root_value}"
 
 
