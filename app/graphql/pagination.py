@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 import strawberry
 from graphql import GraphQLError
 
+from app.porting import fields
 from app.porting.errors import PortingError
 from app.store.queries import Page
 
@@ -52,6 +53,9 @@ class PageArgs:
 def page_args(
     first: int | None, after: str | None, last: int | None, before: str | None
 ) -> PageArgs:
+    for name, cursor in (("after", after), ("before", before)):
+        if cursor is not None and (refused := fields.cursor_refusal(cursor, name)) is not None:
+            raise request_error(refused.code, refused.message)
     if first is not None and last is not None:
         raise request_error(INVALID, "Pass either first or last, not both")
     if after is not None and before is not None:

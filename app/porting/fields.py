@@ -35,6 +35,20 @@ WRITE_ONLY_NOTE = "Write-only: stored encrypted, never returned."
 # (CONTRACT.md §7, "Input limits"); validation.py enforces them, for REST and GraphQL alike.
 MAX_EMAIL = 254  # RFC 5321's path limit
 FILTER_MAX = 255  # a list filter's text, where its field declares no input limit
+CURSOR_MAX = 64  # a page cursor: a SID (34 characters) or an event id (at most 18 digits)
+
+
+def cursor_refusal(value: str, shown: str) -> PortingError | None:
+    """Why a page cursor (REST AfterSid/BeforeSid, GraphQL after/before) is refused before it
+    is looked up (21860 too long, 21861 a control character), or None; `shown` is its name."""
+    refused = refused_text(value, CURSOR_MAX, PLAIN)
+    if refused == TOO_LONG:
+        return PortingError(
+            TOO_LONG, f"{shown} is too long: at most {CURSOR_MAX} characters", shown
+        )
+    if refused == BAD_CHARACTERS:
+        return PortingError(refused, f"{shown} contains characters that are not allowed", shown)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

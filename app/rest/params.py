@@ -210,6 +210,9 @@ def paging(query: QueryParams) -> Paging:
     if size < 1:
         raise invalid(f"PageSize must be between 1 and {MAX_PAGE_SIZE}", "PageSize")
     page = 0 if page_text is None else _int(page_text, "Page")
+    for name, cursor in (("AfterSid", after), ("BeforeSid", before)):
+        if cursor is not None and (refused := fields.cursor_refusal(cursor, name)) is not None:
+            raise refused
     after = after.strip() if after is not None else None
     before = before.strip() if before is not None else None
     if after is not None and before is not None:

@@ -304,3 +304,37 @@ async def test_list_filters_have_a_length_and_no_control_characters(
         error = gql.json()["errors"][0]
         assert error["extensions"]["code"] == want and "number" in error["message"]
         assert value not in gql.text
+
+
+async def test_page_cursors_have_a_length_and_no_control_characters(
+    http: httpx.AsyncClient, alice: Tenant
+) -> None:
+    """A page cursor (REST AfterSid/BeforeSid, GraphQL after/before) is at most
+    fields.CURSOR_MAX characters without control characters, refused with 21860 / 21861
+    naming it before any lookup; one of that length is looked up as always (a cursor of no
+    row of ours: 21826 / 21825)."""
+    auth = {"Authorization": alice.authorization}
+    limit = fields.CURSOR_MAX
+    for value, code in (("PN" + "a" * (limit - 1), 21860), ("PN\x1b" + "a" * 30, 21861)):
+        for rest_name in ("AfterSid", "BeforeSid"):
+            for path in ("/porting/PortOrders", "/porting/Loas", "/porting/PortRequests"):
+                rest = await http.get(path, params={rest_name: value}, headers=auth)
+                assert rest.status_code == 400, (path, rest.text)
+                assert rest.json()["code"] == code and rest_name in rest.json()["message"]
+                assert value not in rest.text
+        for gql_name, paging in (("after", "first: 5"), ("before", "last: 5")):
+            query = f"query($c: String) {{ portOrders({paging}, {gql_name}: $c) {{ totalCount }} }}"
+            gql = await http.post(
+                "/graphql", json={"query": query, "variables": {"c": value}}, headers=auth
+            )
+            error = gql.json()["errors"][0]
+            assert error["extensions"]["code"] == code and gql_name in error["message"]
+            assert value not in gql.text
+    longest = "PN" + "a" * (limit - 2)
+    rest = await http.get("/porting/PortOrders", params={"AfterSid": longest}, headers=auth)
+    assert rest.status_code == 400 and rest.json()["code"] == 21826, rest.text
+    query = "query($c: String) { portOrders(first: 5, after: $c) { totalCount } }"
+    gql = await http.post(
+        "/graphql", json={"query": query, "variables": {"c": longest}}, headers=auth
+    )
+    assert gql.json()["errors"][0]["extensions"]["code"] == 21826
