@@ -16,10 +16,13 @@ transaction and never commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from app.store.engine import Tx
@@ -63,3 +66,34 @@ async def insert_returning_ids(
     if len(ids) != len(rows):
         raise RuntimeError(f"{len(rows)} rows inserted, {len(ids)} ids returned")
     return ids
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement compiled once for one dialect, run as its SQL string with positional values
+    (`AsyncConnection.exec_driver_sql`): no construction, cache key or compilation per run,
+    for a large statement built once per shape. Values go through the columns' bind
+    processors, as `execute` would send them; errors are reported as by any other statement."""
+
+    sql: str
+    names: tuple[str, ...]  # bind parameter names, in positional order
+    fixed: dict[str, Any]  # values the statement gives itself (a literal, an OFFSET)
+    binds: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def of(cls, stmt: Any, dialect: Dialect) -> Compiled:
+        compiled: Any = stmt.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        processors = compiled._bind_processors
+        return cls(
+            sql=compiled.string,
+            names=names,
+            fixed={n: v for n, v in compiled.params.items() if v is not None},
+            binds=tuple(processors.get(n) for n in names),
+        )
+
+    async def execute(self, conn: AsyncConnection, params: dict[str, Any]) -> Any:
+        fixed = self.fixed
+        values = [params[n] if n in params else fixed[n] for n in self.names]
+        args = tuple(v if p is None else p(v) for v, p in zip(values, self.binds, strict=True))
+        return await conn.exec_driver_sql(self.sql, args)

@@ -20,8 +20,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Text, cast, func, insert, literal_column, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+    tuple_,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
 from app.porting import sids
@@ -97,8 +108,8 @@ def record(
     """Record one event and the deliveries it implies. Nothing is sent to the database yet:
     when the use case is done, still inside its transaction (`Tx.before_commit`), every event
     it recorded is appended with ONE statement, in the order recorded, and their deliveries
-    with one more (`write_recorded`). A create, whose order is created and then moved, thus
-    appends its two events together."""
+    with one more, or, on PostgreSQL, in the same statement (`write_recorded`). A create,
+    whose order is created and then moved, thus appends its two events together."""
     new = NewEvent(
         resource_type, resource_sid, account_sid, type, payload, actor, actor_sid, port_request_sid
     )
@@ -110,13 +121,21 @@ def record(
 
 
 async def write_recorded(tx: Tx) -> None:
-    """Append the events recorded so far (one INSERT) and queue their deliveries (one more)."""
+    """Append the events recorded so far (one INSERT) and queue their deliveries (one more;
+    on PostgreSQL both in one statement)."""
     recorded: list[tuple[NewEvent, datetime, Sequence[Planned]]] = tx.info.pop(_RECORDED, [])
     if not recorded:
         return
     conn = await tx.connection()
     rows = [_row(new, now) for new, now, _ in recorded]
     postgres = _postgres(tx)
+    if postgres and any(plans for _, _, plans in recorded):
+        # The events and their deliveries in ONE statement (one round trip).
+        ids = await _write_with_deliveries(conn, recorded, rows)
+        _appended(tx, ids)
+        tx.info[NOTIFIED] = max(ids)
+        work.written(tx, work.DELIVERIES)
+        return
     if len(rows) == 1:  # the prebuilt statement: most use cases append one event
         stmt = _INSERT_EVENT_PG if postgres else _INSERT_EVENT
         ids = [int((await conn.execute(stmt, rows[0])).scalars().one())]
@@ -135,6 +154,69 @@ async def write_recorded(tx: Tx) -> None:
     if planned:
         await conn.execute(_INSERT_DELIVERY, planned)
         work.written(tx, work.DELIVERIES)
+
+
+# PostgreSQL: the events' INSERT and their deliveries' in one statement, built once for each
+# shape (how many deliveries each event has, in order): `ev` appends the events (ids in row
+# order, each notifying the bus), `d` inserts each delivery with its event's id read from `ev`,
+# and the statement returns the events' ids in order.
+_DELIVERIES = bulk.table_of(Delivery)
+_EVENT_COLUMNS = [c.name for c in _EVENTS.columns if c.name not in ("id", "xact_id")]
+_DELIVERY_COLUMNS = [c.name for c in _DELIVERIES.columns if c.name not in ("id", "event_id")]
+_COMBINED: dict[tuple[int, ...], bulk.Compiled] = {}
+_COMBINED_SHAPES = 64  # the statements kept (a create has one shape per account setup)
+
+
+def _combined(shape: tuple[int, ...], dialect: Dialect) -> bulk.Compiled:
+    found = _COMBINED.get(shape)
+    if found is not None:
+        return found
+    event_rows = [
+        {"xact_id": _XACT_ID}
+        | {c: bindparam(f"e{i}_{c}", type_=_EVENTS.c[c].type) for c in _EVENT_COLUMNS}
+        for i in range(len(shape))
+    ]
+    ev = insert(_EVENTS).values(event_rows).returning(_EVENTS.c.id, _NOTIFY).cte("ev")
+    delivery_rows: list[dict[str, Any]] = []
+    for i, count in enumerate(shape):
+        event_id = select(ev.c.id).order_by(ev.c.id).offset(i).limit(1).scalar_subquery()
+        for _ in range(count):
+            k = len(delivery_rows)
+            delivery_rows.append(
+                {"event_id": event_id}
+                | {
+                    c: bindparam(f"d{k}_{c}", type_=_DELIVERIES.c[c].type)
+                    for c in _DELIVERY_COLUMNS
+                }
+            )
+    d = insert(_DELIVERIES).values(delivery_rows).cte("d")
+    compiled = bulk.Compiled.of(select(ev.c.id).add_cte(d).order_by(ev.c.id), dialect)
+    if len(_COMBINED) < _COMBINED_SHAPES:
+        _COMBINED[shape] = compiled
+    return compiled
+
+
+async def _write_with_deliveries(
+    conn: AsyncConnection,
+    recorded: list[tuple[NewEvent, datetime, Sequence[Planned]]],
+    rows: list[dict[str, Any]],
+) -> list[int]:
+    """The events recorded and their deliveries with one statement (PostgreSQL); their ids."""
+    params: dict[str, Any] = {}
+    k = 0
+    for i, ((new, now, plans), row) in enumerate(zip(recorded, rows, strict=True)):
+        for c in _EVENT_COLUMNS:
+            params[f"e{i}_{c}"] = row[c]
+        for p in plans:
+            delivery = _delivery(0, new.account_sid, now, p)
+            for c in _DELIVERY_COLUMNS:
+                params[f"d{k}_{c}"] = delivery[c]
+            k += 1
+    stmt = _combined(tuple(len(plans) for _, _, plans in recorded), conn.dialect)
+    ids = [int(i) for i in (await stmt.execute(conn, params)).scalars()]
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{len(rows)} events inserted, {len(ids)} ids returned")
+    return ids
 
 
 def _postgres(session: AsyncSession) -> bool:
