@@ -142,7 +142,7 @@ async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
         date_created=now,
         date_updated=now,
     )
-    tx.add(order)
+    tx.add_later(order)  # written with its events, or by the first flush before them
     _orders.created_here(tx, order)
     await _orders.record_order_event(
         tx, order, "port_order.created", [_orders.STATUS_UPDATE], caller.actor, caller.sid, now

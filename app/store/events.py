@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
+    Table,
     Text,
     bindparam,
     cast,
@@ -33,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from app.porting import sids
 from app.porting.notifications import Planned
@@ -129,13 +130,22 @@ async def write_recorded(tx: Tx) -> None:
     conn = await tx.connection()
     rows = [_row(new, now) for new, now, _ in recorded]
     postgres = _postgres(tx)
-    if postgres and any(plans for _, _, plans in recorded):
-        # The events and their deliveries in ONE statement (one round trip).
-        ids = await _write_with_deliveries(conn, recorded, rows)
+    # New rows no flush has written yet (a created order: Tx.add_later) go with the events.
+    later: list[Any] = tx.take_later()
+    if postgres and (later or any(plans for _, _, plans in recorded)):
+        # Those rows, the events and their deliveries in ONE statement (one round trip).
+        ids, later_ids = await _write_together(conn, later, recorded, rows)
+        for row, row_id in zip(later, later_ids, strict=True):
+            row.id = row_id
+            tx.persisted(row)
         _appended(tx, ids)
         tx.info[NOTIFIED] = max(ids)
-        work.written(tx, work.DELIVERIES)
+        if any(plans for _, _, plans in recorded):
+            work.written(tx, work.DELIVERIES)
         return
+    for row in later:
+        row.id = await _insert_row(conn, row)
+        tx.persisted(row)
     if len(rows) == 1:  # the prebuilt statement: most use cases append one event
         stmt = _INSERT_EVENT_PG if postgres else _INSERT_EVENT
         ids = [int((await conn.execute(stmt, rows[0])).scalars().one())]
@@ -156,21 +166,35 @@ async def write_recorded(tx: Tx) -> None:
         work.written(tx, work.DELIVERIES)
 
 
-# PostgreSQL: the events' INSERT and their deliveries' in one statement, built once for each
-# shape (how many deliveries each event has, in order): `ev` appends the events (ids in row
-# order, each notifying the bus), `d` inserts each delivery with its event's id read from `ev`,
-# and the statement returns the events' ids in order.
+# PostgreSQL: new rows, the events' INSERT and their deliveries' in one statement, built once
+# for each shape (the tables of the new rows; how many deliveries each event has, in order):
+# `r0`... insert the new rows, `ev` appends the events (ids in row order, each notifying the
+# bus), `d` inserts each delivery with its event's id read from `ev`, and the statement returns
+# the events' ids in order, each with the new rows' ids.
 _DELIVERIES = bulk.table_of(Delivery)
 _EVENT_COLUMNS = [c.name for c in _EVENTS.columns if c.name not in ("id", "xact_id")]
 _DELIVERY_COLUMNS = [c.name for c in _DELIVERIES.columns if c.name not in ("id", "event_id")]
-_COMBINED: dict[tuple[int, ...], bulk.Compiled] = {}
-_COMBINED_SHAPES = 64  # the statements kept (a create has one shape per account setup)
+_Shape = tuple[tuple[str, ...], tuple[int, ...]]
+_TOGETHER: dict[_Shape, bulk.Compiled] = {}
+_SHAPES = 64  # the statements kept (a create has one shape per account setup)
 
 
-def _combined(shape: tuple[int, ...], dialect: Dialect) -> bulk.Compiled:
-    found = _COMBINED.get(shape)
+def _columns(table: Table) -> list[str]:
+    return [c.name for c in table.columns if c.name != "id"]
+
+
+def _together(tables: Sequence[Table], shape: tuple[int, ...], dialect: Dialect) -> bulk.Compiled:
+    key = (tuple(t.name for t in tables), shape)
+    found = _TOGETHER.get(key)
     if found is not None:
         return found
+    new_rows = [
+        insert(table)
+        .values({c: bindparam(f"r{j}_{c}", type_=table.c[c].type) for c in _columns(table)})
+        .returning(table.c.id)
+        .cte(f"r{j}")
+        for j, table in enumerate(tables)
+    ]
     event_rows = [
         {"xact_id": _XACT_ID}
         | {c: bindparam(f"e{i}_{c}", type_=_EVENTS.c[c].type) for c in _EVENT_COLUMNS}
@@ -189,20 +213,29 @@ def _combined(shape: tuple[int, ...], dialect: Dialect) -> bulk.Compiled:
                     for c in _DELIVERY_COLUMNS
                 }
             )
-    d = insert(_DELIVERIES).values(delivery_rows).cte("d")
-    compiled = bulk.Compiled.of(select(ev.c.id).add_cte(d).order_by(ev.c.id), dialect)
-    if len(_COMBINED) < _COMBINED_SHAPES:
-        _COMBINED[shape] = compiled
+    ctes = [*new_rows]
+    if delivery_rows:
+        ctes.append(insert(_DELIVERIES).values(delivery_rows).cte("d"))
+    new_ids = [select(r.c.id).scalar_subquery() for r in new_rows]
+    stmt = select(ev.c.id, *new_ids).add_cte(*ctes).order_by(ev.c.id)
+    compiled = bulk.Compiled.of(stmt, dialect)
+    if len(_TOGETHER) < _SHAPES:
+        _TOGETHER[key] = compiled
     return compiled
 
 
-async def _write_with_deliveries(
+async def _write_together(
     conn: AsyncConnection,
+    later: Sequence[SQLModel],
     recorded: list[tuple[NewEvent, datetime, Sequence[Planned]]],
     rows: list[dict[str, Any]],
-) -> list[int]:
-    """The events recorded and their deliveries with one statement (PostgreSQL); their ids."""
+) -> tuple[list[int], list[int]]:
+    """The new rows, the events recorded and their deliveries with one statement
+    (PostgreSQL): the events' ids, and the new rows'."""
     params: dict[str, Any] = {}
+    for j, new_row in enumerate(later):
+        for c, value in bulk.values_of(new_row).items():
+            params[f"r{j}_{c}"] = value
     k = 0
     for i, ((new, now, plans), row) in enumerate(zip(recorded, rows, strict=True)):
         for c in _EVENT_COLUMNS:
@@ -212,11 +245,28 @@ async def _write_with_deliveries(
             for c in _DELIVERY_COLUMNS:
                 params[f"d{k}_{c}"] = delivery[c]
             k += 1
-    stmt = _combined(tuple(len(plans) for _, _, plans in recorded), conn.dialect)
-    ids = [int(i) for i in (await stmt.execute(conn, params)).scalars()]
-    if len(ids) != len(rows):
-        raise RuntimeError(f"{len(rows)} events inserted, {len(ids)} ids returned")
-    return ids
+    shape = tuple(len(plans) for _, _, plans in recorded)
+    stmt = _together([bulk.table_of(type(r)) for r in later], shape, conn.dialect)
+    result = (await stmt.execute(conn, params)).all()
+    if len(result) != len(rows):
+        raise RuntimeError(f"{len(rows)} events inserted, {len(result)} ids returned")
+    ids = [int(r[0]) for r in result]
+    return ids, [int(i) for i in result[0][1:]]
+
+
+# SQLite: a new row by its own INSERT (compiled once per table).
+_INSERT_ROW: dict[str, bulk.Compiled] = {}
+
+
+async def _insert_row(conn: AsyncConnection, row: SQLModel) -> int:
+    table = bulk.table_of(type(row))
+    stmt = _INSERT_ROW.get(table.name)
+    if stmt is None:
+        built = insert(table).values(
+            {c: bindparam(c, type_=table.c[c].type) for c in _columns(table)}
+        )
+        stmt = _INSERT_ROW[table.name] = bulk.Compiled.of(built.returning(table.c.id), conn.dialect)
+    return int((await stmt.execute(conn, bulk.values_of(row))).scalar_one())
 
 
 def _postgres(session: AsyncSession) -> bool:
