@@ -92,8 +92,14 @@ class Compiled:
             binds=tuple(processors.get(n) for n in names),
         )
 
-    async def execute(self, conn: AsyncConnection, params: dict[str, Any]) -> Any:
+    def _args(self, params: dict[str, Any]) -> tuple[Any, ...]:
         fixed = self.fixed
         values = [params[n] if n in params else fixed[n] for n in self.names]
-        args = tuple(v if p is None else p(v) for v, p in zip(values, self.binds, strict=True))
-        return await conn.exec_driver_sql(self.sql, args)
+        return tuple(v if p is None else p(v) for v, p in zip(values, self.binds, strict=True))
+
+    async def execute(self, conn: AsyncConnection, params: dict[str, Any]) -> Any:
+        return await conn.exec_driver_sql(self.sql, self._args(params))
+
+    async def execute_many(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+        """The statement once for each row (the DBAPI's executemany)."""
+        await conn.exec_driver_sql(self.sql, [self._args(r) for r in rows])

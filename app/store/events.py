@@ -79,13 +79,10 @@ START = Position(-1, 0)  # before every event
 
 # Built once: a statement's construction costs more than its (cached) compilation.
 _EVENTS = bulk.table_of(Event)
-_INSERT_EVENT = insert(_EVENTS).values(xact_id=0).returning(_EVENTS.c.id)
 # On PostgreSQL the INSERT also queues the bus's notification of each event it appends
 # (delivered to every replica's LISTEN connection when, if, the transaction commits): one
 # round trip fewer than a `SELECT pg_notify` of its own.
 _NOTIFY = func.pg_notify(CHANNEL, cast(_EVENTS.c.id, Text))
-_INSERT_EVENT_PG = insert(_EVENTS).values(xact_id=_XACT_ID).returning(_EVENTS.c.id, _NOTIFY)
-_INSERT_DELIVERY = insert(bulk.table_of(Delivery))
 
 
 _RECORDED = "events_recorded"
@@ -132,7 +129,8 @@ async def write_recorded(tx: Tx) -> None:
     postgres = _postgres(tx)
     # New rows no flush has written yet (a created order: Tx.add_later) go with the events.
     later: list[Any] = tx.take_later()
-    if postgres and (later or any(plans for _, _, plans in recorded)):
+    deliveries = sum(len(plans) for _, _, plans in recorded)
+    if postgres and (later or deliveries) and _small(len(later), len(rows), deliveries):
         # Those rows, the events and their deliveries in ONE statement (one round trip).
         ids, later_ids = await _write_together(conn, later, recorded, rows)
         for row, row_id in zip(later, later_ids, strict=True):
@@ -140,15 +138,14 @@ async def write_recorded(tx: Tx) -> None:
             tx.persisted(row)
         _appended(tx, ids)
         tx.info[NOTIFIED] = max(ids)
-        if any(plans for _, _, plans in recorded):
+        if deliveries:
             work.written(tx, work.DELIVERIES)
         return
     for row in later:
         row.id = await _insert_row(conn, row)
         tx.persisted(row)
-    if len(rows) == 1:  # the prebuilt statement: most use cases append one event
-        stmt = _INSERT_EVENT_PG if postgres else _INSERT_EVENT
-        ids = [int((await conn.execute(stmt, rows[0])).scalars().one())]
+    if _small(0, len(rows), 0):  # a few events: a statement compiled once for their number
+        ids = await _insert_events(conn, rows)
     else:
         stamp: dict[str, Any] = {"xact_id": _XACT_ID if postgres else 0}
         also = (_NOTIFY,) if postgres else ()
@@ -162,8 +159,59 @@ async def write_recorded(tx: Tx) -> None:
         for p in plans
     ]
     if planned:
-        await conn.execute(_INSERT_DELIVERY, planned)
+        await _insert_deliveries(conn, planned)
         work.written(tx, work.DELIVERIES)
+
+
+# A use case's few events (and new rows and deliveries) go by statements compiled once for
+# their shape; a batch's many, by statements built for it (bulk.insert_returning_ids).
+_FEW_EVENTS = 16
+_FEW_ROWS = 4
+_FEW_DELIVERIES = 64
+
+
+def _small(new_rows: int, events: int, deliveries: int) -> bool:
+    return new_rows <= _FEW_ROWS and events <= _FEW_EVENTS and deliveries <= _FEW_DELIVERIES
+
+
+_INSERT_EVENTS: dict[tuple[str, int], bulk.Compiled] = {}
+
+
+async def _insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+    """A few events by one INSERT compiled once for their number; their ids, in row order."""
+    dialect = conn.dialect
+    key = (dialect.name, len(rows))
+    stmt = _INSERT_EVENTS.get(key)
+    if stmt is None:
+        postgres = dialect.name == "postgresql"
+        values = [
+            {"xact_id": _XACT_ID if postgres else 0}
+            | {c: bindparam(f"e{i}_{c}", type_=_EVENTS.c[c].type) for c in _EVENT_COLUMNS}
+            for i in range(len(rows))
+        ]
+        also = (_NOTIFY,) if postgres else ()
+        built = insert(_EVENTS).values(values).returning(_EVENTS.c.id, *also)
+        stmt = _INSERT_EVENTS[key] = bulk.Compiled.of(built, dialect)
+    params = {f"e{i}_{c}": row[c] for i, row in enumerate(rows) for c in _EVENT_COLUMNS}
+    # One statement assigns its keys in the order of its rows (app/store/bulk.py).
+    ids = sorted(int(r[0]) for r in (await stmt.execute(conn, params)).all())
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{len(rows)} events inserted, {len(ids)} ids returned")
+    return ids
+
+
+_INSERT_DELIVERIES: dict[str, bulk.Compiled] = {}
+
+
+async def _insert_deliveries(conn: AsyncConnection, planned: list[dict[str, Any]]) -> None:
+    stmt = _INSERT_DELIVERIES.get(conn.dialect.name)
+    if stmt is None:
+        columns = _columns(_DELIVERIES)
+        built = insert(_DELIVERIES).values(
+            {c: bindparam(c, type_=_DELIVERIES.c[c].type) for c in columns}
+        )
+        stmt = _INSERT_DELIVERIES[conn.dialect.name] = bulk.Compiled.of(built, conn.dialect)
+    await stmt.execute_many(conn, planned)
 
 
 # PostgreSQL: new rows, the events' INSERT and their deliveries' in one statement, built once
