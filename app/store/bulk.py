@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from app.store.engine import Tx
+
+M = TypeVar("M", bound=SQLModel)
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -36,6 +38,30 @@ def table_of(model: type[SQLModel]) -> Table:
 def values_of(row: SQLModel) -> dict[str, Any]:
     """The column values of a new row (its id left to the database)."""
     return {c.name: getattr(row, c.name) for c in table_of(type(row)).columns if c.name != "id"}
+
+
+_DEFAULTS: dict[type[SQLModel], list[tuple[str, Any]]] = {}
+
+
+def new_row(model: type[M], values: dict[str, Any]) -> M:
+    """A new (transient) row: what `model(**values)` gives (the model's defaults for the fields
+    not given; keys that name no field are left out), built as SQLAlchemy builds a row it
+    loads, its values placed at once rather than one attribute event per column (a new row's
+    flush or INSERT reads them all)."""
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        fields = model.model_fields.items()
+        defaults = _DEFAULTS[model] = [(n, f) for n, f in fields if not f.is_required()]
+    row: Any = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    data = row.__dict__
+    for name, field in defaults:
+        if name not in values:
+            data[name] = field.get_default(call_default_factory=True)
+    given = {k: v for k, v in values.items() if k in model.model_fields}
+    data.update(given)
+    object.__setattr__(row, "__pydantic_fields_set__", set(given))
+    result: M = row
+    return result
 
 
 async def insert_rows(tx: Tx, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
