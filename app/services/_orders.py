@@ -27,7 +27,7 @@ from app.porting.statuses import (
 from app.porting.validation import PortOrderFields
 from app.services import _requests
 from app.services.context import Services
-from app.store import conflicts, events, jobs, queries
+from app.store import bulk, conflicts, events, jobs, queries
 from app.store.engine import Tx
 from app.store.tables import IncomingPhoneNumber, Loa, PortOrder, PortOrderError
 
@@ -120,7 +120,7 @@ def new_order_row(f: PortOrderFields, svc: Services, **row: Any) -> PortOrder:
     """A port order row holding `f`, with the columns `row` gives (SID, owner, LOA, status,
     dates; a value given there wins over `f`'s)."""
     values: dict[str, Any] = {**fields.stored_values(f), **row}
-    order = PortOrder(**values)
+    order = bulk.new_row(PortOrder, values)
     write_only = fields.write_only_values(f)
     order.secrets_enc = svc.cipher.encrypt_json(write_only) if write_only else None
     return order

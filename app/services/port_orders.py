@@ -122,17 +122,17 @@ async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
     if caller.is_operator and await queries.account_by_sid(tx, account_sid) is None:
         raise PortingError(20404, "Account not found", "account_sid")
     key = group_key(account_sid, fields)
-    in_inventory, holder, open_loa = await queries.number_holders_and_open_loa(
+    in_inventory, holder, open_loa_sid = await queries.number_holders_and_open_loa(
         tx, fields.number, key
     )
     _refuse_held(in_inventory, holder)
-    loa = open_loa or await _orders.new_loa(tx, account_sid, fields, now, key)
+    loa_sid = open_loa_sid or (await _orders.new_loa(tx, account_sid, fields, now, key)).sid
     order = _orders.new_order_row(
         fields,
         svc,
         sid=sids.mint(sids.PORT_ORDER),
         account_sid=account_sid,
-        loa_sid=loa.sid,
+        loa_sid=loa_sid,
         status=S.CREATED.value,
         active_number=fields.number,
         current_carrier=new.portability.current_carrier,
@@ -142,7 +142,7 @@ async def create(tx: Tx, svc: Services, new: NewOrder) -> PortOrder:
         date_created=now,
         date_updated=now,
     )
-    tx.add(order)
+    tx.add_later(order)  # written with its events, or by the first flush before them
     _orders.created_here(tx, order)
     await _orders.record_order_event(
         tx, order, "port_order.created", [_orders.STATUS_UPDATE], caller.actor, caller.sid, now

@@ -16,13 +16,18 @@ transaction and never commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from app.store.engine import Tx
+
+M = TypeVar("M", bound=SQLModel)
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -33,6 +38,30 @@ def table_of(model: type[SQLModel]) -> Table:
 def values_of(row: SQLModel) -> dict[str, Any]:
     """The column values of a new row (its id left to the database)."""
     return {c.name: getattr(row, c.name) for c in table_of(type(row)).columns if c.name != "id"}
+
+
+_DEFAULTS: dict[type[SQLModel], list[tuple[str, Any]]] = {}
+
+
+def new_row(model: type[M], values: dict[str, Any]) -> M:
+    """A new (transient) row: what `model(**values)` gives (the model's defaults for the fields
+    not given; keys that name no field are left out), built as SQLAlchemy builds a row it
+    loads, its values placed at once rather than one attribute event per column (a new row's
+    flush or INSERT reads them all)."""
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        fields = model.model_fields.items()
+        defaults = _DEFAULTS[model] = [(n, f) for n, f in fields if not f.is_required()]
+    row: Any = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    data = row.__dict__
+    for name, field in defaults:
+        if name not in values:
+            data[name] = field.get_default(call_default_factory=True)
+    given = {k: v for k, v in values.items() if k in model.model_fields}
+    data.update(given)
+    object.__setattr__(row, "__pydantic_fields_set__", set(given))
+    result: M = row
+    return result
 
 
 async def insert_rows(tx: Tx, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
@@ -63,3 +92,40 @@ async def insert_returning_ids(
     if len(ids) != len(rows):
         raise RuntimeError(f"{len(rows)} rows inserted, {len(ids)} ids returned")
     return ids
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A statement compiled once for one dialect, run as its SQL string with positional values
+    (`AsyncConnection.exec_driver_sql`): no construction, cache key or compilation per run,
+    for a large statement built once per shape. Values go through the columns' bind
+    processors, as `execute` would send them; errors are reported as by any other statement."""
+
+    sql: str
+    names: tuple[str, ...]  # bind parameter names, in positional order
+    fixed: dict[str, Any]  # values the statement gives itself (a literal, an OFFSET)
+    binds: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def of(cls, stmt: Any, dialect: Dialect) -> Compiled:
+        compiled: Any = stmt.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        processors = compiled._bind_processors
+        return cls(
+            sql=compiled.string,
+            names=names,
+            fixed={n: v for n, v in compiled.params.items() if v is not None},
+            binds=tuple(processors.get(n) for n in names),
+        )
+
+    def _args(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        fixed = self.fixed
+        values = [params[n] if n in params else fixed[n] for n in self.names]
+        return tuple(v if p is None else p(v) for v, p in zip(values, self.binds, strict=True))
+
+    async def execute(self, conn: AsyncConnection, params: dict[str, Any]) -> Any:
+        return await conn.exec_driver_sql(self.sql, self._args(params))
+
+    async def execute_many(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+        """The statement once for each row (the DBAPI's executemany)."""
+        await conn.exec_driver_sql(self.sql, [self._args(r) for r in rows])

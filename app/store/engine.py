@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.store import sqlite_inline
 
@@ -32,9 +33,45 @@ AfterCommit = Callable[[], Awaitable[None]]
 BeforeCommit = Callable[[], Awaitable[None]]
 
 
+_ADD_LATER = "add_later"
+
+
+class _TxSession(Session):
+    """The ORM session under a `Tx`: rows given to `Tx.add_later` join the first flush."""
+
+
+@event.listens_for(_TxSession, "before_flush")
+def _add_later_rows(session: Session, _context: Any, _instances: Any) -> None:
+    rows = session.info.pop(_ADD_LATER, None)
+    if rows:
+        session.add_all(rows)
+
+
 class Tx(AsyncSession):
     """A write session that can queue work for after its commit, and work that must be done in
     it once the use case is done (`before_commit`)."""
+
+    sync_session_class = _TxSession
+
+    def add_later(self, row: Any) -> None:
+        """`add(row)` for a new row that nothing in this transaction reads back by a query
+        before the use case is done: it joins the session's first flush, if one comes first
+        (so every row that refers to it is written after it), or else is written by a
+        `before_commit` hook that takes it (`take_later`: the event log writes a new order
+        in the statement of its events), or, if none does, by the commit."""
+        self.info.setdefault(_ADD_LATER, []).append(row)
+
+    def take_later(self) -> list[Any]:
+        """The rows `add_later` holds that no flush has written yet; the caller writes them
+        (and makes them persistent: `persisted`)."""
+        rows: list[Any] = self.info.pop(_ADD_LATER, [])
+        return rows
+
+    def persisted(self, row: Any) -> None:
+        """A row the caller inserted itself (its id set): now persistent in this session, as
+        if its flush had written it."""
+        make_transient_to_detached(row)
+        self.add(row)
 
     def after_commit(self, fn: AfterCommit) -> None:
         self.info.setdefault("after_commit", []).append(fn)
@@ -49,6 +86,9 @@ class Tx(AsyncSession):
         while hooks := self.info.pop("before_commit", {}):
             for fn in hooks.values():
                 await fn()
+        rows = self.take_later()
+        if rows:  # no hook took them: the commit's flush writes them
+            self.add_all(rows)
 
 
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:

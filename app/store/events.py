@@ -20,9 +20,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Text, cast, func, insert, literal_column, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlalchemy import (
+    BigInteger,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+    tuple_,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import SQLModel, col
 
 from app.porting import sids
 from app.porting.notifications import Planned
@@ -67,13 +79,10 @@ START = Position(-1, 0)  # before every event
 
 # Built once: a statement's construction costs more than its (cached) compilation.
 _EVENTS = bulk.table_of(Event)
-_INSERT_EVENT = insert(_EVENTS).values(xact_id=0).returning(_EVENTS.c.id)
 # On PostgreSQL the INSERT also queues the bus's notification of each event it appends
 # (delivered to every replica's LISTEN connection when, if, the transaction commits): one
 # round trip fewer than a `SELECT pg_notify` of its own.
 _NOTIFY = func.pg_notify(CHANNEL, cast(_EVENTS.c.id, Text))
-_INSERT_EVENT_PG = insert(_EVENTS).values(xact_id=_XACT_ID).returning(_EVENTS.c.id, _NOTIFY)
-_INSERT_DELIVERY = insert(bulk.table_of(Delivery))
 
 
 _RECORDED = "events_recorded"
@@ -97,8 +106,8 @@ def record(
     """Record one event and the deliveries it implies. Nothing is sent to the database yet:
     when the use case is done, still inside its transaction (`Tx.before_commit`), every event
     it recorded is appended with ONE statement, in the order recorded, and their deliveries
-    with one more (`write_recorded`). A create, whose order is created and then moved, thus
-    appends its two events together."""
+    with one more, or, on PostgreSQL, in the same statement (`write_recorded`). A create,
+    whose order is created and then moved, thus appends its two events together."""
     new = NewEvent(
         resource_type, resource_sid, account_sid, type, payload, actor, actor_sid, port_request_sid
     )
@@ -110,16 +119,33 @@ def record(
 
 
 async def write_recorded(tx: Tx) -> None:
-    """Append the events recorded so far (one INSERT) and queue their deliveries (one more)."""
+    """Append the events recorded so far (one INSERT) and queue their deliveries (one more;
+    on PostgreSQL both in one statement)."""
     recorded: list[tuple[NewEvent, datetime, Sequence[Planned]]] = tx.info.pop(_RECORDED, [])
     if not recorded:
         return
     conn = await tx.connection()
     rows = [_row(new, now) for new, now, _ in recorded]
     postgres = _postgres(tx)
-    if len(rows) == 1:  # the prebuilt statement: most use cases append one event
-        stmt = _INSERT_EVENT_PG if postgres else _INSERT_EVENT
-        ids = [int((await conn.execute(stmt, rows[0])).scalars().one())]
+    # New rows no flush has written yet (a created order: Tx.add_later) go with the events.
+    later: list[Any] = tx.take_later()
+    deliveries = sum(len(plans) for _, _, plans in recorded)
+    if postgres and (later or deliveries) and _small(len(later), len(rows), deliveries):
+        # Those rows, the events and their deliveries in ONE statement (one round trip).
+        ids, later_ids = await _write_together(conn, later, recorded, rows)
+        for row, row_id in zip(later, later_ids, strict=True):
+            row.id = row_id
+            tx.persisted(row)
+        _appended(tx, ids)
+        tx.info[NOTIFIED] = max(ids)
+        if deliveries:
+            work.written(tx, work.DELIVERIES)
+        return
+    for row in later:
+        row.id = await _insert_row(conn, row)
+        tx.persisted(row)
+    if _small(0, len(rows), 0):  # a few events: a statement compiled once for their number
+        ids = await _insert_events(conn, rows)
     else:
         stamp: dict[str, Any] = {"xact_id": _XACT_ID if postgres else 0}
         also = (_NOTIFY,) if postgres else ()
@@ -133,8 +159,162 @@ async def write_recorded(tx: Tx) -> None:
         for p in plans
     ]
     if planned:
-        await conn.execute(_INSERT_DELIVERY, planned)
+        await _insert_deliveries(conn, planned)
         work.written(tx, work.DELIVERIES)
+
+
+# A use case's few events (and new rows and deliveries) go by statements compiled once for
+# their shape; a batch's many, by statements built for it (bulk.insert_returning_ids).
+_FEW_EVENTS = 16
+_FEW_ROWS = 4
+_FEW_DELIVERIES = 64
+
+
+def _small(new_rows: int, events: int, deliveries: int) -> bool:
+    return new_rows <= _FEW_ROWS and events <= _FEW_EVENTS and deliveries <= _FEW_DELIVERIES
+
+
+_INSERT_EVENTS: dict[tuple[str, int], bulk.Compiled] = {}
+
+
+async def _insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+    """A few events by one INSERT compiled once for their number; their ids, in row order."""
+    dialect = conn.dialect
+    key = (dialect.name, len(rows))
+    stmt = _INSERT_EVENTS.get(key)
+    if stmt is None:
+        postgres = dialect.name == "postgresql"
+        values = [
+            {"xact_id": _XACT_ID if postgres else 0}
+            | {c: bindparam(f"e{i}_{c}", type_=_EVENTS.c[c].type) for c in _EVENT_COLUMNS}
+            for i in range(len(rows))
+        ]
+        also = (_NOTIFY,) if postgres else ()
+        built = insert(_EVENTS).values(values).returning(_EVENTS.c.id, *also)
+        stmt = _INSERT_EVENTS[key] = bulk.Compiled.of(built, dialect)
+    params = {f"e{i}_{c}": row[c] for i, row in enumerate(rows) for c in _EVENT_COLUMNS}
+    # One statement assigns its keys in the order of its rows (app/store/bulk.py).
+    ids = sorted(int(r[0]) for r in (await stmt.execute(conn, params)).all())
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{len(rows)} events inserted, {len(ids)} ids returned")
+    return ids
+
+
+_INSERT_DELIVERIES: dict[str, bulk.Compiled] = {}
+
+
+async def _insert_deliveries(conn: AsyncConnection, planned: list[dict[str, Any]]) -> None:
+    stmt = _INSERT_DELIVERIES.get(conn.dialect.name)
+    if stmt is None:
+        columns = _columns(_DELIVERIES)
+        built = insert(_DELIVERIES).values(
+            {c: bindparam(c, type_=_DELIVERIES.c[c].type) for c in columns}
+        )
+        stmt = _INSERT_DELIVERIES[conn.dialect.name] = bulk.Compiled.of(built, conn.dialect)
+    await stmt.execute_many(conn, planned)
+
+
+# PostgreSQL: new rows, the events' INSERT and their deliveries' in one statement, built once
+# for each shape (the tables of the new rows; how many deliveries each event has, in order):
+# `r0`... insert the new rows, `ev` appends the events (ids in row order, each notifying the
+# bus), `d` inserts each delivery with its event's id read from `ev`, and the statement returns
+# the events' ids in order, each with the new rows' ids.
+_DELIVERIES = bulk.table_of(Delivery)
+_EVENT_COLUMNS = [c.name for c in _EVENTS.columns if c.name not in ("id", "xact_id")]
+_DELIVERY_COLUMNS = [c.name for c in _DELIVERIES.columns if c.name not in ("id", "event_id")]
+_Shape = tuple[tuple[str, ...], tuple[int, ...]]
+_TOGETHER: dict[_Shape, bulk.Compiled] = {}
+_SHAPES = 64  # the statements kept (a create has one shape per account setup)
+
+
+def _columns(table: Table) -> list[str]:
+    return [c.name for c in table.columns if c.name != "id"]
+
+
+def _together(tables: Sequence[Table], shape: tuple[int, ...], dialect: Dialect) -> bulk.Compiled:
+    key = (tuple(t.name for t in tables), shape)
+    found = _TOGETHER.get(key)
+    if found is not None:
+        return found
+    new_rows = [
+        insert(table)
+        .values({c: bindparam(f"r{j}_{c}", type_=table.c[c].type) for c in _columns(table)})
+        .returning(table.c.id)
+        .cte(f"r{j}")
+        for j, table in enumerate(tables)
+    ]
+    event_rows = [
+        {"xact_id": _XACT_ID}
+        | {c: bindparam(f"e{i}_{c}", type_=_EVENTS.c[c].type) for c in _EVENT_COLUMNS}
+        for i in range(len(shape))
+    ]
+    ev = insert(_EVENTS).values(event_rows).returning(_EVENTS.c.id, _NOTIFY).cte("ev")
+    delivery_rows: list[dict[str, Any]] = []
+    for i, count in enumerate(shape):
+        event_id = select(ev.c.id).order_by(ev.c.id).offset(i).limit(1).scalar_subquery()
+        for _ in range(count):
+            k = len(delivery_rows)
+            delivery_rows.append(
+                {"event_id": event_id}
+                | {
+                    c: bindparam(f"d{k}_{c}", type_=_DELIVERIES.c[c].type)
+                    for c in _DELIVERY_COLUMNS
+                }
+            )
+    ctes = [*new_rows]
+    if delivery_rows:
+        ctes.append(insert(_DELIVERIES).values(delivery_rows).cte("d"))
+    new_ids = [select(r.c.id).scalar_subquery() for r in new_rows]
+    stmt = select(ev.c.id, *new_ids).add_cte(*ctes).order_by(ev.c.id)
+    compiled = bulk.Compiled.of(stmt, dialect)
+    if len(_TOGETHER) < _SHAPES:
+        _TOGETHER[key] = compiled
+    return compiled
+
+
+async def _write_together(
+    conn: AsyncConnection,
+    later: Sequence[SQLModel],
+    recorded: list[tuple[NewEvent, datetime, Sequence[Planned]]],
+    rows: list[dict[str, Any]],
+) -> tuple[list[int], list[int]]:
+    """The new rows, the events recorded and their deliveries with one statement
+    (PostgreSQL): the events' ids, and the new rows'."""
+    params: dict[str, Any] = {}
+    for j, new_row in enumerate(later):
+        for c, value in bulk.values_of(new_row).items():
+            params[f"r{j}_{c}"] = value
+    k = 0
+    for i, ((new, now, plans), row) in enumerate(zip(recorded, rows, strict=True)):
+        for c in _EVENT_COLUMNS:
+            params[f"e{i}_{c}"] = row[c]
+        for p in plans:
+            delivery = _delivery(0, new.account_sid, now, p)
+            for c in _DELIVERY_COLUMNS:
+                params[f"d{k}_{c}"] = delivery[c]
+            k += 1
+    shape = tuple(len(plans) for _, _, plans in recorded)
+    stmt = _together([bulk.table_of(type(r)) for r in later], shape, conn.dialect)
+    result = (await stmt.execute(conn, params)).all()
+    if len(result) != len(rows):
+        raise RuntimeError(f"{len(rows)} events inserted, {len(result)} ids returned")
+    ids = [int(r[0]) for r in result]
+    return ids, [int(i) for i in result[0][1:]]
+
+
+# SQLite: a new row by its own INSERT (compiled once per table).
+_INSERT_ROW: dict[str, bulk.Compiled] = {}
+
+
+async def _insert_row(conn: AsyncConnection, row: SQLModel) -> int:
+    table = bulk.table_of(type(row))
+    stmt = _INSERT_ROW.get(table.name)
+    if stmt is None:
+        built = insert(table).values(
+            {c: bindparam(c, type_=table.c[c].type) for c in _columns(table)}
+        )
+        stmt = _INSERT_ROW[table.name] = bulk.Compiled.of(built.returning(table.c.id), conn.dialect)
+    return int((await stmt.execute(conn, bulk.values_of(row))).scalar_one())
 
 
 def _postgres(session: AsyncSession) -> bool:

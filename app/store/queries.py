@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
+from app.store import bulk
+from app.store.engine import Tx
 from app.store.events import below_horizon
 from app.store.prepared import Prepared
 from app.store.tables import (
@@ -189,22 +191,29 @@ async def number_holders(session: AsyncSession, number: str) -> tuple[bool, str 
     return bool(row[0]), row[1]
 
 
-# One row whatever the LOAs hold: the two answers of _NUMBER_HOLDERS beside the open LOA of a
-# group, or NULLs (the ORM gives None for an LOA the outer join did not find).
+# One row whatever the LOAs hold: the two answers of _NUMBER_HOLDERS beside the SID of the
+# open LOA of a group, or NULLs. Compiled once per dialect and run as its SQL string on the
+# transaction's connection (bulk.Compiled): no ORM execution, no LOA instance loaded.
 _ONE_ROW = select(literal(1).label("one")).subquery("one_row")
 _NUMBER_HOLDERS_AND_OPEN_LOA = (
-    select(*_NUMBER_HOLDERS.selected_columns, Loa)
+    select(*_NUMBER_HOLDERS.selected_columns, col(Loa.sid))
     .select_from(_ONE_ROW)
     .outerjoin(Loa, Loa.open_group_key == bindparam("key"))
 )
+_HOLDERS_COMPILED: dict[str, bulk.Compiled] = {}
 
 
 async def number_holders_and_open_loa(
-    session: AsyncSession, number: str, group_key: str
-) -> tuple[bool, str | None, Loa | None]:
-    """`number_holders` and `open_loa_for_group` in one statement: what a create reads."""
-    stmt = _NUMBER_HOLDERS_AND_OPEN_LOA
-    row = (await session.execute(stmt, {"number": number, "key": group_key})).one()
+    tx: Tx, number: str, group_key: str
+) -> tuple[bool, str | None, str | None]:
+    """`number_holders` and the SID of `open_loa_for_group` in one statement: what a create
+    reads."""
+    conn = await tx.connection()
+    stmt = _HOLDERS_COMPILED.get(conn.dialect.name)
+    if stmt is None:
+        stmt = bulk.Compiled.of(_NUMBER_HOLDERS_AND_OPEN_LOA, conn.dialect)
+        _HOLDERS_COMPILED[conn.dialect.name] = stmt
+    row = (await stmt.execute(conn, {"number": number, "key": group_key})).one()
     return bool(row[0]), row[1], row[2]
 
 
