@@ -13,8 +13,13 @@ graphql-core would have produced:
 - the fields of a selection set are the ones graphql-core collects (its own `collect_fields` /
   `collect_subfields`, run once at compile time: a document without directives collects the
   same fields whatever its variables), in the same order, with aliases and `__typename`;
-- a plain field of a leaf type (Strawberry's basic field: `getattr` on the source) is read and
-  coerced inline, without a resolve-info object or a path unless it fails;
+- each selection set runs as one generated function (`_generated_run`); a plain field of a
+  leaf type (Strawberry's basic field: `getattr` on the source) whose value has the common
+  type of its kind (a str for String and ID, an enum member, a datetime for DateTime, ...) is
+  written there inline, and any other value goes to the field's step, which reads and
+  coerces it without a resolve-info object or a path unless it fails;
+- a resolver that takes only its source and `info` gets Strawberry's Info over a resolve-info
+  built on first use (`_InfoOnce`): its context needs none;
 - any other field is resolved exactly as graphql-core resolves it (its resolve-info, its
   argument coercion, the field's own resolver) and completed by the compiled plan of its type:
   non-null checks, lists, leaves, objects with `is_type_of`, awaitables gathered the way
