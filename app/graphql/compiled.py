@@ -47,6 +47,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -358,6 +359,7 @@ class _Compiler:
 # --- the generated run of a selection set --------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
 class _Entry:
     """One field of a selection set: its step, and for a plain leaf attribute the kind of the
     values written inline ("str": String and ID; "bool"; "int"; "enum": members of a
@@ -365,23 +367,13 @@ class _Entry:
     `exact_input` attribute, a class whose instances it always turns into a non-null value
     without raising), else None."""
 
-    def __init__(
-        self,
-        name: str,
-        step: Step,
-        attribute: str | None = None,
-        kind: str | None = None,
-        names: dict[int, str] | None = None,
-        nullable: bool = False,
-        coerce: Any = None,
-    ) -> None:
-        self.name = name
-        self.coerce = coerce
-        self.step = step
-        self.attribute = attribute
-        self.kind = kind
-        self.names = names
-        self.nullable = nullable
+    name: str
+    step: Step
+    attribute: str | None = None
+    kind: str | None = None
+    names: dict[int, str] | None = None
+    nullable: bool = False
+    coerce: Any = None
 
 
 def _inline_kind(leaf: GraphQLLeafType) -> tuple[str | None, dict[int, str] | None]:
@@ -725,12 +717,17 @@ def _resolved(
     resolve = None if has_args else direct
     resolve = resolve or field_def.resolve
 
-    if resolve is not None and resolve is direct:
-        return _resolved_directly(name, field_def, otype, complete, fdl, direct)
+    # A resolver `_direct_resolver` calls gets its resolve-info built only if it (or the
+    # completion) asks for one.
+    lazy_info = direct is not None and resolve is direct
 
     def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
         field_path = Path(path, name, type_name)
-        info = ex.build_resolve_info(field_def, nodes, otype, field_path)
+        info: Any = (
+            _InfoOnce(ex, field_def, nodes, otype, field_path)
+            if lazy_info
+            else ex.build_resolve_info(field_def, nodes, otype, field_path)
+        )
         resolve_fn = resolve or ex.field_resolver
         try:
             args = (
@@ -771,41 +768,6 @@ class _InfoOnce:
         if self.built is None:
             self.built = self.ex.build_resolve_info(*self.args)
         return self.built
-
-
-def _resolved_directly(
-    name: str,
-    field_def: GraphQLField,
-    otype: GraphQLObjectType,
-    complete: Completer,
-    fdl: FieldDetailsList,
-    direct: Any,
-) -> Step:
-    """A field whose resolver `_direct_resolver` calls: as `_resolved`, with its resolve-info
-    built only if the resolver or the completion asks for it."""
-    rtype = field_def.type
-    nodes = to_nodes(fdl)
-    type_name = otype.name
-
-    def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
-        field_path = Path(path, name, type_name)
-        info = _InfoOnce(ex, field_def, nodes, otype, field_path)
-        try:
-            result = direct(source, info)
-            if ex.is_awaitable(result):
-                results[name] = _awaited_field(ex, result, complete, rtype, fdl, field_path, info)
-                return name
-            completed = complete(ex, result, field_path, info)
-            if ex.is_awaitable(completed):
-                results[name] = _field_result(ex, completed, rtype, fdl, field_path)
-                return name
-        except Exception as raw_error:
-            ex.handle_field_error(raw_error, rtype, fdl, field_path)
-            completed = None
-        results[name] = completed
-        return None
-
-    return step
 
 
 async def _field_result(

@@ -38,17 +38,23 @@ FILTER_MAX = 255  # a list filter's text, where its field declares no input limi
 CURSOR_MAX = 64  # a page cursor: a SID (34 characters) or an event id (at most 18 digits)
 
 
-def cursor_refusal(value: str, shown: str) -> PortingError | None:
-    """Why a page cursor (REST AfterSid/BeforeSid, GraphQL after/before) is refused before it
-    is looked up (21860 too long, 21861 a control character), or None; `shown` is its name."""
-    refused = refused_text(value, CURSOR_MAX, PLAIN)
+def plain_text_refusal(value: str, max_length: int, shown: str) -> PortingError | None:
+    """Why a plain text parameter (no control characters) named `shown` on its transport is
+    refused (21860 longer than `max_length`, 21861 a control character), or None."""
+    refused = refused_text(value, max_length, PLAIN)
     if refused == TOO_LONG:
         return PortingError(
-            TOO_LONG, f"{shown} is too long: at most {CURSOR_MAX} characters", shown
+            TOO_LONG, f"{shown} is too long: at most {max_length} characters", shown
         )
     if refused == BAD_CHARACTERS:
         return PortingError(refused, f"{shown} contains characters that are not allowed", shown)
     return None
+
+
+def cursor_refusal(value: str, shown: str) -> PortingError | None:
+    """Why a page cursor (REST AfterSid/BeforeSid, GraphQL after/before) is refused before it
+    is looked up, or None; `shown` is its name."""
+    return plain_text_refusal(value, CURSOR_MAX, shown)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,14 +181,7 @@ class Filter:
         """Why a text value of this filter is refused (21860 too long, 21861 a control
         character; `shown` is the filter's name on the transport), or None. An enum or date
         filter is parsed by its own rule instead."""
-        refused = refused_text(value, self.max_length, PLAIN)
-        if refused == TOO_LONG:
-            return PortingError(
-                TOO_LONG, f"{shown} is too long: at most {self.max_length} characters", shown
-            )
-        if refused == BAD_CHARACTERS:
-            return PortingError(refused, f"{shown} contains characters that are not allowed", shown)
-        return None
+        return plain_text_refusal(value, self.max_length, shown)
 
     @property
     def rest_name(self) -> str:
