@@ -10,7 +10,8 @@ within 100 ms (it did not wait behind the attack).
 - the nested query of 216,000 orders: refused with its cost (20420) before any SQL;
 - an unknown input field next to write-only values: an error that names the field, not the
   values;
-- variables nested 100,000 levels deep: 400 with a clear message, no traceback in the log.
+- variables nested 100,000 levels deep: 400 with a clear message, no traceback in the log;
+- and issue 14's input limits: oversized fields and page cursors, refused by name.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from app.services.context import Services
 from tests.builders import Tenant, basic, mobile_input
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, snapshot
 
 # Serial (run alone after the parallel part of scripts/test):
 # probes of /healthz answer within 100 ms during each attack.
@@ -332,3 +334,47 @@ async def test_variables_nested_100000_deep_are_a_400_without_a_traceback(
     }
     assert_responsive(probes)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_oversized_fields_and_cursors_are_refused_by_name_and_store_nothing(
+    live_server: LiveServer, svc: Services, alice: Tenant
+) -> None:
+    """Issue 14's input limits against a real server: a 0.9 MB street and 200 KB company
+    name and account number over REST, a page cursor of 30 KB over REST and of 100 KB over
+    GraphQL. Each is refused naming the field (21860), quotes nothing of the value, stores
+    nothing, and the probes meanwhile do not wait behind it."""
+    before = await snapshot(svc)
+    auth = {"Authorization": alice.authorization}
+    street = mobile_input(street="S" * 900_000)  # (REST bodies are capped at 1 MiB)
+    huge = mobile_input(company_name="C" * 200_000, account_number="1" * 200_000)
+    cursor = "PN" + "a" * 100_000  # in a GraphQL variable
+    in_url = "PN" + "a" * 30_000  # in a query string (httpx sends URLs up to 64 KiB)
+
+    async def attack() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as client:
+            long_street = await client.post("/porting/PortOrders", json=street, headers=auth)
+            create = await client.post("/porting/PortOrders", json=huge, headers=auth)
+            page = await client.get(
+                "/porting/PortOrders", params={"AfterSid": in_url}, headers=auth
+            )
+            query = "query($c: String) { portOrders(first: 5, after: $c) { totalCount } }"
+            gql = await client.post(
+                "/graphql", json={"query": query, "variables": {"c": cursor}}, headers=auth
+            )
+            return [long_street, create, page, gql]
+
+    (long_street, create, page, gql), probes = await with_probes(live_server, attack())
+    assert long_street.status_code == create.status_code == 400
+    assert [(d["code"], d["field"]) for d in long_street.json()["details"]] == [(21860, "street")]
+    assert {(d["code"], d["field"]) for d in create.json()["details"]} == {
+        (21860, "company_name"),
+        (21860, "account_number"),
+    }
+    assert page.status_code == 400 and page.json()["code"] == 21860
+    assert "AfterSid" in page.json()["message"]
+    [error] = gql.json()["errors"]
+    assert error["extensions"]["code"] == 21860 and "after" in error["message"]
+    for response in (long_street, create, page, gql):
+        assert len(response.content) < 5_000  # nothing of the values comes back
+    assert await snapshot(svc) == before
+    assert_responsive(probes)
