@@ -11,7 +11,8 @@ Order of work for one HTTP request (nobody's bytes are parsed before we know who
 3. the JSON body (app/http_body.decode_json: deep nesting, huge numbers, malformed JSON are a
    400 that quotes nothing of it);
 4. parse, validate (cached: app/graphql/documents.py), cost and budget, execute
-   (app/graphql/extensions.py).
+   (app/graphql/extensions.py); a cached, valid query with a compiled plan takes the direct
+   lane (app/graphql/direct.py): the same steps without Strawberry's per-request machinery.
 - GraphQL over HTTP: `Accept: application/graphql-response+json` gets that media type and the
   spec's status codes (400 without a `data` entry for a document that does not parse or
   validate, a refused cost, or variables that do not coerce); `application/json` (or no
@@ -48,6 +49,7 @@ from strawberry.types.unset import UNSET
 
 from app.config import Settings
 from app.graphql.context import AUTH_FAILED, Context, wants_challenge
+from app.graphql.direct import DirectLane
 from app.graphql.extensions import UNAVAILABLE
 from app.graphql.fanout import FanOut
 from app.graphql.persisted import Documents, Refusal, Refused
@@ -166,6 +168,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.max_body_bytes = settings.graphql_max_body_bytes
         self._ide = (STATIC / "graphiql.html").read_text()
         self.documents = Documents(settings, services)  # APQ, trusted documents
+        self.lane: DirectLane | None = DirectLane(self, schema, settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -182,6 +185,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def run_http(self, request: Request) -> Response:
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             return await self.render_graphql_ide(request)
+        body = None
         if request.method == "POST":
             try:
                 body = await read_capped(request, self.max_body_bytes)
@@ -199,6 +203,10 @@ class GraphQLView(GraphQL[Context, None]):
         if caller is None:
             return unauthorized(request)
         request.scope[CALLER] = caller
+        if body is not None and self.lane is not None:
+            answered = await self.lane.answer(request, body)
+            if answered is not None:
+                return answered
         response: Response = await self.run(request)  # (persisted documents refused there)
         return response
 

@@ -65,6 +65,17 @@ class Documents:
     def key(text: str) -> bytes:
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
+    def cached(self, text: str) -> tuple[bytes, Prepared | None]:
+        """The text's key, and what the cache holds for it, counted as nothing yet: a caller
+        that uses it says so with `hit(key)` (the direct lane looks before it decides)."""
+        key = self.key(text)
+        return key, self._cache.get(key)
+
+    def hit(self, key: bytes) -> None:
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            self.hits += 1
+
     def prepare(self, text: str) -> Prepared:
         key = self.key(text)
         found = self._cache.get(key)

@@ -11,10 +11,12 @@ never reaches a resolver, so it runs no SQL of its own.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, GraphQLSchema
+from graphql import DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.extensions import MaskErrors, SchemaExtension
@@ -45,6 +47,7 @@ SUBSCRIPTION_OVER_HTTP = (
     "Subscriptions need a websocket on /graphql (graphql-transport-ws or graphql-ws)"
 )
 MASKED_MESSAGE = "Unexpected error."
+log = logging.getLogger("app.graphql")
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -104,13 +107,25 @@ class Observe(SchemaExtension):
         errors = list(ec.pre_execution_errors or [])
         if not errors and ec.result is not None:
             errors = list(ec.result.errors or [])
-        outcome = _outcome(errors, self._executed)
-        name = operation_label(ec.operation_name)
-        GRAPHQL_OPERATIONS.labels(name, kind, outcome).observe(seconds)
         ctx = ec.context
         cost = ctx.cost_nodes if isinstance(ctx, Context) else None
-        if outcome in ("ok", "error") and cost is not None:  # it ran
-            GRAPHQL_COST.labels(name, kind).observe(cost)
+        observe_operation(ec.operation_name, kind, errors, self._executed, seconds, cost)
+
+
+def observe_operation(
+    name: str | None,
+    kind: str,
+    errors: list[GraphQLError],
+    executed: bool,
+    seconds: float,
+    cost: int | None,
+) -> None:
+    """The operation's duration by name, type and outcome, and its cost when it ran."""
+    outcome = _outcome(errors, executed)
+    label = operation_label(name)
+    GRAPHQL_OPERATIONS.labels(label, kind, outcome).observe(seconds)
+    if outcome in ("ok", "error") and cost is not None:  # it ran
+        GRAPHQL_COST.labels(label, kind).observe(cost)
 
 
 UNAVAILABLE = 20503
@@ -127,6 +142,17 @@ def answer_unavailable(ctx: object) -> None:
         ctx.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
 
 
+def failure(exc: Exception, ctx: object) -> ExecutionResult:
+    """The result of an operation that failed before execution (an extension's own read):
+    20503 (HTTP 503 with Retry-After) when the database cannot be reached, else the masked
+    unexpected error, logged by type only. Strawberry would answer the exception's own text."""
+    if unavailable(exc):
+        answer_unavailable(ctx)
+        return ExecutionResult(data=None, errors=[unavailable_error()])
+    log.error("unexpected error before GraphQL execution: %s", type(exc).__name__, exc_info=exc)
+    return ExecutionResult(data=None, errors=[GraphQLError(MASKED_MESSAGE)])
+
+
 class DatabaseUnavailable(SchemaExtension):
     """An operation that failed because the database cannot be reached answers the catalog's
     20503 (HTTP 503 with Retry-After) instead of a masked unexpected error."""
@@ -134,14 +160,21 @@ class DatabaseUnavailable(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         result = self.execution_context.result
-        errors = result.errors if result is not None else None
-        if not errors:
-            return
-        if any(e.original_error is not None and unavailable(e.original_error) for e in errors):
-            assert result is not None
-            result.errors = [unavailable_error()]
+        if result is not None and answered_unavailable(result, self.execution_context.context):
             result.data = None
-            answer_unavailable(self.execution_context.context)
+
+
+def answered_unavailable(result: Any, ctx: object) -> bool:
+    """When an error of `result` is the database being unreachable: its errors become the one
+    20503 and, over HTTP, the response a 503 with Retry-After (the caller drops the data)."""
+    errors = result.errors
+    if not errors or not any(
+        e.original_error is not None and unavailable(e.original_error) for e in errors
+    ):
+        return False
+    result.errors = [unavailable_error()]
+    answer_unavailable(ctx)
+    return True
 
 
 class Authenticate(SchemaExtension):
@@ -171,10 +204,19 @@ class Authenticate(SchemaExtension):
         ):
             error = GraphQLError(SUBSCRIPTION_OVER_HTTP, extensions={"code": INVALID_PARAMETER})
             self.execution_context.result = ExecutionResult(data=None, errors=[error])
-        elif isinstance(ctx, Context) and (refused := await refusal_of(ctx, self)) is not None:
-            if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
-                raise refused  # (a subscription's stream does not look at `result`)
-            self.execution_context.result = ExecutionResult(data=None, errors=[refused])
+        elif isinstance(ctx, Context):
+            subscription = self.execution_context.operation_type is OperationType.SUBSCRIPTION
+            try:
+                refused = await refusal_of(ctx, self)
+            except Exception as exc:
+                if subscription:
+                    raise
+                self.execution_context.result = failure(exc, ctx)
+                refused = None
+            if refused is not None:
+                if subscription:
+                    raise refused  # (a subscription's stream does not look at `result`)
+                self.execution_context.result = ExecutionResult(data=None, errors=[refused])
         yield
 
 
@@ -266,23 +308,57 @@ class Cost(SchemaExtension):
         if ec.result is not None or not isinstance(ctx, Context) or ec.graphql_document is None:
             yield
             return
-        nodes = estimate(ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables)
-        ctx.cost_nodes = nodes
-        ctx.rate = None
-        if nodes > self.max_nodes:
-            ec.result = ExecutionResult(data=None, errors=[too_costly(nodes, self.max_nodes)])
-        elif ctx.caller is not None and ec.operation_type is not OperationType.SUBSCRIPTION:
-            budget = budget_of(ctx.services)
-            if budget.enabled:
-                spent = await budget.spend(ctx.caller.sid, points_for(nodes))
-                ctx.rate = spent
-                if not spent.ok:
-                    wait = spent.retry_after(ctx.services.clock())
-                    ec.result = ExecutionResult(data=None, errors=[rate_limited(wait)])
-                    if isinstance(ctx.response, Response):
-                        ctx.response.status_code = 429
-                        ctx.response.headers["Retry-After"] = str(wait)
+        subscription = ec.operation_type is OperationType.SUBSCRIPTION
+        try:
+            refused = await price(
+                ctx,
+                ec.schema._schema,
+                ec.graphql_document,
+                ec.operation_name,
+                ec.variables,
+                self.max_nodes,
+                charge=not subscription,
+            )
+        except Exception as exc:  # the budget's read or write failed
+            ec.result = failure(exc, ctx)
+        else:
+            if refused is not None:
+                ec.result = ExecutionResult(data=None, errors=[refused])
         yield
+
+
+async def price(
+    ctx: Context,
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    max_nodes: int,
+    *,
+    charge: bool = True,
+) -> GraphQLError | None:
+    """The node estimate against the limit, then (with `charge`) the points from the caller's
+    budget: the error that refuses the operation, or None. Sets `ctx.cost_nodes` and
+    `ctx.rate`; an exhausted budget makes an HTTP response a 429 with Retry-After."""
+    nodes = estimate(schema, document, operation_name, variables)
+    ctx.cost_nodes = nodes
+    ctx.rate = None
+    if nodes > max_nodes:
+        return too_costly(nodes, max_nodes)
+    if ctx.caller is None or not charge:
+        return None
+    budget = budget_of(ctx.services)
+    if not budget.enabled:
+        return None
+    spent = await budget.spend(ctx.caller.sid, points_for(nodes))
+    ctx.rate = spent
+    if spent.ok:
+        return None
+    wait = spent.retry_after(ctx.services.clock())
+    if isinstance(ctx.response, Response):
+        ctx.response.status_code = 429
+        ctx.response.headers["Retry-After"] = str(wait)
+    return rate_limited(wait)
 
 
 def extensions(
