@@ -6,7 +6,7 @@ Visibility: `visible` is the set of account SIDs a caller may read, or None for 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import SimpleNamespace
@@ -23,9 +23,12 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    type_coerce,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.types import NullType
 from sqlmodel import SQLModel, col
 
 from app.store import bulk
@@ -499,9 +502,10 @@ def _order_page_stmt(
     orders, loa_t = PortOrder.__table__, Loa.__table__
     if loas:
         on = [loa_t.c.sid == orders.c.loa_sid, *_in_binds(loa_t.c.account_sid, n_visible)]
-        stmt = select(orders, *(c.label(_LOA_PREFIX + c.key) for c in loa_t.c)).select_from(
-            orders.outerjoin(loa_t, and_(*on))
-        )
+        # The LOA's columns untyped: no result processing per row (every order of one LOA
+        # repeats them), only once per LOA in list_port_orders_with_loas.
+        loa_columns = (type_coerce(c, NullType()).label(_LOA_PREFIX + c.key) for c in loa_t.c)
+        stmt = select(orders, *loa_columns).select_from(orders.outerjoin(loa_t, and_(*on)))
     else:
         stmt = select(orders)
     conds = _in_binds(orders.c.account_sid, n_visible)
@@ -592,15 +596,35 @@ async def list_port_orders_with_loas(
     object of its own columns."""
     window = (limit, after_key, before_key, from_end)
     page = await _order_rows(session, visible, f, *window, loas=True)
-    names = _LOA_NAMES
+    start, processors = _loa_processors(session.dialect)
+    sid_at = start + _LOA_NAMES.index("sid")
     found: dict[str, Loa] = {}
     for row in page.items:
-        values = row._mapping
-        sid = values[_LOA_PREFIX + "sid"]
+        sid = row[sid_at]
         if sid is not None and sid not in found:
-            loa = SimpleNamespace(**{n: values[_LOA_PREFIX + n] for n in names})
+            values = row[start:]
+            loa = SimpleNamespace(
+                **{
+                    n: v if p is None else p(v)
+                    for n, p, v in zip(_LOA_NAMES, processors, values, strict=True)
+                }
+            )
             found[sid] = cast(Loa, loa)
     return page, found
+
+
+_Processors = tuple[int, tuple[Callable[[Any], Any] | None, ...]]
+_LOA_PROCESSORS: dict[type[Dialect], _Processors] = {}
+
+
+def _loa_processors(dialect: Dialect) -> _Processors:
+    """Where the LOA's columns start in a joined page row, and each column's result processor
+    on this dialect (what SQLAlchemy would have applied to it)."""
+    found = _LOA_PROCESSORS.get(type(dialect))
+    if found is None:
+        processors = tuple(c.type._cached_result_processor(dialect, None) for c in Loa.__table__.c)
+        found = _LOA_PROCESSORS[type(dialect)] = (len(PortOrder.__table__.c), processors)
+    return found
 
 
 _LOA_NAMES = tuple(c.key for c in Loa.__table__.c)

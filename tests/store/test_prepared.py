@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from app.services import loas as loas_service
 from app.services import port_orders
 from app.services.context import Services
 from app.store import queries
 from app.store.prepared import Prepared
-from app.store.tables import PortOrderError
-from tests.builders import order_input, tenant
+from app.store.queries import PortOrderFilter
+from app.store.tables import Loa, PortOrderError
+from tests.builders import order_input, signature, tenant
 
 
 def _values(rows: list[Any]) -> list[tuple[tuple[str, Any], ...]]:
@@ -108,3 +110,30 @@ async def test_errors_of_a_page_match_the_ordinary_execution(svc: Services) -> N
             (e.id, e.code, e.reason, e.date) for e in expected[sid]
         ]
     assert [e.code for e in got[sids[0]]] == [21801, 21803] and got[sids[0]][0].date == when
+
+
+async def test_the_loas_of_a_joined_page_are_the_loas_as_read_alone(svc: Services) -> None:
+    """The LOA columns of the joined page are processed once per LOA (not per row): each LOA
+    has every column with the value and type an ordinary read of the LOA gives (datetimes in
+    UTC, a signed LOA's signature included)."""
+    owner = await tenant(svc, name="joined")
+    orders = [
+        await port_orders.create_port_order(svc, owner.caller, order_input(first_name=name))
+        for name in ("Ada", "Ada", "Grace")
+    ]
+    signed = orders[2]
+    assert signed.loa_sid is not None
+    await loas_service.request_signature(svc, owner.caller, signed.loa_sid)
+    await loas_service.sign(svc, signed.loa_sid, signature())  # signed_date set
+    async with svc.db.read_rows() as c:
+        _page, loas = await queries.list_port_orders_with_loas(c, None, PortOrderFilter(), 10)
+    async with svc.db.read() as s:
+        alone = await queries.loas_by_sids(s, list(loas), None)
+    assert len(loas) == 2 and set(loas) == {o.loa_sid for o in orders}
+    for sid, loa in loas.items():
+        for column in Loa.__table__.c:
+            expected = getattr(alone[sid], column.key)
+            got = getattr(loa, column.key)
+            assert (got, type(got)) == (expected, type(expected)), column.key
+        assert loa.date_created.tzinfo is not None
+    assert loas[signed.loa_sid].signed_date.tzinfo is not None
