@@ -84,6 +84,7 @@ from graphql.type.scalars import (
     serialize_string,
 )
 from strawberry.schema.schema_converter import CustomGraphQLEnumType as _StrawberryEnum
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 from strawberry.types.info import Info
@@ -100,6 +101,21 @@ Completer = Callable[[Ex, Any, Path, InfoArg], Any]
 Step = Callable[[Ex, Any, Path | None, dict[str, Any]], Any]
 
 _BACKREF = "strawberry-definition"
+_CAST = TYPE_CAST_ATTRIBUTE
+
+
+def _null_message(where: str) -> str:
+    return f"Cannot return null for non-nullable field {where}."
+
+
+def _origin(otype: GraphQLObjectType) -> type | None:
+    """The Strawberry class of an object type, when its instances are never cast (a class
+    attribute of the cast's name would make every instance look cast); else None."""
+    definition = (otype.extensions or {}).get(_BACKREF)
+    origin = getattr(definition, "origin", None)
+    if not isinstance(origin, type) or hasattr(origin, _CAST):
+        return None
+    return origin
 
 
 class Unsupported(Exception):
@@ -230,7 +246,11 @@ class _Compiler:
     def completer(self, rtype: GraphQLOutputType, fdl: FieldDetailsList, where: str) -> Completer:
         if is_non_null_type(rtype):
             assert isinstance(rtype, GraphQLNonNull)
-            return self._non_null(self.completer(rtype.of_type, fdl, where), where)
+            inner = rtype.of_type
+            if is_object_type(inner):  # one completer for both (a level less per object)
+                assert isinstance(inner, GraphQLObjectType)
+                return self._object(inner, fdl, _null_message(where))
+            return self._non_null(self.completer(inner, fdl, where), where)
         if is_list_type(rtype):
             assert isinstance(rtype, GraphQLList)
             return self._list(rtype, fdl, where)
@@ -250,7 +270,7 @@ class _Compiler:
 
     @staticmethod
     def _non_null(inner: Completer, where: str) -> Completer:
-        message = f"Cannot return null for non-nullable field {where}."
+        message = _null_message(where)
 
         def complete(ex: Ex, result: Any, path: Path, info: InfoArg) -> Any:
             if isinstance(result, Exception):
@@ -280,18 +300,29 @@ class _Compiler:
 
         return complete
 
-    def _object(self, otype: GraphQLObjectType, fdl: FieldDetailsList) -> Completer:
+    def _object(
+        self, otype: GraphQLObjectType, fdl: FieldDetailsList, null_message: str | None = None
+    ) -> Completer:
+        """An object of `otype` (with `null_message`: a non-null one, which raises it for
+        null, as graphql-core's non-null completion does)."""
         grouped, _defer, _forbidden = self.ex.collect_subfields(otype, fdl)
         run = self.selection(otype, grouped.items())
         is_type_of = otype.is_type_of
         info_free = is_type_of is None or _strawberry_is_type_of(is_type_of)
+        # Strawberry's is_type_of is an isinstance check (or a cast's type): an instance of
+        # the type's own class, not cast, always passes it.
+        origin = _origin(otype) if is_type_of is not None and info_free else None
 
         def complete(ex: Ex, result: Any, path: Path, info: InfoArg) -> Any:
             if isinstance(result, Exception):
                 raise result
             if result is None or result is Undefined:
+                if null_message is not None:
+                    raise TypeError(null_message)
                 return None
-            if is_type_of is not None:
+            if is_type_of is not None and not (
+                result.__class__ is origin and _CAST not in getattr(result, "__dict__", _CAST)
+            ):
                 matches = is_type_of(result, None if info_free else _info(info))  # type: ignore[arg-type]
                 if ex.is_awaitable(matches):
                     return ex.complete_object_value(otype, fdl, _info(info), path, result, None)
@@ -321,13 +352,17 @@ class _Compiler:
             return _Entry(name, step)
         rtype = field_def.type
         leaf = rtype.of_type if isinstance(rtype, GraphQLNonNull) else rtype
+        nullable = not isinstance(rtype, GraphQLNonNull)
+        if isinstance(leaf, GraphQLList) and _strings(leaf.of_type):
+            # a list of String (or ID): a list of str values is written as a copy of it
+            strs = "strs" if isinstance(leaf.of_type, GraphQLNonNull) else "strs_or_null"
+            return _Entry(name, step, attribute, strs, None, nullable)
         if not is_leaf_type(leaf):
             return _Entry(name, step)
         assert isinstance(leaf, GraphQLLeafType)
         kind, names = _inline_kind(leaf)
         if kind is None:
             return _Entry(name, step)
-        nullable = not isinstance(rtype, GraphQLNonNull)
         return _Entry(name, step, attribute, kind, names, nullable, leaf.coerce_output_value)
 
     def step(self, otype: GraphQLObjectType, name: str, fdl: FieldDetailsList) -> Step | None:
@@ -365,7 +400,8 @@ class _Entry:
     values written inline ("str": String and ID; "bool"; "int"; "enum": members of a
     Strawberry enum, by identity; "exact": a custom scalar whose serializer declares, as its
     `exact_input` attribute, a class whose instances it always turns into a non-null value
-    without raising), else None."""
+    without raising; "strs", "strs_or_null": a list of String or ID, of non-null items or
+    not, as a list of str values (and None), copied), else None."""
 
     name: str
     step: Step
@@ -374,6 +410,12 @@ class _Entry:
     names: dict[int, str] | None = None
     nullable: bool = False
     coerce: Any = None
+
+
+def _strings(item: GraphQLOutputType) -> bool:
+    """A String or ID item type (non-null or not), coerced as graphql-core's own."""
+    leaf = item.of_type if isinstance(item, GraphQLNonNull) else item
+    return isinstance(leaf, GraphQLLeafType) and _inline_kind(leaf)[0] == "str"
 
 
 def _inline_kind(leaf: GraphQLLeafType) -> tuple[str | None, dict[int, str] | None]:
@@ -412,8 +454,18 @@ _INLINE_TEST = {
     "int": f"v.__class__ is int and {GRAPHQL_MIN_INT} <= v <= {GRAPHQL_MAX_INT}",
     "enum": "(e := E{i}.get(id(v))) is not None",
     "exact": "v.__class__ is T{i}",
+    "strs": "v.__class__ is list and all(x.__class__ is str for x in v)",
+    "strs_or_null": "v.__class__ is list and all(x is None or x.__class__ is str for x in v)",
 }
-_INLINE_VALUE = {"str": "v", "bool": "v", "int": "v", "enum": "e", "exact": "C{i}(v)"}
+_INLINE_VALUE = {
+    "str": "v",
+    "bool": "v",
+    "int": "v",
+    "enum": "e",
+    "exact": "C{i}(v)",
+    "strs": "v[:]",
+    "strs_or_null": "v[:]",
+}
 _MISSING = object()
 
 

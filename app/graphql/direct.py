@@ -1,15 +1,16 @@
-"""The direct lane: the common query over HTTP runs its compiled plan straight from the view.
+"""The direct lane: the common query or mutation over HTTP runs straight from the view.
 
-Most requests a frontend sends are the same few queries again: a document the cache already
-holds, valid, a query, its variables coercing. For those, Strawberry's per-request machinery
-(its request adapter and body parsing, the execution context, six extensions entered and left
-as context managers, the middleware manager, graphql-core's `execute`) is the larger part of
-what a small page costs. `DirectLane.answer` runs such a request through the same steps with
-the same functions, called directly:
+Most requests a frontend or an integration sends are the same few documents again: one the
+cache already holds, valid, a query or a mutation, its variables coercing. For those,
+Strawberry's per-request machinery (its request adapter and body parsing, the execution
+context, six extensions entered and left as context managers, the middleware manager,
+graphql-core's `execute`) is the larger part of what a small page costs. `DirectLane.answer`
+runs such a request through the same steps with the same functions, called directly:
 
   the caller (already known: app/graphql/app.py) -> the cached document (documents.py) ->
   the executor (graphql-core's `Executor.build`, the schema's own executor class: variable
-  coercion) -> the compiled plan (compiled.py) -> what the caller's credential allows
+  coercion) -> a query's compiled plan (compiled.py; a mutation runs on graphql-core's
+  executor, serially, as Strawberry runs it) -> what the caller's credential allows
   (grants.py) -> cost and budget (extensions.price) -> execute -> errors logged
   (Schema.process_errors), an unreachable database answered as 20503 (503 with Retry-After),
   unexpected errors masked -> the operation's metrics -> the response, in the media type asked
@@ -18,8 +19,8 @@ the same functions, called directly:
 Anything else goes to Strawberry's view unchanged (`answer` returns None before any effect):
 a document seen for the first time (the view prepares and caches it), another content type, a
 body that is not one JSON object with only `query`, `variables` and `operationName`,
-persisted-document `extensions`, a document that does not parse or validate, a mutation or
-subscription, variables that do not coerce, a document the plan does not compile, a
+persisted-document `extensions`, a document that does not parse or validate, a
+subscription, variables that do not coerce, a query the plan does not compile, a
 credential that refuses the operation, a refused cost. So every error answer is Strawberry's
 own; the lane only answers what ran (with field errors in it) and an exhausted budget, exactly
 as the extensions would (tests/graphql/test_direct.py compares both on every kind of
@@ -55,6 +56,7 @@ from app.observability.metrics import safe_operation_name
 from app.store.conflicts import unavailable
 
 KEYS = frozenset({"query", "variables", "operationName"})
+LANE_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -97,8 +99,9 @@ class DirectLane:
             return None  # (Strawberry's view prepares it, and caches it for the next time)
         document = prepared.document
         operation = get_operation_ast(document, name)
-        if operation is None or operation.operation is not OperationType.QUERY:
+        if operation is None or operation.operation not in LANE_OPERATIONS:
             return None
+        mutation = operation.operation is OperationType.MUTATION
         sub_response = await self.view.get_sub_response(request)
         ctx: Context = await self.view.get_context(request, sub_response)
         ex = self.executor_class.build(
@@ -113,13 +116,14 @@ class DirectLane:
         )
         if isinstance(ex, list):  # variables that do not coerce
             return None
-        plan = compiled.plan_for(ex)
+        # a query on its compiled plan; a mutation on graphql-core's executor (serially)
+        plan = None if mutation else compiled.plan_for(ex)
         caller = ctx.caller
-        if plan is None or caller is None:
+        if (plan is None and not mutation) or caller is None:
             return None
         svc = ctx.services
         try:
-            if await grants.refusal(svc, caller, self.core, document, False, variables):
+            if await grants.refusal(svc, caller, self.core, document, mutation, variables):
                 return None
         except Exception as exc:  # (the database: Strawberry's view answers it)
             if not unavailable(exc):
@@ -143,7 +147,7 @@ class DirectLane:
         errors = list(result.errors or ())
         observe_operation(
             operation_name,
-            "query",
+            operation.operation.value,
             errors,
             refused is None,
             time.perf_counter() - started,
@@ -151,8 +155,8 @@ class DirectLane:
         )
         return self._response(result, sub_response, refused is not None)
 
-    async def _run(self, plan: compiled.Plan, ex: Any) -> ExecutionResult:
-        result = plan.execute(ex)
+    async def _run(self, plan: compiled.Plan | None, ex: Any) -> ExecutionResult:
+        result = plan.execute(ex) if plan is not None else ex.execute_operation()
         if ex.is_awaitable(result):
             result = await result
         return self._finished(result, ex.context_value)

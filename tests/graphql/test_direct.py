@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 
 from app.config import Settings
 from app.main import create_app
@@ -21,9 +22,11 @@ from app.services import grants as grants_service
 from app.services import port_orders, reads
 from app.services.budgets import budget_of
 from app.services.context import Services
+from app.store.tables import Delivery, Event, PortOrder
 from app.wiring import build_services
 from tests.access.support import access_token, bearer
-from tests.builders import Tenant, order_input
+from tests.builders import Tenant, camel, order_input
+from tests.conftest import snapshot
 
 PAGE = """query Page($n: Int) { portOrders(first: $n) {
   edges { cursor node { id sid number status dateCreated activationDate ccEmails
@@ -34,6 +37,11 @@ FRAGMENTS = """query One($sid: ID!) { portOrder(sid: $sid) { ...O again: sid __t
 fragment O on PortOrder { sid friendlyName url allowedActions loa { ...L } }
 fragment L on Loa { sid status email }"""
 TWO_OPS = "query A { __typename } query B { rateLimit { limit cost } }"
+RENAME = """mutation Rename($sid: ID!) { updatePortOrder(sid: $sid, input: {friendlyName: "R"}) {
+  portOrder { sid friendlyName status } userErrors { code field message } } }"""
+CREATE = """mutation Create($input: CreatePortOrderInput!) { createPortOrder(input: $input) {
+  portOrder { status number loa { status } } userErrors { code field message } } }"""
+BAD_NUMBER = {**camel(order_input()), "number": "+1555"}
 
 
 @dataclass
@@ -152,9 +160,9 @@ async def test_every_kind_of_request_answers_the_same_with_and_without_the_lane(
         Case("invalid, new media type", {"query": "{ portOrderz }"}, False, graphql_response),
         Case("does not parse", {"query": "{ portOrders { "}, False),
         Case(
-            "a mutation",
+            "a mutation's user errors",
             {"query": 'mutation { cancelPortOrder(sid: "PN1") { userErrors { code } } }'},
-            False,
+            True,
         ),
         Case("variables that do not coerce", {"query": PAGE, "variables": {"n": "ten"}}, False),
         Case("variables missing", {"query": FRAGMENTS}, False, graphql_response),
@@ -176,6 +184,11 @@ async def test_every_kind_of_request_answers_the_same_with_and_without_the_lane(
         Case("plain text", "{ __typename }", False, {"Content-Type": "text/plain"}),
         Case("malformed JSON", '{"query": ', False, {"Content-Type": "application/json"}),
         Case("a subscription", {"query": "subscription { portOrderStatusChanged { sid } }"}, False),
+    ]
+    cases += [
+        Case("a mutation", {"query": RENAME, "variables": {"sid": sid}}, True),
+        Case("a refused create", {"query": CREATE, "variables": {"input": BAD_NUMBER}}, True),
+        Case("a mutation's bad input", {"query": CREATE, "variables": {"input": {"x": 1}}}, False),
     ]
     await _compare(apps, cases, {"Authorization": alice.authorization})
     # and the lane's operations are measured as the view's are
@@ -274,3 +287,57 @@ async def test_an_unreachable_database_answers_503_the_same(
     plain = await _send(apps.plain, one, bearer(token))
     assert _seen(direct) == _seen(plain) and direct.status_code == 503
     assert "away" not in direct.text
+
+
+@pytest.mark.dialects("sqlite", "postgres")
+async def test_a_create_on_the_lane_stores_what_the_view_stores(apps: Apps, alice: Tenant) -> None:
+    """The same create through both (two numbers): the same answer, and each order with its
+    events and deliveries as the view writes them; a read-only token's create is refused
+    by the view, and stores nothing."""
+    auth = {"Authorization": alice.authorization}
+    bodies = []
+    for http in (apps.lane, apps.lane, apps.plain):  # (the first caches the document)
+        raw = camel(order_input(status_callback="https://example.com/cb"))
+        before = len(apps.answered)
+        response = await http.post(
+            "/graphql", json={"query": CREATE, "variables": {"input": raw}}, headers=auth
+        )
+        bodies.append((response.status_code, response.json(), len(apps.answered) > before))
+    (s1, b1, lane1), (s2, b2, lane2), (s3, b3, lane3) = bodies
+    assert (lane1, lane2, lane3) == (False, True, False)
+    for body in (b1, b2, b3):
+        body["data"]["createPortOrder"]["portOrder"].pop("number")
+    assert s2 == s3 == 200 and b2 == b3 == b1
+    assert b2["data"]["createPortOrder"]["portOrder"]["status"] == "PENDING"
+    async with apps.svc.db.read() as s:
+        orders = (await s.execute(select(PortOrder).order_by(PortOrder.id))).scalars().all()
+        kinds = [
+            sorted(
+                (e.type, e.actor, e.payload.get("status"))
+                for e in (
+                    await s.execute(select(Event).where(Event.resource_sid == o.sid))
+                ).scalars()
+            )
+            for o in orders
+        ]
+        deliveries = [
+            sorted(
+                d.channel
+                for d in (
+                    await s.execute(select(Delivery).where(Delivery.port_order_sid == o.sid))
+                ).scalars()
+            )
+            for o in orders
+        ]
+    assert len(orders) == 3 and kinds[1] == kinds[2] == kinds[0]
+    assert deliveries[1] == deliveries[2] == deliveries[0] and deliveries[0]
+    # a read-only token: refused by the view (the lane leaves it), nothing stored
+    read = await access_token(apps.lane, alice.authorization, scope="read")
+    before = await snapshot(apps.svc)
+    raw = camel(order_input())
+    for _ in range(2):
+        refused = await apps.lane.post(
+            "/graphql", json={"query": CREATE, "variables": {"input": raw}}, headers=bearer(read)
+        )
+        assert refused.json()["errors"][0]["extensions"]["code"] == 20403
+    assert await snapshot(apps.svc) == before
