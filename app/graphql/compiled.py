@@ -42,6 +42,7 @@ through graphql-core and compares data and errors.
 from __future__ import annotations
 
 import functools
+import inspect
 import keyword
 import threading
 import weakref
@@ -193,6 +194,14 @@ def _direct_resolver(schema: GraphQLSchema, field_def: GraphQLField) -> Any:
     info_param = resolver.info_parameter.name if resolver.info_parameter else None
 
     lazy = _lazy_info_class() if info_class is Info else None
+    if lazy is not None and _takes_self_and_info(call, self_param, by_name, info_param):
+
+        def resolve_method(source: Any, info: Any) -> Any:
+            """`def field(self, info)`, called as Strawberry's wrapper calls it (by keyword)
+            but positionally: the same arguments."""
+            if info.__class__ is _InfoOnce:
+                return call(source, lazy(info, definition))
+            return resolve(source, info)
 
     def resolve(source: Any, info: Any) -> Any:
         """`info`: graphql-core's resolve-info, or an `_InfoOnce` giving it; with Strawberry's
@@ -209,7 +218,27 @@ def _direct_resolver(schema: GraphQLSchema, field_def: GraphQLField) -> Any:
                 kwargs[info_param] = info_class(_raw_info=info, _field=definition)
         return call(source, **kwargs) if self_param else call(**kwargs)
 
+    if lazy is not None and _takes_self_and_info(call, self_param, by_name, info_param):
+        return resolve_method
     return resolve
+
+
+def _takes_self_and_info(
+    call: Any, self_param: bool, by_name: list[str], info_param: str | None
+) -> bool:
+    """The resolver's parameters are exactly `self` and its info, both positional."""
+    if not self_param or by_name or info_param is None:
+        return False
+    try:
+        params = list(inspect.signature(call).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return (
+        len(params) == 2
+        and all(p.kind in positional for p in params)
+        and params[1].name == info_param
+    )
 
 
 @functools.cache
@@ -771,15 +800,12 @@ def _resolved(
 
     # A resolver `_direct_resolver` calls gets its resolve-info built only if it (or the
     # completion) asks for one.
-    lazy_info = direct is not None and resolve is direct
+    if direct is not None and resolve is direct:
+        return _direct(name, field_def, otype, complete, fdl, direct)
 
     def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
         field_path = Path(path, name, type_name)
-        info: Any = (
-            _InfoOnce(ex, field_def, nodes, otype, field_path)
-            if lazy_info
-            else ex.build_resolve_info(field_def, nodes, otype, field_path)
-        )
+        info: Any = ex.build_resolve_info(field_def, nodes, otype, field_path)
         resolve_fn = resolve or ex.field_resolver
         try:
             args = (
@@ -804,21 +830,81 @@ def _resolved(
     return step
 
 
+def _direct(
+    name: str,
+    field_def: GraphQLField,
+    otype: GraphQLObjectType,
+    complete: Completer,
+    fdl: FieldDetailsList,
+    resolve: Any,
+) -> Step:
+    """A field whose resolver `_direct_resolver` calls: its resolve-info (and the field's
+    path) built only if the resolver, the completion or an error asks for them; a String or
+    ID it answers with a str is written as it is (what the leaf's completion gives)."""
+    rtype = field_def.type
+    nodes = to_nodes(fdl)
+    type_name = otype.name
+    leaf = rtype.of_type if isinstance(rtype, GraphQLNonNull) else rtype
+    plain_str = isinstance(leaf, GraphQLLeafType) and _inline_kind(leaf)[0] == "str"
+
+    def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
+        info = _InfoOnce(ex, field_def, nodes, otype, path, name, type_name)
+        try:
+            result = resolve(source, info)
+            if plain_str and result.__class__ is str:
+                results[name] = result
+                return None
+            field_path = info.path
+            if ex.is_awaitable(result):
+                results[name] = _awaited_field(ex, result, complete, rtype, fdl, field_path, info)
+                return name
+            completed = complete(ex, result, field_path, info)
+            if ex.is_awaitable(completed):
+                results[name] = _field_result(ex, completed, rtype, fdl, field_path)
+                return name
+        except Exception as raw_error:
+            ex.handle_field_error(raw_error, rtype, fdl, info.path)
+            completed = None
+        results[name] = completed
+        return None
+
+    return step
+
+
 class _InfoOnce:
-    """A field's resolve-info, built by graphql-core's executor when first asked for; its
-    `context` is the executor's, without building it."""
+    """A field's resolve-info, built by graphql-core's executor when first asked for, and its
+    path, made when first asked for; its `context` is the executor's, without building it."""
 
-    __slots__ = ("args", "built", "context", "ex")
+    __slots__ = ("_path", "built", "context", "ex", "field", "name", "parent", "type_name")
 
-    def __init__(self, ex: Ex, *args: Any) -> None:
+    def __init__(
+        self,
+        ex: Ex,
+        field_def: GraphQLField,
+        nodes: list[FieldNode],
+        otype: GraphQLObjectType,
+        parent: Path | None,
+        name: str,
+        type_name: str,
+    ) -> None:
         self.ex = ex
-        self.args = args
+        self.field = (field_def, nodes, otype)
+        self.parent = parent
+        self.name = name
+        self.type_name = type_name
         self.context = ex.context_value
         self.built: Any = None
+        self._path: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            self._path = Path(self.parent, self.name, self.type_name)
+        return self._path
 
     def __call__(self) -> Any:
         if self.built is None:
-            self.built = self.ex.build_resolve_info(*self.args)
+            self.built = self.ex.build_resolve_info(*self.field, self.path)
         return self.built
 
 
