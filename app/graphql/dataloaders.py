@@ -1,4 +1,4 @@
-"""One dataloader per relation, built per request (ARCHITECTURE.md §3.5).
+"""One dataloader per relation, per request, made on first use (ARCHITECTURE.md §3.5).
 
 Each batch runs one read in a session of its own (through app/services/reads) and returns its
 results in key order. Nested connections are keyed by (parent SID, page arguments): the keys of
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 from aiodataloader import DataLoader
 
@@ -33,6 +33,7 @@ from app.store.tables import (
 )
 
 A = TypeVar("A", bound=Hashable)
+K = TypeVar("K")
 V = TypeVar("V")
 
 
@@ -56,46 +57,60 @@ async def _grouped(
     return [found[key] for key in keys]
 
 
+class _Lazy(Generic[K, V]):
+    """A loader made on first use, once per `Loaders` (a request reads a few of the many
+    relations): from then on the instance's own attribute."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.name = method
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _Lazy[K, V]: ...
+    @overload
+    def __get__(self, obj: Loaders, owner: type) -> DataLoader[K, V]: ...
+    def __get__(self, obj: Loaders | None, owner: type) -> Any:
+        if obj is None:
+            return self
+        loader: DataLoader[K, V] = DataLoader(
+            getattr(obj, self.method), loop=asyncio.get_running_loop()
+        )
+        obj.__dict__[self.name] = loader
+        return loader
+
+
+PageKey = tuple[str, PageArgs]
+
+
 class Loaders:
+    port_order: _Lazy[str, PortOrder | None] = _Lazy("_port_orders")
+    loa: _Lazy[str, Loa | None] = _Lazy("_loas")
+    errors: _Lazy[str, list[PortOrderError]] = _Lazy("_errors")
+    orders_of_loa: _Lazy[PageKey, Page[PortOrder]] = _Lazy("_orders_of_loas")
+    order_count_of_loa: _Lazy[str, int] = _Lazy("_order_counts")
+    events: _Lazy[tuple[str, EventArgs], Page[Event]] = _Lazy("_events")
+    event_count: _Lazy[str, int] = _Lazy("_event_counts")
+    incoming_phone_number: _Lazy[str, IncomingPhoneNumber | None] = _Lazy("_incoming_phone_numbers")
+    callback_deliveries: _Lazy[str, list[DeliveryRecord]] = _Lazy("_callback_deliveries")
+    port_request: _Lazy[str, PortRequest | None] = _Lazy("_port_requests")
+    request_numbers: _Lazy[str, list[NumberResult]] = _Lazy("_request_numbers")
+    request_loa_sids: _Lazy[str, list[str]] = _Lazy("_request_loa_sids")
+    orders_of_request: _Lazy[PageKey, Page[PortOrder]] = _Lazy("_orders_of_requests")
+    order_count_of_request: _Lazy[str, int] = _Lazy("_request_order_counts")
+    comments: _Lazy[PageKey, Page[Comment]] = _Lazy("_comments")
+    comment_count: _Lazy[str, int] = _Lazy("_comment_counts")
+    documents: _Lazy[str, list[Document]] = _Lazy("_documents")
+
     def __init__(self, svc: Services, caller: Caller) -> None:
         self.svc = svc
         self.caller = caller
-        loop = asyncio.get_running_loop()
-
-        def loader(
-            fn: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]],
-        ) -> DataLoader[Any, Any]:
-            return DataLoader(fn, loop=loop)
-
         # LOAs a page read with its orders (query.PortingQuery.port_orders), by SID: an
         # order's `loa` answers from here without a load (nodes.PortOrderType.loa).
         self.loa_rows: dict[str, Loa] = {}
         self.loa_types: dict[str, object] = {}  # their GraphQL objects, made once (nodes.py)
-        self.port_order: DataLoader[str, PortOrder | None] = loader(self._port_orders)
-        self.loa: DataLoader[str, Loa | None] = loader(self._loas)
-        self.errors: DataLoader[str, list[PortOrderError]] = loader(self._errors)
-        self.orders_of_loa: DataLoader[tuple[str, PageArgs], Page[PortOrder]] = loader(
-            self._orders_of_loas
-        )
-        self.order_count_of_loa: DataLoader[str, int] = loader(self._order_counts)
-        self.events: DataLoader[tuple[str, EventArgs], Page[Event]] = loader(self._events)
-        self.event_count: DataLoader[str, int] = loader(self._event_counts)
-        self.incoming_phone_number: DataLoader[str, IncomingPhoneNumber | None] = loader(
-            self._incoming_phone_numbers
-        )
-        self.callback_deliveries: DataLoader[str, list[DeliveryRecord]] = loader(
-            self._callback_deliveries
-        )
-        self.port_request: DataLoader[str, PortRequest | None] = loader(self._port_requests)
-        self.request_numbers: DataLoader[str, list[NumberResult]] = loader(self._request_numbers)
-        self.request_loa_sids: DataLoader[str, list[str]] = loader(self._request_loa_sids)
-        self.orders_of_request: DataLoader[tuple[str, PageArgs], Page[PortOrder]] = loader(
-            self._orders_of_requests
-        )
-        self.order_count_of_request: DataLoader[str, int] = loader(self._request_order_counts)
-        self.comments: DataLoader[tuple[str, PageArgs], Page[Comment]] = loader(self._comments)
-        self.comment_count: DataLoader[str, int] = loader(self._comment_counts)
-        self.documents: DataLoader[str, list[Document]] = loader(self._documents)
 
     async def _port_orders(self, sids: list[str]) -> list[PortOrder | None]:
         found = await reads.port_orders_by_sids(self.svc, self.caller, sids)
