@@ -183,7 +183,7 @@ class DirectLane:
         if refused and sub.media_type == GRAPHQL_RESPONSE:
             del body["data"]  # a request error: nothing ran (the status is set already)
         response = Response(
-            self.view.encode_json(body),
+            self.view.encode_body(body),
             status_code=sub.status_code or 200,
             media_type=sub.media_type or JSON,
         )
