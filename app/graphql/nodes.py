@@ -123,7 +123,7 @@ class LoaType(Node):
 
     @strawberry.field
     def url(self, info: CtxInfo) -> str:
-        return info.context.services.settings.url_for(f"/porting/Loas/{self.row.sid}")
+        return info.context.services.settings.url_for(f"/porting/Loas/{self.id}")
 
     @strawberry.field(description="The orders this LOA covers, newest first.")
     async def port_orders(
@@ -184,6 +184,8 @@ class PortOrderType(Node):
     id: strawberry.ID = strawberry.field(
         description="The SID: globally unique; its prefix names the type."
     )
+    if TYPE_CHECKING:  # (one of the plain fields `plain_fields` adds)
+        loa_sid: str
 
     # (fields with a resolver function, declared as attributes: they keep their place)
     port_request: Annotated[PortRequestType, strawberry.lazy("app.graphql.requests")] | None = (
@@ -206,7 +208,8 @@ class PortOrderType(Node):
 
     @strawberry.field
     def url(self, info: CtxInfo) -> str:
-        return info.context.services.settings.url_for(f"/porting/PortOrders/{self.row.sid}")
+        # (the type's `id`, its SID: the row's, without the row's slower attribute lookup)
+        return info.context.services.settings.url_for(f"/porting/PortOrders/{self.id}")
 
     @strawberry.field(
         description="While REJECTED: the rejection's type and the fields to fix; else null."
@@ -265,7 +268,7 @@ class PortOrderType(Node):
     @strawberry.field
     def loa(self, info: CtxInfo) -> LoaType:
         loaders = info.context.loaders
-        sid = self.row.loa_sid
+        sid = self.loa_sid  # (the plain value, without the row's slower attribute lookup)
         wrapped = loaders.loa_types.get(sid)
         if wrapped is not None:  # (orders of one LOA share its object within a request)
             return cast(LoaType, wrapped)
@@ -338,7 +341,7 @@ def _built(cls: type[T], row: Any, values: dict[str, Any]) -> T:
     """An instance of `cls` whose attributes are `values` (a fresh dict), `row` and its `id`:
     what the dataclass `__init__` sets, without its per-keyword work (a page builds fifty)."""
     values["row"] = row
-    values["id"] = row.sid
+    values["id"] = values["sid"]
     obj: T = object.__new__(cls)
     obj.__dict__ = values
     return obj
