@@ -245,22 +245,21 @@ def _takes_self_and_info(
 def _lazy_info_class() -> Callable[[_InfoOnce, StrawberryField], Info]:
     class LazyInfo(Info):
         """Strawberry's Info over a resolve-info built on first use: its `context` (which is
-        all most resolvers read) comes without one."""
+        all most resolvers read) comes without one, as a plain attribute (the executor's
+        context, which the resolve-info would give too)."""
+
+        context = None  # (not Info's property: the instance's own attribute)
 
         def __init__(self, build: _InfoOnce, field: StrawberryField) -> None:
             self._build = build
             self._field = field
+            self.context = build.context
 
         def __getattr__(self, name: str) -> Any:
             if name == "_raw_info":
                 raw = self.__dict__["_raw_info"] = self._build()
                 return raw
             raise AttributeError(name)
-
-        @property
-        def context(self) -> Any:
-            raw = self.__dict__.get("_raw_info")
-            return raw.context if raw is not None else self._build.context
 
     return LazyInfo
 
@@ -536,7 +535,8 @@ def _generated_run(entries: list[_Entry]) -> Callable[[Ex, Any, Path | None], An
         if entry.names is not None:
             env[f"E{i}"] = entry.names
         if entry.kind == "exact":
-            env[f"C{i}"] = entry.coerce
+            # (its `exact_function`, when it names the function it calls: one call less)
+            env[f"C{i}"] = getattr(entry.coerce, "exact_function", entry.coerce)
             env[f"T{i}"] = entry.coerce.exact_input
         lines += [
             pad + "try:",

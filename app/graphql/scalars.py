@@ -15,9 +15,10 @@ def _serialize(value: datetime) -> str | None:
     return format_utc(value)
 
 
-# A datetime always formats, without raising: compiled plans call this inline for one
-# (app/graphql/compiled.py, "exact").
+# A datetime always formats, without raising: compiled plans format one inline, with
+# format_utc itself (app/graphql/compiled.py, "exact").
 _serialize.exact_input = datetime  # type: ignore[attr-defined]
+_serialize.exact_function = format_utc  # type: ignore[attr-defined]
 
 
 def _parse(value: object) -> datetime:
