@@ -142,7 +142,7 @@ class LoaType(Node):
             raise from_porting(exc) from None
         sid = self.row.sid
         return connection(
-            page, args, wrap_order, _sid, lambda: loaders.order_count_of_loa.load(sid)
+            page, args, wrap_order, None, lambda: loaders.order_count_of_loa.load(sid)
         )
 
 
@@ -165,10 +165,6 @@ async def _port_request(
         return None
     row = await info.context.loaders.port_request.load(sid)
     return None if row is None else wrap_request(row)
-
-
-def _sid(row: PortOrder | Loa) -> str:
-    return row.sid
 
 
 @strawberry.type(name="PortOrder", description="A request to port one number to us.")

@@ -6,6 +6,7 @@ Strawberry's `ListConnection` is offset-based, so these connections are built he
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -113,6 +114,18 @@ class Edge(Generic[N]):
     node: N
 
 
+def _edge(cursor: str, node: N) -> Edge[N]:
+    """`Edge(cursor=cursor, node=node)`: the same attributes (checked below), without the
+    dataclass `__init__`'s keyword handling (a page builds fifty)."""
+    edge: Edge[N] = object.__new__(Edge)
+    edge.__dict__ = {"cursor": cursor, "node": node}
+    return edge
+
+
+assert {f.name for f in dataclasses.fields(Edge) if f.init} == {"cursor", "node"}
+assert not hasattr(Edge, "__post_init__")
+
+
 @strawberry.type(description="A page of a list, newest first (timelines: oldest first).")
 class Connection(Generic[N]):
     edges: list[Edge[N]]
@@ -128,10 +141,15 @@ def connection(
     page: Page[R],
     args: PageArgs,
     wrap: Callable[[R], N],
-    cursor: Callable[[R], str],
+    cursor: Callable[[R], str] | None,
     count: Callable[[], Awaitable[int]],
 ) -> Connection[N]:
-    edges = [Edge(cursor=cursor(row), node=wrap(row)) for row in page.items]
+    """`cursor` None: each node's `id` (its SID) is its cursor."""
+    if cursor is None:
+        nodes = [wrap(row) for row in page.items]
+        edges = [_edge(node.id, node) for node in nodes]  # type: ignore[attr-defined]
+    else:
+        edges = [_edge(cursor(row), wrap(row)) for row in page.items]
     # Across the cursor the cursor's own row exists; saying so is only useful with a cursor to
     # page from, so an empty page says no (as REST's previous/next_page_url do).
     if page.backward:

@@ -18,11 +18,6 @@ from app.porting import sids
 from app.porting.errors import PortingError
 from app.services import reads
 from app.store.queries import LoaFilter, PortOrderFilter
-from app.store.tables import Loa, PortOrder
-
-
-def _sid(row: PortOrder | Loa) -> str:
-    return row.sid
 
 
 async def _port_order(info: CtxInfo, sid: str) -> PortOrderType | None:
@@ -69,7 +64,7 @@ class PortingQuery:
         except PortingError as exc:
             raise from_porting(exc) from None
         return connection(
-            page, args, wrap_order, _sid, lambda: reads.count_port_orders(svc, caller, f)
+            page, args, wrap_order, None, lambda: reads.count_port_orders(svc, caller, f)
         )
 
     @strawberry.field(description="An LOA by SID; null when it does not exist for you.")
@@ -95,7 +90,7 @@ class PortingQuery:
             )
         except PortingError as exc:
             raise from_porting(exc) from None
-        return connection(page, args, wrap_loa, _sid, lambda: reads.count_loas(svc, caller, f))
+        return connection(page, args, wrap_loa, None, lambda: reads.count_loas(svc, caller, f))
 
     @strawberry.field(description="Any object by its ID (its SID); null when not found for you.")
     async def node(self, info: CtxInfo, id: strawberry.ID) -> Node | None:
