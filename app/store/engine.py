@@ -101,7 +101,9 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=60,
-        async_creator=sqlite_inline.connector(u.database or ":memory:", timeout=30),
+        async_creator=sqlite_inline.connector(
+            u.database or ":memory:", timeout=30, writer=immediate
+        ),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
