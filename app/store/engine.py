@@ -147,8 +147,11 @@ class Database:
             self.read_engine = create_async_engine(
                 self.url,
                 hide_parameters=True,
-                pool_size=pool_size,
-                max_overflow=pool_size,
+                # Up to twice `pool_size` connections, every one kept once opened: an overflow
+                # connection (closed at once when returned to a full pool) was a new server
+                # process and asyncpg's setup again for about one create in ten under load.
+                pool_size=2 * pool_size,
+                max_overflow=0,
                 # No pre-ping: asyncpg's ping is three round trips (begin, select, rollback)
                 # on every checkout. A connection that went stale in an outage fails its first
                 # statement instead; SQLAlchemy then renews the whole pool, and a use case
