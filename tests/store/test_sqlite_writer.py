@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
-from app.store import sqlite_inline
+from app.store import bulk, sqlite_inline
 from app.store.engine import Database
 
 pytestmark = pytest.mark.dialects("sqlite")
@@ -78,5 +80,35 @@ async def test_the_writer_checkpoints_the_log(tmp_path: Path) -> None:
         # never grew far past SQLite's own threshold.
         wal = path.with_name(path.name + "-wal").stat().st_size
         assert wal < 2 * sqlite_inline.CHECKPOINT_PAGES * 4096
+    finally:
+        await db.dispose()
+
+
+async def test_compiled_statements_on_the_driver_report_errors_as_sqlalchemy_does(
+    tmp_path: Path,
+) -> None:
+    """bulk.Compiled runs on aiosqlite's connection directly: a constraint it breaks is the
+    same IntegrityError (values hidden), the transaction goes on, and an executemany that
+    breaks one is not run again."""
+    db, _ = await _database(tmp_path)
+    try:
+        table = sa.table("t", sa.column("id", sa.Integer), sa.column("v", sa.Text))
+        stmt = sa.insert(table).values(id=sa.bindparam("id"), v=sa.bindparam("v"))
+        ins = bulk.Compiled.of(stmt.returning(table.c.id), db.write_engine.dialect)
+        many = bulk.Compiled.of(stmt, db.write_engine.dialect)
+        async with db.write() as tx:
+            conn = await tx.connection()
+            assert (await ins.execute(conn, {"id": 1, "v": "secret-one"})).scalar_one() == 1
+            with pytest.raises(IntegrityError) as caught:
+                await ins.execute(conn, {"id": 1, "v": "secret-two"})
+            assert "UNIQUE constraint failed: t.id" in str(caught.value)
+            assert "secret" not in str(caught.value)
+            with pytest.raises(IntegrityError) as caught:
+                await many.execute_many(conn, [{"id": 2, "v": "secret-3"}, {"id": 1, "v": "x"}])
+            assert "secret" not in str(caught.value)
+            await ins.execute(conn, {"id": 3, "v": "three"})
+        async with db.read() as s:
+            found = (await s.execute(text("SELECT id FROM t ORDER BY id"))).scalars().all()
+            assert found == [1, 2, 3]  # (the executemany's first row stays, as with the DBAPI's)
     finally:
         await db.dispose()
