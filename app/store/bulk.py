@@ -37,9 +37,17 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
+_COLUMN_NAMES: dict[type[SQLModel], tuple[str, ...]] = {}
+
+
 def values_of(row: SQLModel) -> dict[str, Any]:
     """The column values of a new row (its id left to the database)."""
-    return {c.name: getattr(row, c.name) for c in table_of(type(row)).columns if c.name != "id"}
+    model = type(row)
+    names = _COLUMN_NAMES.get(model)
+    if names is None:
+        names = tuple(c.name for c in table_of(model).columns if c.name != "id")
+        _COLUMN_NAMES[model] = names
+    return {name: getattr(row, name) for name in names}
 
 
 _DEFAULTS: dict[type[SQLModel], list[tuple[str, Any]]] = {}

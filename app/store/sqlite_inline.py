@@ -40,6 +40,8 @@ from functools import partial
 from typing import Any
 
 import aiosqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.util import await_
 
 # Statements that may wait for a lock or the disk: they keep aiosqlite's thread.
 _WAITING = ("BEGIN", "COMMIT", "END", "VACUUM", "PRAGMA WAL_CHECKPOINT")
@@ -171,3 +173,40 @@ def connector(database: str, *, timeout: float, writer: bool = False) -> Callabl
         return await conn
 
     return connect
+
+
+async def _execute_and_close(driver: aiosqlite.Connection, sql: str) -> None:
+    cursor = await driver.execute(sql)
+    await cursor.close()
+
+
+def begin_on_driver(conn: Any, begin: str) -> bool:
+    """(In SQLAlchemy's `begin` event.) `begin` on aiosqlite's connection directly, without an
+    execution context around it (a fifth of a write transaction's own cost): True if it
+    began. False: nothing began, the caller runs it the ordinary way, which reports the error
+    as every statement does; also for an engine that logs its statements. A write lock held
+    past the busy timeout is raised as SQLAlchemy raises it ("database is locked": 503 at the
+    transports), without waiting for it again. Transaction control is not a counted statement
+    (app/store/counting.py), so no listener needs to hear it."""
+    if conn._echo:
+        return False
+    driver: Any = conn.connection.driver_connection
+    if not isinstance(driver, InlineConnection) or driver.in_transaction:
+        return False
+    try:
+        await_(_execute_and_close(driver, begin))
+    except sqlite3.OperationalError as error:
+        if not _busy(error):
+            return False  # a failed BEGIN began nothing: the ordinary way reports it
+        # Locked past the busy timeout (on the thread): reported now, not waited out again.
+        raise DBAPIError.instance(
+            begin,
+            None,
+            error,
+            sqlite3.Error,
+            hide_parameters=conn.engine.hide_parameters,
+            dialect=conn.dialect,
+        ) from error
+    except sqlite3.Error:
+        return False
+    return True

@@ -9,13 +9,15 @@ import asyncio
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.store import bulk, sqlite_inline
+from app.store import bulk, conflicts, sqlite_inline
 from app.store.engine import Database
 
 pytestmark = pytest.mark.dialects("sqlite")
@@ -111,4 +113,41 @@ async def test_compiled_statements_on_the_driver_report_errors_as_sqlalchemy_doe
             found = (await s.execute(text("SELECT id FROM t ORDER BY id"))).scalars().all()
             assert found == [1, 2, 3]  # (the executemany's first row stays, as with the DBAPI's)
     finally:
+        await db.dispose()
+
+
+async def test_a_lock_held_past_the_busy_timeout_is_database_is_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, path = await _database(tmp_path)
+    on_thread: list[str] = []
+    to_thread = aiosqlite.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        on_thread.append(str(args[0]) if args else getattr(fn, "__name__", ""))
+        return await to_thread(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        async with db.write() as tx:  # the writer's connection, its busy timeout made short
+            conn = await tx.connection()
+            assert conn.sync_connection is not None
+            driver = conn.sync_connection.connection.driver_connection
+            assert isinstance(driver, sqlite_inline.InlineConnection)
+            driver.busy_timeout_ms = 200
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        on_thread.clear()
+        with pytest.raises(OperationalError) as caught:
+            async with db.write() as tx:
+                await tx.execute(text("INSERT INTO t (v) VALUES ('ours')"))
+        assert time.monotonic() - started >= 0.15
+        assert on_thread == ["BEGIN IMMEDIATE"]  # waited for once, on the thread
+        assert conflicts.unavailable(caught.value)
+        other.execute("ROLLBACK")
+        async with db.write() as tx:  # the writer works again
+            await tx.execute(text("INSERT INTO t (v) VALUES ('later')"))
+    finally:
+        other.close()
         await db.dispose()
