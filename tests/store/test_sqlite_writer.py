@@ -121,7 +121,7 @@ async def test_a_lock_held_past_the_busy_timeout_is_database_is_locked(
 ) -> None:
     db, path = await _database(tmp_path)
     on_thread: list[str] = []
-    to_thread = aiosqlite.Connection._execute
+    to_thread: Any = aiosqlite.Connection._execute
 
     async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
         on_thread.append(str(args[0]) if args else getattr(fn, "__name__", ""))
