@@ -16,12 +16,14 @@ transaction and never commits.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
@@ -35,9 +37,17 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
+_COLUMN_NAMES: dict[type[SQLModel], tuple[str, ...]] = {}
+
+
 def values_of(row: SQLModel) -> dict[str, Any]:
     """The column values of a new row (its id left to the database)."""
-    return {c.name: getattr(row, c.name) for c in table_of(type(row)).columns if c.name != "id"}
+    model = type(row)
+    names = _COLUMN_NAMES.get(model)
+    if names is None:
+        names = tuple(c.name for c in table_of(model).columns if c.name != "id")
+        _COLUMN_NAMES[model] = names
+    return {name: getattr(row, name) for name in names}
 
 
 _DEFAULTS: dict[type[SQLModel], list[tuple[str, Any]]] = {}
@@ -124,8 +134,90 @@ class Compiled:
         return tuple(v if p is None else p(v) for v, p in zip(values, self.binds, strict=True))
 
     async def execute(self, conn: AsyncConnection, params: dict[str, Any]) -> Any:
-        return await conn.exec_driver_sql(self.sql, self._args(params))
+        """The statement's result: its rows by `.all()`, `.one()`, `.scalar_one()`."""
+        args = self._args(params)
+        if conn.dialect.name == "sqlite":
+            found = await _on_sqlite_driver(conn, self.sql, args, many=False)
+            if found is not None:
+                return found
+        return await conn.exec_driver_sql(self.sql, args)
 
     async def execute_many(self, conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
         """The statement once for each row (the DBAPI's executemany)."""
-        await conn.exec_driver_sql(self.sql, [self._args(r) for r in rows])
+        many = [self._args(r) for r in rows]
+        if conn.dialect.name == "sqlite" and await _on_sqlite_driver(
+            conn, self.sql, many, many=True
+        ):
+            return
+        await conn.exec_driver_sql(self.sql, many)
+
+
+class _Rows:
+    """The rows of a statement run on SQLite's driver: raw values, as `exec_driver_sql`
+    gives them (a plain SQL string has no result types)."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def __bool__(self) -> bool:
+        return True
+
+    def all(self) -> list[Any]:
+        return self._rows
+
+    def one(self) -> Any:
+        if not self._rows:
+            raise NoResultFound("No row was found when one was required")
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return self._rows[0]
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
+
+
+async def _on_sqlite_driver(
+    conn: AsyncConnection, sql: str, args: Any, *, many: bool
+) -> _Rows | None:
+    """The statement on aiosqlite's connection directly (app/store/sqlite_inline.py runs it on
+    the loop's thread), in the transaction the connection has open: no execution context and
+    no cursor result around it, a tenth of the time `exec_driver_sql` takes. The engine's
+    `before_cursor_execute` listeners (statement counting) hear it as any other statement.
+    None: not run, run it the ordinary way (a connection not usable here, or an engine that
+    logs its statements).
+
+    A failure leaves SQLite's transaction as it was (the statement undone) or ends it. As it
+    was, a single statement is run again the ordinary way, which reports it (and invalidates
+    the connection) as every other statement does; otherwise (a transaction SQLite rolled
+    back, or an executemany that may have written some rows) it is raised as SQLAlchemy
+    raises it, without running anything again."""
+    sync = conn.sync_connection
+    if sync is None or sync.closed or sync.invalidated or sync._echo:
+        return None  # (an engine logging its statements logs these too, the ordinary way)
+    driver: Any = sync.connection.driver_connection  # aiosqlite's connection
+    if driver is None:
+        return None
+    if sync._has_events or sync.engine._has_events:
+        sync.dispatch.before_cursor_execute(sync, None, sql, args, None, many)
+    in_transaction = driver.in_transaction
+    try:
+        if many:
+            await (await driver.executemany(sql, args)).close()
+            return _Rows([])
+        cursor = await driver.execute(sql, args)
+        try:
+            return _Rows(list(await cursor.fetchall()))
+        finally:
+            await cursor.close()
+    except sqlite3.Error as error:
+        if not many and driver.in_transaction == in_transaction:
+            return None  # the ordinary way runs it again and reports it
+        raise DBAPIError.instance(
+            sql,
+            args,
+            error,
+            sqlite3.Error,
+            hide_parameters=sync.engine.hide_parameters,
+            dialect=conn.dialect,
+            ismulti=many,
+        ) from error

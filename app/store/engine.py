@@ -101,7 +101,9 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=60,
-        async_creator=sqlite_inline.connector(u.database or ":memory:", timeout=30),
+        async_creator=sqlite_inline.connector(
+            u.database or ":memory:", timeout=30, writer=immediate
+        ),
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -116,7 +118,9 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        if not sqlite_inline.begin_on_driver(conn, begin):
+            conn.exec_driver_sql(begin)
 
     return engine
 
@@ -145,8 +149,11 @@ class Database:
             self.read_engine = create_async_engine(
                 self.url,
                 hide_parameters=True,
-                pool_size=pool_size,
-                max_overflow=pool_size,
+                # Up to twice `pool_size` connections, every one kept once opened: an overflow
+                # connection (closed at once when returned to a full pool) was a new server
+                # process and asyncpg's setup again for about one create in ten under load.
+                pool_size=2 * pool_size,
+                max_overflow=0,
                 # No pre-ping: asyncpg's ping is three round trips (begin, select, rollback)
                 # on every checkout. A connection that went stale in an outage fails its first
                 # statement instead; SQLAlchemy then renews the whole pool, and a use case
