@@ -55,6 +55,21 @@ def cpu_seconds(pid: int, *, children: bool = False) -> float:
     return total
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all the machine's cores so far (/proc/stat): the share of
+    the machine a phase used is the busy ticks over the total ticks between two readings."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    total = sum(values[:8])  # (guest time is counted in user already)
+    return total - idle, total
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """Percent of the machine's cores busy between two `machine_ticks` readings."""
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return 100.0 * busy / total if total else 0.0
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

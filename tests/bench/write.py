@@ -4,10 +4,19 @@ CPU time per create, on SQLite and on PostgreSQL (each a fresh database for the 
 
 - `write.sqlite_*`, `write.postgres_*`: 16 clients, one replica.
 - `write.postgres_rps_two_replicas`: the same 16 clients split over two replicas of one
-  PostgreSQL database.
+  PostgreSQL database; `write.postgres_two_replicas_ratio` (two / one) beside
+  `write.postgres_machine_busy_pct` and `_two_replicas`: the share of the machine's cores busy
+  during each phase (clients, servers and PostgreSQL share them: a machine already busy with
+  one replica has no room for a second to add to).
+- `write.sqlite_machine_busy_pct`, `write.postgres_machine_busy_pct`: that share in the
+  one-replica phases; `write.*_client_cpu_ms`: the benchmark's own clients' CPU per create
+  (they run on the same cores).
 - `write.postgres_rtt20_rps_1` / `_16`: every write transaction waits 20 ms inside itself
   (PORTICO_DEBUG_WRITE_DELAY_MS, as a distant database's round trip would), with 1 and with 16
-  clients: writers that waited for each other would stay near 1x; `write.postgres_rtt20_ratio`.
+  clients: writers that waited for each other would stay near 1x; `write.postgres_rtt20_ratio`;
+  and the 16 clients over two replicas (`write.postgres_rtt20_rps_16_two_replicas`,
+  `write.postgres_rtt20_two_replicas_ratio`), where the round trips, not the machine's cores,
+  bound one replica.
 - `write.floor_rps`: the floor, the same rows (the order, its two events, its status mail's
   delivery; the LOA is the group's, read by its key) inserted by plain SQL (asyncpg), one
   transaction per create, from the same 16 clients; `write.floor_ratio` = floor / ours.
@@ -29,7 +38,9 @@ from app.store.pgbus import asyncpg_dsn
 from app.wiring import build_services
 from tests.bench.harness import (
     Options,
+    busy_share,
     cpu_seconds,
+    machine_ticks,
     postgres_available,
     postgres_database,
     settings_for,
@@ -100,9 +111,13 @@ async def measure(
         await asyncio.gather(*run_all(3))  # warm-up
         series = Series.empty()
         cpu_before = sum(cpu_seconds(s.proc.pid) for s in servers)
+        machine_before = machine_ticks()
+        client_before = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*run_all(per_client))
         wall = time.perf_counter() - started
+        machine = busy_share(machine_before, machine_ticks())
+        client_cpu = time.process_time() - client_before
         cpu = sum(cpu_seconds(s.proc.pid) for s in servers) - cpu_before
     count = len(series.times)
     return {
@@ -110,6 +125,8 @@ async def measure(
         "p50_ms": series.p50_ms,
         "p99_ms": series.p99_ms,
         "cpu_ms": cpu / count * 1000,
+        "machine_busy_pct": machine,
+        "client_cpu_ms": client_cpu / count * 1000,  # the benchmark's own clients' share
     }
 
 
@@ -217,6 +234,10 @@ def run(options: Options) -> dict[str, float]:
                 two = asyncio.run(measure(pg_url, where, per_client, replicas=2))
                 figures["write.postgres_rps_two_replicas"] = two["rps"]
                 figures["write.postgres_cpu_ms_two_replicas"] = two["cpu_ms"]
+                figures["write.postgres_two_replicas_ratio"] = (
+                    two["rps"] / figures["write.postgres_rps"]
+                )
+                figures["write.postgres_machine_busy_pct_two_replicas"] = two["machine_busy_pct"]
                 one_client = asyncio.run(
                     measure(pg_url, where, rtt_per_client * 4, clients=1, env=delay)
                 )
@@ -224,6 +245,13 @@ def run(options: Options) -> dict[str, float]:
                 figures["write.postgres_rtt20_rps_1"] = one_client["rps"]
                 figures["write.postgres_rtt20_rps_16"] = many["rps"]
                 figures["write.postgres_rtt20_ratio"] = many["rps"] / one_client["rps"]
+                figures["write.postgres_rtt20_machine_busy_pct_16"] = many["machine_busy_pct"]
+                two_rtt = asyncio.run(measure(pg_url, where, rtt_per_client, replicas=2, env=delay))
+                figures["write.postgres_rtt20_rps_16_two_replicas"] = two_rtt["rps"]
+                figures["write.postgres_rtt20_two_replicas_ratio"] = two_rtt["rps"] / many["rps"]
+                figures["write.postgres_rtt20_machine_busy_pct_16_two_replicas"] = two_rtt[
+                    "machine_busy_pct"
+                ]
                 figures["write.floor_rps"] = asyncio.run(floor(pg_url, where, per_client))
                 figures["write.floor_ratio"] = (
                     figures["write.floor_rps"] / figures["write.postgres_rps"]
