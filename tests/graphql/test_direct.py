@@ -15,6 +15,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
+from sqlmodel import col
 
 from app.config import Settings
 from app.main import create_app
@@ -310,12 +311,12 @@ async def test_a_create_on_the_lane_stores_what_the_view_stores(apps: Apps, alic
     assert s2 == s3 == 200 and b2 == b3 == b1
     assert b2["data"]["createPortOrder"]["portOrder"]["status"] == "PENDING"
     async with apps.svc.db.read() as s:
-        orders = (await s.execute(select(PortOrder).order_by(PortOrder.id))).scalars().all()
+        orders = (await s.execute(select(PortOrder).order_by(col(PortOrder.id)))).scalars().all()
         kinds = [
             sorted(
                 (e.type, e.actor, e.payload.get("status"))
                 for e in (
-                    await s.execute(select(Event).where(Event.resource_sid == o.sid))
+                    await s.execute(select(Event).where(col(Event.resource_sid) == o.sid))
                 ).scalars()
             )
             for o in orders
@@ -324,7 +325,7 @@ async def test_a_create_on_the_lane_stores_what_the_view_stores(apps: Apps, alic
             sorted(
                 d.channel
                 for d in (
-                    await s.execute(select(Delivery).where(Delivery.port_order_sid == o.sid))
+                    await s.execute(select(Delivery).where(col(Delivery.port_order_sid) == o.sid))
                 ).scalars()
             )
             for o in orders
@@ -333,11 +334,11 @@ async def test_a_create_on_the_lane_stores_what_the_view_stores(apps: Apps, alic
     assert deliveries[1] == deliveries[2] == deliveries[0] and deliveries[0]
     # a read-only token: refused by the view (the lane leaves it), nothing stored
     read = await access_token(apps.lane, alice.authorization, scope="read")
-    before = await snapshot(apps.svc)
+    stored = await snapshot(apps.svc)
     raw = camel(order_input())
     for _ in range(2):
         refused = await apps.lane.post(
             "/graphql", json={"query": CREATE, "variables": {"input": raw}}, headers=bearer(read)
         )
         assert refused.json()["errors"][0]["extensions"]["code"] == 20403
-    assert await snapshot(apps.svc) == before
+    assert await snapshot(apps.svc) == stored

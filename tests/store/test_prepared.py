@@ -131,9 +131,10 @@ async def test_the_loas_of_a_joined_page_are_the_loas_as_read_alone(svc: Service
         alone = await queries.loas_by_sids(s, list(loas), None)
     assert len(loas) == 2 and set(loas) == {o.loa_sid for o in orders}
     for sid, loa in loas.items():
-        for column in Loa.__table__.c:
+        for column in Loa.__table__.c:  # type: ignore[attr-defined]
             expected = getattr(alone[sid], column.key)
             got = getattr(loa, column.key)
             assert (got, type(got)) == (expected, type(expected)), column.key
         assert loa.date_created.tzinfo is not None
-    assert loas[signed.loa_sid].signed_date.tzinfo is not None
+    signed_date = loas[signed.loa_sid].signed_date
+    assert signed_date is not None and signed_date.tzinfo is not None
