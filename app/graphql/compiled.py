@@ -814,17 +814,10 @@ def _resolved(
                 else {}
             )
             result = resolve_fn(source, info, **args)
-            if ex.is_awaitable(result):
-                results[name] = _awaited_field(ex, result, complete, rtype, fdl, field_path, info)
-                return name
-            completed = complete(ex, result, field_path, info)
-            if ex.is_awaitable(completed):
-                results[name] = _field_result(ex, completed, rtype, fdl, field_path)
-                return name
+            return _into(ex, results, name, result, complete, rtype, fdl, field_path, info)
         except Exception as raw_error:
             ex.handle_field_error(raw_error, rtype, fdl, field_path)
-            completed = None
-        results[name] = completed
+        results[name] = None
         return None
 
     return step
@@ -854,21 +847,37 @@ def _direct(
             if plain_str and result.__class__ is str:
                 results[name] = result
                 return None
-            field_path = info.path
-            if ex.is_awaitable(result):
-                results[name] = _awaited_field(ex, result, complete, rtype, fdl, field_path, info)
-                return name
-            completed = complete(ex, result, field_path, info)
-            if ex.is_awaitable(completed):
-                results[name] = _field_result(ex, completed, rtype, fdl, field_path)
-                return name
+            return _into(ex, results, name, result, complete, rtype, fdl, info.path, info)
         except Exception as raw_error:
             ex.handle_field_error(raw_error, rtype, fdl, info.path)
-            completed = None
-        results[name] = completed
+        results[name] = None
         return None
 
     return step
+
+
+def _into(
+    ex: Ex,
+    results: dict[str, Any],
+    name: str,
+    result: Any,
+    complete: Completer,
+    rtype: GraphQLOutputType,
+    fdl: FieldDetailsList,
+    path: Path,
+    info: InfoArg,
+) -> str | None:
+    """A resolver's value completed into `results[name]`: None, or the name when what is
+    there is an awaitable the selection gathers. A failure raises (the step reports it)."""
+    if ex.is_awaitable(result):
+        results[name] = _awaited_field(ex, result, complete, rtype, fdl, path, info)
+        return name
+    completed = complete(ex, result, path, info)
+    if ex.is_awaitable(completed):
+        results[name] = _field_result(ex, completed, rtype, fdl, path)
+        return name
+    results[name] = completed
+    return None
 
 
 class _InfoOnce:

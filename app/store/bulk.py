@@ -23,11 +23,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from app.store.engine import Tx
+from app.store.sqlite_inline import driver_error
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -212,12 +213,4 @@ async def _on_sqlite_driver(
     except sqlite3.Error as error:
         if not many and driver.in_transaction == in_transaction:
             return None  # the ordinary way runs it again and reports it
-        raise DBAPIError.instance(
-            sql,
-            args,
-            error,
-            sqlite3.Error,
-            hide_parameters=sync.engine.hide_parameters,
-            dialect=conn.dialect,
-            ismulti=many,
-        ) from error
+        raise driver_error(sql, args, error, sync, many=many) from error

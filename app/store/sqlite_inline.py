@@ -40,7 +40,7 @@ from functools import partial
 from typing import Any
 
 import aiosqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.util import await_
 
 # Statements that may wait for a lock or the disk: they keep aiosqlite's thread.
@@ -180,6 +180,22 @@ async def _execute_and_close(driver: aiosqlite.Connection, sql: str) -> None:
     await cursor.close()
 
 
+def driver_error(
+    sql: str, args: Any, error: sqlite3.Error, conn: Any, *, many: bool = False
+) -> StatementError:
+    """The driver's `error` as SQLAlchemy raises it for `conn` (a sync Connection): the same
+    class and message, parameters hidden as the engine hides them."""
+    return DBAPIError.instance(
+        sql,
+        args,
+        error,
+        sqlite3.Error,
+        hide_parameters=conn.engine.hide_parameters,
+        dialect=conn.dialect,
+        ismulti=many,
+    )
+
+
 def begin_on_driver(conn: Any, begin: str) -> bool:
     """(In SQLAlchemy's `begin` event.) `begin` on aiosqlite's connection directly, without an
     execution context around it (a fifth of a write transaction's own cost): True if it
@@ -199,14 +215,7 @@ def begin_on_driver(conn: Any, begin: str) -> bool:
         if not _busy(error):
             return False  # a failed BEGIN began nothing: the ordinary way reports it
         # Locked past the busy timeout (on the thread): reported now, not waited out again.
-        raise DBAPIError.instance(
-            begin,
-            None,
-            error,
-            sqlite3.Error,
-            hide_parameters=conn.engine.hide_parameters,
-            dialect=conn.dialect,
-        ) from error
+        raise driver_error(begin, None, error, conn) from error
     except sqlite3.Error:
         return False
     return True
