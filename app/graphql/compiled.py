@@ -41,7 +41,6 @@ through graphql-core and compares data and errors.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import keyword
 import threading
@@ -193,32 +192,31 @@ def _direct_resolver(schema: GraphQLSchema, field_def: GraphQLField) -> Any:
     by_name = [p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p]
     info_param = resolver.info_parameter.name if resolver.info_parameter else None
 
-    lazy = _lazy_info_class() if info_class is Info else None
-    if lazy is not None and _takes_self_and_info(call, self_param, by_name, info_param):
+    own_info = info_class is Info  # (an _InfoOnce is one: the resolver gets it as it is)
+
+    def resolve(source: Any, info: Any) -> Any:
+        """`info`: graphql-core's resolve-info, or an `_InfoOnce` (Strawberry's Info over a
+        resolve-info built only if asked for more than its context)."""
+        kwargs = dict.fromkeys(by_name, source)
+        if info_param is not None:
+            if isinstance(info, _InfoOnce):
+                own = own_info
+                kwargs[info_param] = (
+                    info if own else info_class(_raw_info=info(), _field=definition)
+                )
+            else:
+                kwargs[info_param] = info_class(_raw_info=info, _field=definition)
+        return call(source, **kwargs) if self_param else call(**kwargs)
+
+    if own_info and _takes_self_and_info(call, self_param, by_name, info_param):
 
         def resolve_method(source: Any, info: Any) -> Any:
             """`def field(self, info)`, called as Strawberry's wrapper calls it (by keyword)
             but positionally: the same arguments."""
             if info.__class__ is _InfoOnce:
-                return call(source, lazy(info, definition))
+                return call(source, info)
             return resolve(source, info)
 
-    def resolve(source: Any, info: Any) -> Any:
-        """`info`: graphql-core's resolve-info, or an `_InfoOnce` giving it; with Strawberry's
-        own Info class the resolver's Info then builds it only if asked for more than its
-        context."""
-        kwargs = dict.fromkeys(by_name, source)
-        if info_param is not None:
-            if isinstance(info, _InfoOnce):
-                if lazy is not None:
-                    kwargs[info_param] = lazy(info, definition)
-                else:
-                    kwargs[info_param] = info_class(_raw_info=info(), _field=definition)
-            else:
-                kwargs[info_param] = info_class(_raw_info=info, _field=definition)
-        return call(source, **kwargs) if self_param else call(**kwargs)
-
-    if lazy is not None and _takes_self_and_info(call, self_param, by_name, info_param):
         return resolve_method
     return resolve
 
@@ -239,29 +237,6 @@ def _takes_self_and_info(
         and all(p.kind in positional for p in params)
         and params[1].name == info_param
     )
-
-
-@functools.cache
-def _lazy_info_class() -> Callable[[_InfoOnce, StrawberryField], Info]:
-    class LazyInfo(Info):
-        """Strawberry's Info over a resolve-info built on first use: its `context` (which is
-        all most resolvers read) comes without one, as a plain attribute (the executor's
-        context, which the resolve-info would give too)."""
-
-        context = None  # (not Info's property: the instance's own attribute)
-
-        def __init__(self, build: _InfoOnce, field: StrawberryField) -> None:
-            self._build = build
-            self._field = field
-            self.context = build.context
-
-        def __getattr__(self, name: str) -> Any:
-            if name == "_raw_info":
-                raw = self.__dict__["_raw_info"] = self._build()
-                return raw
-            raise AttributeError(name)
-
-    return LazyInfo
 
 
 class _Compiler:
@@ -839,9 +814,10 @@ def _direct(
     type_name = otype.name
     leaf = rtype.of_type if isinstance(rtype, GraphQLNonNull) else rtype
     plain_str = isinstance(leaf, GraphQLLeafType) and _inline_kind(leaf)[0] == "str"
+    definition: StrawberryField = (field_def.extensions or {})[_BACKREF]  # (direct: it has one)
 
     def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
-        info = _InfoOnce(ex, field_def, nodes, otype, path, name, type_name)
+        info = _InfoOnce(ex, field_def, nodes, otype, path, name, type_name, definition)
         try:
             result = resolve(source, info)
             if plain_str and result.__class__ is str:
@@ -880,11 +856,13 @@ def _into(
     return None
 
 
-class _InfoOnce:
-    """A field's resolve-info, built by graphql-core's executor when first asked for, and its
-    path, made when first asked for; its `context` is the executor's, without building it."""
+class _InfoOnce(Info[Any, Any]):
+    """Strawberry's Info for a resolver the plan calls directly, over a resolve-info built on
+    first use, and the field's path, made on first use: its `context` (which is all most
+    resolvers read) comes without either, as a plain attribute (the executor's context, which
+    the resolve-info would give too). Called, it gives the resolve-info (the completers')."""
 
-    __slots__ = ("_path", "built", "context", "ex", "field", "name", "parent", "type_name")
+    context = None  # (not Info's property: the instance's own attribute)
 
     def __init__(
         self,
@@ -895,26 +873,34 @@ class _InfoOnce:
         parent: Path | None,
         name: str,
         type_name: str,
+        field: StrawberryField,
     ) -> None:
-        self.ex = ex
-        self.field = (field_def, nodes, otype)
-        self.parent = parent
-        self.name = name
-        self.type_name = type_name
+        self._ex = ex
+        self._args = (field_def, nodes, otype)
+        self._parent = parent
+        self._name = name
+        self._type_name = type_name
+        self._field = field
         self.context = ex.context_value
-        self.built: Any = None
-        self._path: Path | None = None
+        self._made_path: Path | None = None
 
     @property
     def path(self) -> Path:
-        if self._path is None:
-            self._path = Path(self.parent, self.name, self.type_name)
-        return self._path
+        """The field's path (Info's own reads it from the resolve-info: the same one)."""
+        if self._made_path is None:
+            self._made_path = Path(self._parent, self._name, self._type_name)
+        return self._made_path
 
     def __call__(self) -> Any:
-        if self.built is None:
-            self.built = self.ex.build_resolve_info(*self.field, self.path)
-        return self.built
+        raw = self.__dict__.get("_raw_info")
+        if raw is None:
+            raw = self.__dict__["_raw_info"] = self._ex.build_resolve_info(*self._args, self.path)
+        return raw
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_raw_info":
+            return self()
+        raise AttributeError(name)
 
 
 async def _field_result(
