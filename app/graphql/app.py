@@ -183,7 +183,9 @@ class GraphQLView(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def run_http(self, request: Request) -> Response:
-        if self.should_render_graphql_ide(self.request_adapter_class(request)):
+        if request.method == "GET" and self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        ):
             return await self.render_graphql_ide(request)
         body = None
         if request.method == "POST":
@@ -192,7 +194,6 @@ class GraphQLView(GraphQL[Context, None]):
             except BodyTooLarge as exc:
                 # The rest of the body is never read: uvicorn closes the connection after this.
                 return request_error(request, 413, str(exc), TOO_LARGE, {"Connection": "close"})
-            request = Request(request.scope, replay(body))
         try:
             caller = await caller_from_headers(self.services, request.headers)
         except Exception as exc:
@@ -203,10 +204,12 @@ class GraphQLView(GraphQL[Context, None]):
         if caller is None:
             return unauthorized(request)
         request.scope[CALLER] = caller
-        if body is not None and self.lane is not None:
-            answered = await self.lane.answer(request, body)
-            if answered is not None:
-                return answered
+        if body is not None:
+            if self.lane is not None:
+                answered = await self.lane.answer(request, body)
+                if answered is not None:
+                    return answered
+            request = Request(request.scope, replay(body))  # (Strawberry's view reads it)
         response: Response = await self.run(request)  # (persisted documents refused there)
         return response
 
