@@ -509,17 +509,25 @@ def _generated_run(entries: list[_Entry]) -> Callable[[Ex, Any, Path | None], An
         env[f"K{i}"] = entry.name
         if entry.names is not None:
             env[f"E{i}"] = entry.names
+        value = _INLINE_VALUE[entry.kind].format(i=i)
         if entry.kind == "exact":
-            # (its `exact_function`, when it names the function it calls: one call less)
+            # (its `exact_function`, when it names the function it calls: one call less; its
+            # `exact_text`, an expression over `v` the function gives for the values its
+            # guard accepts, written inline: no call)
             env[f"C{i}"] = getattr(entry.coerce, "exact_function", entry.coerce)
             env[f"T{i}"] = entry.coerce.exact_input
+            text = getattr(entry.coerce, "exact_text", None)
+            if text is not None:
+                guard, expression, names = text
+                env.update(names)
+                value = f"({expression}) if {guard} else {value}"
         lines += [
             pad + "try:",
             pad + f"    v = {read}",
             pad + "except Exception:",
             pad + "    v = MISSING",
             pad + f"if {_INLINE_TEST[entry.kind].format(i=i)}:",
-            pad + f"    results[K{i}] = {_INLINE_VALUE[entry.kind].format(i=i)}",
+            pad + f"    results[K{i}] = {value}",
         ]
         if entry.nullable:
             lines += [pad + "elif v is None:", pad + f"    results[K{i}] = None"]

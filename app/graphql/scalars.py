@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
 
-from app.porting.isotime import format_utc, parse_utc
+from app.porting.isotime import UTC_TEXT, UTC_TEXT_GUARD, format_utc, parse_utc
 
 
 def _serialize(value: datetime) -> str | None:
@@ -19,6 +19,7 @@ def _serialize(value: datetime) -> str | None:
 # format_utc itself (app/graphql/compiled.py, "exact").
 _serialize.exact_input = datetime  # type: ignore[attr-defined]
 _serialize.exact_function = format_utc  # type: ignore[attr-defined]
+_serialize.exact_text = (UTC_TEXT_GUARD, UTC_TEXT, {"UTC": UTC})  # type: ignore[attr-defined]
 
 
 def _parse(value: object) -> datetime:

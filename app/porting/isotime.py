@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+# format_utc's text of a datetime `v` that is in UTC (its tzinfo `UTC`) with a year of four
+# digits, as a Python expression: what compiled GraphQL plans write inline for a DateTime
+# (app/graphql/scalars.py). tests/porting/test_isotime.py holds it equal to format_utc.
+UTC_TEXT = 'f"{v.year}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"'
+UTC_TEXT_GUARD = "v.tzinfo is UTC and v.year >= 1000"
+
 
 def format_utc(value: datetime | None) -> str | None:
     """`YYYY-MM-DDTHH:MM:SSZ` (whole seconds, UTC): strftime's text, in a third of its time (a page
