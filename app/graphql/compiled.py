@@ -333,6 +333,11 @@ class _Compiler:
                     raise invalid_return_type_error(otype, result, fdl)
             return run(ex, result, path)
 
+        # For a selection's generated run: an instance of the type's own class (not cast,
+        # where is_type_of looks at casts) completes as `run` of it, nothing else to check.
+        own = _origin(otype)
+        if own is not None and (is_type_of is None or origin is not None):
+            complete.inline = (own, run, is_type_of is not None)  # type: ignore[attr-defined]
         return complete
 
     # --- selection sets -------------------------------------------------------------------
@@ -356,6 +361,11 @@ class _Compiler:
         rtype = field_def.type
         leaf = rtype.of_type if isinstance(rtype, GraphQLNonNull) else rtype
         nullable = not isinstance(rtype, GraphQLNonNull)
+        inline_object = getattr(getattr(step, "complete", None), "inline", None)
+        if inline_object is not None:
+            own, run, cast = inline_object
+            obj = (own, run, cast, rtype, fdl, otype.name)
+            return _Entry(name, step, attribute, "object", None, nullable, None, obj)
         if isinstance(leaf, GraphQLList) and _strings(leaf.of_type):
             # a list of String (or ID): a list of str values is written as a copy of it
             strs = "strs" if isinstance(leaf.of_type, GraphQLNonNull) else "strs_or_null"
@@ -413,6 +423,9 @@ class _Entry:
     names: dict[int, str] | None = None
     nullable: bool = False
     coerce: Any = None
+    # "object": (the type's class, its selection's run, whether casts are checked, the
+    # field's type, its field details, the parent type's name)
+    obj: Any = None
 
 
 def _strings(item: GraphQLOutputType) -> bool:
@@ -502,6 +515,9 @@ def _generated_run(entries: list[_Entry]) -> Callable[[Ex, Any, Path | None], An
         if entry.kind is None or entry.attribute is None:
             lines += [pad + line for line in to_step(i)]
             continue
+        if entry.kind == "object":
+            lines += _object_lines(env, entry, i, pad, to_step(i))
+            continue
         attribute = entry.attribute
         plain = attribute.isidentifier() and not keyword.iskeyword(attribute)
         read = f"source.{attribute}" if plain else f"getattr(source, A{i})"
@@ -544,6 +560,48 @@ def _generated_run(entries: list[_Entry]) -> Callable[[Ex, Any, Path | None], An
     exec(compile("\n".join(lines), "<compiled selection>", "exec"), env)  # noqa: S102
     run: Callable[[Ex, Any, Path | None], Any] = env["run"]
     return run
+
+
+def _object_lines(
+    env: dict[str, Any], entry: _Entry, i: int, pad: str, step: list[str]
+) -> list[str]:
+    """An object attribute inline: an instance of its type's own class completes as its
+    selection's run, with the path and error handling its step would give; anything else
+    (null in a nullable field aside) goes to the step."""
+    own, run, cast, rtype, fdl, type_name = entry.obj
+    attribute = entry.attribute
+    assert attribute is not None
+    plain = attribute.isidentifier() and not keyword.iskeyword(attribute)
+    env.update(
+        {f"A{i}": attribute, f"K{i}": entry.name, f"O{i}": own, f"R{i}": run}
+        | {f"RT{i}": rtype, f"F{i}": fdl, f"TN{i}": type_name, "Path": Path}
+        | {"FR": _field_result, "CAST": _CAST}
+    )
+    test = f"v.__class__ is O{i}" + (" and CAST not in v.__dict__" if cast else "")
+    lines = [
+        "try:",
+        f"    v = {f'source.{attribute}' if plain else f'getattr(source, A{i})'}",
+        "except Exception:",
+        "    v = MISSING",
+        f"if {test}:",
+        f"    p = Path(path, K{i}, TN{i})",
+        "    try:",
+        f"        c = R{i}(ex, v, p)",
+        "    except Exception as raw_error:",
+        f"        ex.handle_field_error(raw_error, RT{i}, F{i}, p)",
+        "        c = None",
+        "    if c is None or c.__class__ is dict:",
+        f"        results[K{i}] = c",
+        "    else:",
+        f"        results[K{i}] = FR(ex, c, RT{i}, F{i}, p)",
+        "        if pending is None:",
+        "            pending = []",
+        f"        pending.append(K{i})",
+    ]
+    if entry.nullable:
+        lines += ["elif v is None:", f"    results[K{i}] = None"]
+    lines += ["else:"] + ["    " + line for line in step]
+    return [pad + line for line in lines]
 
 
 async def _gathered_fields(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
@@ -761,6 +819,7 @@ def _attribute(
         results[name] = completed
         return None
 
+    step.complete = complete  # type: ignore[attr-defined]  # (for the generated run: entry)
     return step
 
 
