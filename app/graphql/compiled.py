@@ -883,6 +883,10 @@ def _direct(
     plain_str = isinstance(leaf, GraphQLLeafType) and _inline_kind(leaf)[0] == "str"
     definition: StrawberryField = (field_def.extensions or {})[_BACKREF]  # (direct: it has one)
 
+    # an object of the type's own class: its selection's run, as the completer would run it
+    inline: tuple[Any, Any, bool] = getattr(complete, "inline", (None, None, False))
+    own, run, cast = inline
+
     def step(ex: Ex, source: Any, path: Path | None, results: dict[str, Any]) -> Any:
         info = _InfoOnce(ex, field_def, nodes, otype, path, name, type_name, definition)
         try:
@@ -890,6 +894,13 @@ def _direct(
             if plain_str and result.__class__ is str:
                 results[name] = result
                 return None
+            if result.__class__ is own and not (cast and _CAST in result.__dict__):
+                completed = run(ex, result, info.path)
+                if completed.__class__ is dict:
+                    results[name] = completed
+                    return None
+                results[name] = _field_result(ex, completed, rtype, fdl, info.path)
+                return name
             return _into(ex, results, name, result, complete, rtype, fdl, info.path, info)
         except Exception as raw_error:
             ex.handle_field_error(raw_error, rtype, fdl, info.path)
