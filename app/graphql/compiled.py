@@ -650,6 +650,9 @@ def _complete_items(
 ) -> Any:
     """graphql-core's complete_iterable_value (no @stream: the plan has no directives)."""
     is_awaitable = ex.is_awaitable
+    # an object of the item type's own class: its selection's run, as the completer runs it
+    inline: tuple[Any, Any, bool] = getattr(item, "inline", (None, None, False))
+    own, run, cast = inline
     completed: list[Any] = []
     pending: list[int] = []
     iterator = iter(items)
@@ -657,7 +660,18 @@ def _complete_items(
     try:
         for value in iterator:
             item_path = path.add_key(index, None)
-            if is_awaitable(value):
+            if value.__class__ is own and not (cast and _CAST in value.__dict__):
+                try:
+                    done = run(ex, value, item_path)
+                    if done.__class__ is dict:
+                        completed.append(done)
+                    else:
+                        completed.append(_field_result(ex, done, item_type, fdl, item_path))
+                        pending.append(index)
+                except Exception as raw_error:
+                    ex.handle_field_error(raw_error, item_type, fdl, item_path)
+                    completed.append(None)
+            elif is_awaitable(value):
                 completed.append(_awaited_item(ex, item, item_type, fdl, item_path, info, value))
                 pending.append(index)
             else:
