@@ -18,6 +18,9 @@ graphql-core would have produced:
   type of its kind (a str for String and ID, an enum member, a datetime for DateTime, ...) is
   written there inline, and any other value goes to the field's step, which reads and
   coerces it without a resolve-info object or a path unless it fails;
+- an object that is an instance of its type's own class (an edge's node, an order's LOA, the
+  edges of a page) runs its type's selection at once, where graphql-core's completion would
+  only check what that class already says;
 - a resolver that takes only its source and `info` gets Strawberry's Info over a resolve-info
   built on first use (`_InfoOnce`): its context needs none;
 - any other field is resolved exactly as graphql-core resolves it (its resolve-info, its
@@ -199,11 +202,10 @@ def _direct_resolver(schema: GraphQLSchema, field_def: GraphQLField) -> Any:
         resolve-info built only if asked for more than its context)."""
         kwargs = dict.fromkeys(by_name, source)
         if info_param is not None:
-            if isinstance(info, _InfoOnce):
-                own = own_info
-                kwargs[info_param] = (
-                    info if own else info_class(_raw_info=info(), _field=definition)
-                )
+            if isinstance(info, _InfoOnce) and own_info:
+                kwargs[info_param] = info
+            elif isinstance(info, _InfoOnce):
+                kwargs[info_param] = info_class(_raw_info=info(), _field=definition)
             else:
                 kwargs[info_param] = info_class(_raw_info=info, _field=definition)
         return call(source, **kwargs) if self_param else call(**kwargs)
@@ -414,7 +416,8 @@ class _Entry:
     Strawberry enum, by identity; "exact": a custom scalar whose serializer declares, as its
     `exact_input` attribute, a class whose instances it always turns into a non-null value
     without raising; "strs", "strs_or_null": a list of String or ID, of non-null items or
-    not, as a list of str values (and None), copied), else None."""
+    not, as a list of str values (and None), copied; "object": an object of its type's own
+    class, completed by its selection's run, `obj`), else None."""
 
     name: str
     step: Step

@@ -8,6 +8,7 @@ kind of value.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
@@ -142,3 +143,23 @@ def _generated_reader(
     exec(compile(source, "<plain values>", "exec"), env)  # noqa: S102
     read: Callable[[Row[Any]], dict[str, Any]] = env["read"]
     return read
+
+
+C = TypeVar("C")
+
+
+def built_directly(cls: type[C], attributes: Iterable[str]) -> type[C]:
+    """`cls`, checked to be one `instance` may build: a dataclass whose `__init__` only sets
+    its init fields (no `__post_init__`), and those are exactly `attributes`."""
+    init = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    assert not hasattr(cls, "__post_init__") and init == set(attributes), cls
+    return cls
+
+
+def instance(cls: type[C], attributes: dict[str, Any]) -> C:
+    """An instance of `cls` (checked by `built_directly`) whose attributes are `attributes`
+    (a fresh dict): what its dataclass `__init__` sets, without the per-keyword work of a
+    call (a page builds its fifty orders and edges this way)."""
+    obj: C = object.__new__(cls)
+    obj.__dict__ = attributes
+    return obj

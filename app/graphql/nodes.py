@@ -7,7 +7,6 @@ from a row.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
@@ -17,7 +16,7 @@ from strawberry.types import Info
 from app.graphql.context import Context
 from app.graphql.deliveries import CallbackDelivery
 from app.graphql.enums import Action, PortOrderStatus
-from app.graphql.fields import PlainValues, plain_fields
+from app.graphql.fields import PlainValues, built_directly, instance, plain_fields
 from app.graphql.flow_types import (
     ActivationWindow,
     CommentType,
@@ -325,26 +324,15 @@ _LOA_VALUES = PlainValues(fields.LOA)
 T = TypeVar("T")
 
 
-def _direct_init(cls: type[Any], values: PlainValues) -> type[Any]:
-    """`cls`, checked to be built by `_built`: a dataclass whose `__init__` only sets its
-    init fields (no `__post_init__`), and those are exactly `row`, `id` and the plain values."""
-    init = {f.name for f in dataclasses.fields(cls) if f.init}
-    assert not hasattr(cls, "__post_init__") and init == {"row", "id", *values.names}, cls
-    return cls
-
-
 def _built(cls: type[T], row: Any, values: dict[str, Any]) -> T:
-    """An instance of `cls` whose attributes are `values` (a fresh dict), `row` and its `id`:
-    what the dataclass `__init__` sets, without its per-keyword work (a page builds fifty)."""
+    """An instance of `cls` whose attributes are `values` (a fresh dict), `row` and its `id`."""
     values["row"] = row
     values["id"] = values["sid"]
-    obj: T = object.__new__(cls)
-    obj.__dict__ = values
-    return obj
+    return instance(cls, values)
 
 
-_direct_init(PortOrderType, _ORDER_VALUES)
-_direct_init(LoaType, _LOA_VALUES)
+built_directly(PortOrderType, {"row", "id", *_ORDER_VALUES.names})
+built_directly(LoaType, {"row", "id", *_LOA_VALUES.names})
 
 
 def wrap_order(row: PortOrder) -> PortOrderType:

@@ -6,7 +6,6 @@ Strawberry's `ListConnection` is offset-based, so these connections are built he
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -14,6 +13,7 @@ from typing import Generic, TypeVar
 import strawberry
 from graphql import GraphQLError
 
+from app.graphql.fields import built_directly, instance
 from app.porting import fields
 from app.porting.errors import PortingError
 from app.store.queries import Page
@@ -115,15 +115,11 @@ class Edge(Generic[N]):
 
 
 def _edge(cursor: str, node: N) -> Edge[N]:
-    """`Edge(cursor=cursor, node=node)`: the same attributes (checked below), without the
-    dataclass `__init__`'s keyword handling (a page builds fifty)."""
-    edge: Edge[N] = object.__new__(Edge)
-    edge.__dict__ = {"cursor": cursor, "node": node}
-    return edge
+    """`Edge(cursor=cursor, node=node)`, built directly (app/graphql/fields.py `instance`)."""
+    return instance(Edge, {"cursor": cursor, "node": node})
 
 
-assert {f.name for f in dataclasses.fields(Edge) if f.init} == {"cursor", "node"}
-assert not hasattr(Edge, "__post_init__")
+built_directly(Edge, ("cursor", "node"))
 
 
 @strawberry.type(description="A page of a list, newest first (timelines: oldest first).")

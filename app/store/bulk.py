@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 from app.store.engine import Tx
-from app.store.sqlite_inline import driver_error
+from app.store.sqlite_inline import driver_error, on_driver
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -198,18 +198,9 @@ async def _on_sqlite_driver(
     driver: Any = sync.connection.driver_connection  # aiosqlite's connection
     if driver is None:
         return None
-    if sync._has_events or sync.engine._has_events:
-        sync.dispatch.before_cursor_execute(sync, None, sql, args, None, many)
     in_transaction = driver.in_transaction
     try:
-        if many:
-            await (await driver.executemany(sql, args)).close()
-            return _Rows([])
-        cursor = await driver.execute(sql, args)
-        try:
-            return _Rows(list(await cursor.fetchall()))
-        finally:
-            await cursor.close()
+        return _Rows(await on_driver(sync, sql, args, many=many))
     except sqlite3.Error as error:
         if not many and driver.in_transaction == in_transaction:
             return None  # the ordinary way runs it again and reports it

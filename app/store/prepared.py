@@ -26,6 +26,8 @@ from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.engine.result import SimpleResultMetaData
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.store.sqlite_inline import on_driver
+
 
 @dataclass(frozen=True)
 class _Compiled:
@@ -90,15 +92,5 @@ class Prepared:
         sync = conn.sync_connection
         if sync is None:
             raise RuntimeError("connection not started")
-        # aiosqlite's connection (in a transaction the connection has open, if any)
-        driver: Any = sync.connection.driver_connection
-        args = c.args(params)
-        # The engine's statement listeners hear it (app/store/counting.py, the tests' counters).
-        if sync._has_events or sync.engine._has_events:
-            sync.dispatch.before_cursor_execute(sync, None, c.sql, args, None, False)
-        cursor = await driver.execute(c.sql, args)
-        try:
-            data = await cursor.fetchall()
-        finally:
-            await cursor.close()
+        data = await on_driver(sync, c.sql, c.args(params))
         return c.rows(data)

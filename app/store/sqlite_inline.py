@@ -175,6 +175,24 @@ def connector(database: str, *, timeout: float, writer: bool = False) -> Callabl
     return connect
 
 
+async def on_driver(sync: Any, sql: str, args: Any, *, many: bool = False) -> list[Any]:
+    """`sql` on aiosqlite's connection of `sync` (a started sync Connection) directly, in the
+    transaction it has open, if any: its rows (none for `many`, the DBAPI's executemany). The
+    engine's statement listeners hear it as any other statement (app/store/counting.py, the
+    tests' counters). Errors are the driver's own: the caller decides what they mean."""
+    driver: Any = sync.connection.driver_connection
+    if sync._has_events or sync.engine._has_events:
+        sync.dispatch.before_cursor_execute(sync, None, sql, args, None, many)
+    if many:
+        await (await driver.executemany(sql, args)).close()
+        return []
+    cursor = await driver.execute(sql, args)
+    try:
+        return list(await cursor.fetchall())
+    finally:
+        await cursor.close()
+
+
 async def _execute_and_close(driver: aiosqlite.Connection, sql: str) -> None:
     cursor = await driver.execute(sql)
     await cursor.close()

@@ -35,6 +35,16 @@ async def access_token(http: httpx.AsyncClient, authorization: str, **params: An
     return token
 
 
+async def graphql(
+    http: httpx.AsyncClient, headers: dict[str, str], query: str, **variables: object
+) -> dict[str, Any]:
+    """A GraphQL request with these headers (a credential): its body, after a 200."""
+    r = await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

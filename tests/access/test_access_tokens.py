@@ -6,7 +6,6 @@ list or another root field: 20403); a token minted with an API key dies with the
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import jwt
@@ -16,7 +15,7 @@ from app.config import Settings
 from app.porting.isotime import parse_utc
 from app.services import api_keys, credentials, port_orders, port_requests
 from app.services.context import Services
-from tests.access.support import ORDERS, TOKENS, access_token, api_key, bearer, key_auth
+from tests.access.support import ORDERS, TOKENS, access_token, api_key, bearer, graphql, key_auth
 from tests.builders import Tenant, basic, order_input, request_input
 from tests.conftest import snapshot
 
@@ -26,17 +25,6 @@ mutation($sid: ID!) {
   updatePortOrder(sid: $sid, input: {friendlyName: "Renamed"}) { portOrder { friendlyName } }
 }
 """
-
-
-async def graphql(
-    http: httpx.AsyncClient, token: str, query: str, **variables: object
-) -> dict[str, Any]:
-    response = await http.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=bearer(token)
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 @pytest.fixture
@@ -66,9 +54,9 @@ async def test_a_token_is_minted_for_ten_minutes_and_acts_as_the_account(
     # and the token reads and writes as alice, on REST and GraphQL
     token = body["token"]
     assert (await http.get(f"{ORDERS}/{order.sid}", headers=bearer(token))).status_code == 200
-    data = await graphql(http, token, PORT_ORDER, sid=order.sid)
+    data = await graphql(http, bearer(token), PORT_ORDER, sid=order.sid)
     assert data["data"]["portOrder"]["sid"] == order.sid
-    renamed = await graphql(http, token, RENAME, sid=order.sid)
+    renamed = await graphql(http, bearer(token), RENAME, sid=order.sid)
     assert renamed["data"]["updatePortOrder"]["portOrder"]["friendlyName"] == "Renamed"
 
 
@@ -129,7 +117,7 @@ async def test_a_read_token_cannot_mutate_and_nothing_is_stored(
     assert (await http.get(ORDERS, headers=bearer(token))).status_code == 200
     before = await snapshot(svc)
     rest = await http.post(ORDERS, json=order_input(), headers=bearer(token))
-    gql = await graphql(http, token, RENAME, sid=order.sid)
+    gql = await graphql(http, bearer(token), RENAME, sid=order.sid)
     assert rest.status_code == 403 and rest.json()["code"] == 20403
     assert gql["data"] is None and gql["errors"][0]["extensions"]["code"] == 20403
     # and a read token cannot mint a read_write one
@@ -161,14 +149,16 @@ async def test_a_token_restricted_to_one_order_reaches_only_it(
     # then the order and its LOA are reachable
     assert (await http.get(f"{ORDERS}/{mine.sid}", headers=auth)).status_code == 200
     assert (await http.get(f"/porting/Loas/{mine.loa_sid}", headers=auth)).status_code == 200
-    data = await graphql(http, token, PORT_ORDER, sid=mine.sid)
+    data = await graphql(http, bearer(token), PORT_ORDER, sid=mine.sid)
     assert data["data"]["portOrder"] == {"sid": mine.sid, "loa": {"sid": mine.loa_sid}}
-    loa = await graphql(http, token, "query($s: ID!) { loa(sid: $s) { status } }", s=mine.loa_sid)
+    loa = await graphql(
+        http, bearer(token), "query($s: ID!) { loa(sid: $s) { status } }", s=mine.loa_sid
+    )
     assert loa["data"]["loa"]["status"] == "OPEN"
     # and the other order answers as if it did not exist
     missing = await http.get(f"{ORDERS}/{other.sid}", headers=auth)
     assert missing.status_code == 404 and missing.json()["code"] == 20404
-    hidden = await graphql(http, token, PORT_ORDER, sid=other.sid)
+    hidden = await graphql(http, bearer(token), PORT_ORDER, sid=other.sid)
     assert hidden["errors"][0]["extensions"]["code"] == 20404 and hidden["data"] is None
     loa_other = await http.get(f"/porting/Loas/{other.loa_sid}", headers=auth)
     assert loa_other.status_code == 404
@@ -186,11 +176,11 @@ async def test_a_token_restricted_to_one_order_reaches_only_it(
         "query($s: ID!) { portOrder(sid: $s) { loa { portOrders { totalCount } } } }",
         "mutation { createApiKey { secret } }",
     ):
-        refused = await graphql(http, token, query, s=mine.sid)
+        refused = await graphql(http, bearer(token), query, s=mine.sid)
         assert refused["errors"][0]["extensions"]["code"] == 20403, (query, refused)
     assert await snapshot(svc) == before
     # and the order itself may be changed (read_write)
-    renamed = await graphql(http, token, RENAME, sid=mine.sid)
+    renamed = await graphql(http, bearer(token), RENAME, sid=mine.sid)
     assert renamed["data"]["updatePortOrder"]["portOrder"]["friendlyName"] == "Renamed"
 
 
@@ -212,7 +202,7 @@ async def test_a_token_restricted_to_a_port_request_reaches_its_orders(
     assert (await http.get(f"{ORDERS}/{outside.sid}", headers=auth)).status_code == 404
     assert (await http.get(ORDERS, headers=auth)).status_code == 403
     q = "query($s: ID!) { portRequest(sid: $s) { portOrders { totalCount } } }"
-    data = await graphql(http, token, q, s=view.row.sid)
+    data = await graphql(http, bearer(token), q, s=view.row.sid)
     assert data["data"]["portRequest"]["portOrders"]["totalCount"] == 3
 
 

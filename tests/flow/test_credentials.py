@@ -14,7 +14,7 @@ from app.graphql.grants import refusal
 from app.graphql.schema import build_schema
 from app.services import port_orders
 from app.services.context import Services
-from tests.access.support import access_token, api_key, bearer, key_auth
+from tests.access.support import access_token, api_key, bearer, graphql, key_auth
 from tests.builders import Tenant, order_input
 from tests.conftest import snapshot
 from tests.flow.test_documents import PDF
@@ -25,15 +25,6 @@ mutation ($s: ID!, $b: String!) {
   addComment(subjectSid: $s, body: $b) { comment { body } userErrors { code } }
 }
 """
-
-
-async def graphql(
-    http: httpx.AsyncClient, headers: dict[str, str], query: str, **variables: object
-) -> dict[str, Any]:
-    r = await http.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
 
 
 def files() -> dict[str, Any]:
